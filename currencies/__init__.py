@@ -1,0 +1,1 @@
+"""Money rules: which currencies the shop offers, Stripe's minor units, formatting."""

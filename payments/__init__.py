@@ -1,0 +1,1 @@
+"""Everything that moves money: Stripe accounts per currency, checkout, the sandbox."""

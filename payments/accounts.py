@@ -1,0 +1,84 @@
+"""The Stripe account of each currency, as configured in the environment."""
+
+from dataclasses import dataclass, field
+
+from django.conf import settings
+
+from payments.errors import AccountUnavailable
+
+# Keys the sandbox hands out for a currency with no real account. They only ever reach the
+# sandbox's HTTP client; real Stripe would refuse them.
+SANDBOX_KEY_PREFIXES = {
+    "secret_key": "sk_test_sandbox_",
+    "publishable_key": "pk_test_sandbox_",
+    "webhook_secret": "whsec_sandbox_",
+}
+
+
+@dataclass(frozen=True)
+class StripeAccount:
+    """One Stripe account: the keys that take one currency's money."""
+
+    currency: str
+    secret_key: str = field(repr=False)
+    publishable_key: str
+    webhook_secret: str = field(repr=False)
+    sandbox: bool
+
+    @property
+    def livemode(self) -> bool:
+        return self.secret_key.startswith(("sk_live_", "rk_live_"))
+
+    @property
+    def slug(self) -> str:
+        """Lower-case currency code, as used in URLs (`/payments/webhooks/stripe/eur/`)."""
+        return self.currency.lower()
+
+
+def sandbox_allowed() -> bool:
+    return bool(settings.STRIPE_SANDBOX)
+
+
+def account_for(currency: str) -> StripeAccount:
+    """Return the account that takes payments in `currency`.
+
+    A currency whose three keys are all unset runs on the sandbox when the sandbox is allowed.
+    Raises AccountUnavailable when the shop does not sell in the currency, or when it has no
+    keys and the sandbox is not allowed (production without configuration).
+    """
+    code = currency.upper()
+    keys = settings.STRIPE_ACCOUNTS.get(code)
+    if code not in settings.SHOP_CURRENCIES or keys is None:
+        raise AccountUnavailable(f"Payments in {code} are not available in this shop.")
+    if any(keys.values()):
+        if not (keys["secret_key"] and keys["publishable_key"]):
+            # Half a configuration is a mistake, not a request for the sandbox.
+            raise AccountUnavailable(
+                f"Payments in {code} are not available right now: the Stripe account is "
+                "only partly configured."
+            )
+        return StripeAccount(currency=code, sandbox=False, **keys)
+    if not sandbox_allowed():
+        raise AccountUnavailable(
+            f"Payments in {code} are not available right now: no Stripe account is configured."
+        )
+    return StripeAccount(
+        currency=code,
+        sandbox=True,
+        **{name: prefix + code.lower() for name, prefix in SANDBOX_KEY_PREFIXES.items()},
+    )
+
+
+def configured_accounts() -> list[StripeAccount]:
+    """Every account the shop can use now, one per offered currency, skipping unavailable ones."""
+    accounts = []
+    for code in settings.SHOP_CURRENCIES:
+        try:
+            accounts.append(account_for(code))
+        except AccountUnavailable:
+            continue
+    return accounts
+
+
+def any_sandbox_in_use() -> bool:
+    return any(account.sandbox for account in configured_accounts())

@@ -1,0 +1,153 @@
+"""The one module of the shop that talks to Stripe.
+
+Everything Stripe-specific stops here: callers pass plain parameters and get our own small
+values (`CheckoutSession`) or our own exception (`PaymentError`). `stripe.*` errors never leave
+this module.
+
+Each Stripe account (one per currency) gets its own `stripe.StripeClient`, built from that
+account's secret key. The global `stripe.api_key` is never set: with several accounts and
+threaded workers a global key would race and send one currency's payment to another account.
+
+A sandbox account gets the same `StripeClient`, with the sandbox's HTTP client underneath in
+place of `requests`: the request encoding, idempotency keys, retries and error parsing are the
+library's own in both cases, so what the tests exercise is what runs against Stripe.
+"""
+
+import logging
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import stripe
+from django.conf import settings
+
+from payments.accounts import StripeAccount
+from payments.errors import PaymentError
+
+logger = logging.getLogger(__name__)
+
+UNREACHABLE_MESSAGE = "We could not reach the payment provider. Please try again in a minute."
+REFUSED_MESSAGE = "The payment provider could not process this request. Please try again later."
+
+
+@dataclass(frozen=True)
+class CheckoutSession:
+    """What the shop needs to know of a Stripe Checkout Session."""
+
+    id: str
+    url: str | None
+    status: str | None  # "open", "complete" or "expired"
+    payment_status: str  # "paid", "unpaid" or "no_payment_required"
+    amount_total: int | None  # minor units
+    currency: str | None  # upper-case
+    client_reference_id: str | None = None
+    payment_intent: str | None = None
+    metadata: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def is_paid(self) -> bool:
+        return self.payment_status in ("paid", "no_payment_required")
+
+    @classmethod
+    def from_stripe(cls, data: Mapping[str, Any]) -> "CheckoutSession":
+        payment_intent = data.get("payment_intent")
+        if isinstance(payment_intent, Mapping):  # expanded
+            payment_intent = payment_intent.get("id")
+        currency = data.get("currency")
+        return cls(
+            id=data["id"],
+            url=data.get("url"),
+            status=data.get("status"),
+            payment_status=data.get("payment_status") or "unpaid",
+            amount_total=data.get("amount_total"),
+            currency=currency.upper() if currency else None,
+            client_reference_id=data.get("client_reference_id"),
+            payment_intent=payment_intent,
+            metadata=dict(data.get("metadata") or {}),
+        )
+
+
+_clients: dict[tuple, stripe.StripeClient] = {}
+_clients_lock = threading.Lock()
+
+
+def _new_http_client(account: StripeAccount) -> stripe.HTTPClient:
+    if account.sandbox:
+        from payments.sandbox.client import SandboxHTTPClient
+
+        return SandboxHTTPClient()
+    return stripe.RequestsClient(timeout=settings.STRIPE_TIMEOUT)
+
+
+def client_for(account: StripeAccount) -> stripe.StripeClient:
+    """Return the (cached, thread-safe) StripeClient of one account.
+
+    Retries are explicit: a StripeClient does not retry unless told to. Retried POSTs reuse
+    their idempotency key, so a retry never charges twice.
+    """
+    cache_key = (account, settings.STRIPE_TIMEOUT, settings.STRIPE_MAX_NETWORK_RETRIES)
+    with _clients_lock:
+        client = _clients.get(cache_key)
+        if client is None:
+            client = stripe.StripeClient(
+                account.secret_key,
+                http_client=_new_http_client(account),
+                max_network_retries=settings.STRIPE_MAX_NETWORK_RETRIES,
+            )
+            _clients[cache_key] = client
+        return client
+
+
+@contextmanager
+def _stripe_call(account: StripeAccount, action: str) -> Iterator[None]:
+    """Turn any Stripe failure into a PaymentError, logging what an operator needs (no keys)."""
+    try:
+        yield
+    except stripe.APIConnectionError as exc:
+        logger.warning("stripe %s on %s account: unreachable (%s)", action, account.currency, exc)
+        raise PaymentError(UNREACHABLE_MESSAGE, status=503) from exc
+    except stripe.InvalidRequestError as exc:
+        logger.warning(
+            "stripe %s on %s account refused: %s %s (request_id=%s)",
+            action,
+            account.currency,
+            exc.code,
+            exc.user_message,
+            exc.request_id,
+        )
+        if exc.code == "resource_missing":
+            raise PaymentError(
+                "We could not find this payment.", status=404, request_id=exc.request_id
+            ) from exc
+        raise PaymentError(REFUSED_MESSAGE, status=502, request_id=exc.request_id) from exc
+    except stripe.StripeError as exc:
+        logger.error(
+            "stripe %s on %s account failed: %s %s (http_status=%s request_id=%s)",
+            action,
+            account.currency,
+            type(exc).__name__,
+            exc.user_message,
+            exc.http_status,
+            exc.request_id,
+        )
+        raise PaymentError(REFUSED_MESSAGE, status=502, request_id=exc.request_id) from exc
+
+
+def checkout_session_create(
+    account: StripeAccount, *, params: dict[str, Any], idempotency_key: str
+) -> CheckoutSession:
+    """Create a Checkout Session on `account`'s Stripe account."""
+    with _stripe_call(account, "checkout.sessions.create"):
+        session = client_for(account).v1.checkout.sessions.create(
+            params, {"idempotency_key": idempotency_key}
+        )
+    return CheckoutSession.from_stripe(session.to_dict())
+
+
+def checkout_session_retrieve(account: StripeAccount, session_id: str) -> CheckoutSession:
+    """Fetch a Checkout Session from `account`'s Stripe account (404 PaymentError if unknown)."""
+    with _stripe_call(account, "checkout.sessions.retrieve"):
+        session = client_for(account).v1.checkout.sessions.retrieve(session_id)
+    return CheckoutSession.from_stripe(session.to_dict())

@@ -1,0 +1,178 @@
+"""What happens on the sandbox's hosted checkout page: a buyer pays (or fails to) with a card."""
+
+import re
+import time
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from payments.sandbox.api import expire_if_due, new_id
+from payments.sandbox.models import SandboxObject
+
+# Stripe's test cards that the sandbox knows, and what each does.
+CARD_SUCCEEDS = "4242424242424242"
+DECLINES = {
+    "4000000000000002": ("card_declined", "generic_decline", "Your card was declined."),
+    "4000000000009995": (
+        "card_declined",
+        "insufficient_funds",
+        "Your card has insufficient funds.",
+    ),
+}
+
+
+class CardError(Exception):
+    """The card did not pay; `message` is what Stripe's page would tell the buyer."""
+
+    def __init__(self, message: str, *, decline_code: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.decline_code = decline_code
+
+
+@dataclass(frozen=True)
+class Card:
+    number: str
+    exp_month: int
+    exp_year: int
+    cvc: str
+
+    @classmethod
+    def from_form(cls, number: str, expiry: str, cvc: str) -> "Card":
+        digits = re.sub(r"[\s-]", "", number or "")
+        if not digits.isdigit() or not 12 <= len(digits) <= 19 or not _luhn_ok(digits):
+            raise CardError("Your card number is invalid.")
+        match = re.fullmatch(r"\s*(\d{1,2})\s*/\s*(\d{2}|\d{4})\s*", expiry or "")
+        if not match or not 1 <= int(match.group(1)) <= 12:
+            raise CardError("Your card's expiration date is incomplete.")
+        month, year = int(match.group(1)), int(match.group(2))
+        year = year + 2000 if year < 100 else year
+        today = time.gmtime()
+        if (year, month) < (today.tm_year, today.tm_mon):
+            raise CardError("Your card's expiration date is in the past.")
+        if not re.fullmatch(r"\d{3,4}", cvc or ""):
+            raise CardError("Your card's security code is incomplete.")
+        return cls(number=digits, exp_month=month, exp_year=year, cvc=cvc)
+
+
+def _luhn_ok(digits: str) -> bool:
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        value = int(char)
+        if index % 2:
+            value = value * 2 - 9 if value > 4 else value * 2
+        total += value
+    return total % 10 == 0
+
+
+def session_for_page(session_id: str) -> SandboxObject | None:
+    obj = SandboxObject.objects.filter(id=session_id, object="checkout.session").first()
+    if obj is not None:
+        expire_if_due(obj)
+    return obj
+
+
+def checkout_session_pay(*, session_id: str, card: Card, email: str) -> SandboxObject:
+    """Pay an open session with a test card: it turns `complete`/`paid` and gets a PaymentIntent.
+
+    Runs under a row lock, so two submissions of the page pay once. Raises CardError for a
+    declined or unknown card and leaves the session open, as Stripe does.
+    """
+    with transaction.atomic():
+        session = SandboxObject.objects.select_for_update().get(
+            id=session_id, object="checkout.session"
+        )
+        expire_if_due(session)
+        data = session.data
+        if data["status"] == "complete":
+            return session
+        if data["status"] != "open":
+            raise CardError("This checkout session has expired. Go back to the shop to try again.")
+        if card.number in DECLINES:
+            _, decline_code, message = DECLINES[card.number]
+            raise CardError(message, decline_code=decline_code)
+        if card.number != CARD_SUCCEEDS:
+            raise CardError(
+                "Your card was declined. Your request was in test mode, but used a non test "
+                "card. Use a test card such as 4242 4242 4242 4242."
+            )
+        now = int(time.time())
+        intent_id = new_id("pi_")
+        intent_data = session.private.get("payment_intent_data", {})
+        SandboxObject.objects.create(
+            id=intent_id,
+            account=session.account,
+            object="payment_intent",
+            data=_succeeded_payment_intent(intent_id, data, intent_data, now),
+        )
+        data.update(
+            status="complete",
+            payment_status="paid",
+            payment_intent=intent_id,
+            url=None,
+            customer_details={
+                "address": None,
+                "business_name": None,
+                "email": email or None,
+                "individual_name": None,
+                "name": None,
+                "phone": None,
+                "tax_exempt": "none",
+                "tax_ids": [],
+            },
+        )
+        session.save(update_fields=["data"])
+        return session
+
+
+def _succeeded_payment_intent(intent_id: str, session: dict, intent_data: dict, now: int) -> dict:
+    return {
+        "id": intent_id,
+        "object": "payment_intent",
+        "amount": session["amount_total"],
+        "amount_capturable": 0,
+        "amount_details": {"tip": {}},
+        "amount_received": session["amount_total"],
+        "application": None,
+        "application_fee_amount": None,
+        "automatic_payment_methods": None,
+        "canceled_at": None,
+        "cancellation_reason": None,
+        "capture_method": "automatic",
+        "client_secret": f"{intent_id}_secret_{new_id('', 25)}",
+        "confirmation_method": "automatic",
+        "created": now,
+        "currency": session["currency"],
+        "customer": None,
+        "customer_account": None,
+        "description": intent_data.get("description"),
+        "excluded_payment_method_types": None,
+        "last_payment_error": None,
+        "latest_charge": new_id("ch_"),
+        "livemode": False,
+        "managed_payments": {"enabled": False},
+        "metadata": intent_data.get("metadata", {}),
+        "next_action": None,
+        "on_behalf_of": None,
+        "payment_method": new_id("pm_"),
+        "payment_method_configuration_details": None,
+        "payment_method_options": {},
+        "payment_method_types": ["card"],
+        "processing": None,
+        "receipt_email": None,
+        "review": None,
+        "setup_future_usage": None,
+        "shipping": None,
+        "source": None,
+        "statement_descriptor": None,
+        "statement_descriptor_suffix": None,
+        "status": "succeeded",
+        "transfer_data": None,
+        "transfer_group": None,
+    }
+
+
+def return_url(session: SandboxObject, *, success: bool) -> str | None:
+    """Where Stripe sends the buyer next, with `{CHECKOUT_SESSION_ID}` filled in."""
+    url = session.data["success_url" if success else "cancel_url"]
+    return url.replace("{CHECKOUT_SESSION_ID}", session.id) if url else None

@@ -1,0 +1,98 @@
+"""The catalogue and item pages as a buyer sees them."""
+
+import pytest
+from django.urls import reverse
+
+from payments.accounts import account_for
+from storefront.tests.factories import make_item
+
+pytestmark = pytest.mark.django_db
+
+
+def test_catalogue_lists_every_item_with_its_price_in_its_currency(client):
+    make_item(name="Notebook", price="19.99", currency="USD")
+    make_item(name="Tote bag", price="24.00", currency="EUR")
+
+    page = client.get("/").content.decode()
+
+    assert "Notebook" in page and "$19.99" in page
+    assert "Tote bag" in page and "€24.00" in page
+
+
+def test_empty_catalogue_says_so(client):
+    assert "Nothing for sale yet" in client.get("/").content.decode()
+
+
+def test_item_page_shows_name_description_price_and_buy_button(client):
+    item = make_item(name="Tote bag", description="Washed linen.", price="24.00", currency="EUR")
+
+    response = client.get(f"/item/{item.pk}")
+    page = response.content.decode()
+
+    assert response.status_code == 200
+    assert "Tote bag" in page and "Washed linen." in page and "€24.00" in page
+    assert 'id="buy-button"' in page and ">Buy</button>" in page
+    assert f'data-buy-url="{reverse("storefront:buy", args=[item.pk])}"' in page
+
+
+def test_item_page_carries_the_publishable_key_of_its_currency_and_no_secret(client):
+    eur_item = make_item(currency="EUR")
+    eur, usd = account_for("EUR"), account_for("USD")
+
+    page = client.get(f"/item/{eur_item.pk}").content.decode()
+
+    assert f'data-publishable-key="{eur.publishable_key}"' in page
+    assert usd.publishable_key not in page
+    assert eur.secret_key not in page and "sk_" not in page
+    assert eur.webhook_secret not in page
+
+
+def test_item_page_never_renders_a_real_secret_key(client, settings):
+    settings.STRIPE_ACCOUNTS = {
+        **settings.STRIPE_ACCOUNTS,
+        "USD": {
+            "secret_key": "sk_test_realLookingSecret0001",
+            "publishable_key": "pk_test_realLookingPublic0001",
+            "webhook_secret": "whsec_realLookingSecret0001",
+        },
+    }
+    item = make_item(currency="USD")
+
+    page = client.get(f"/item/{item.pk}").content.decode()
+
+    assert "pk_test_realLookingPublic0001" in page
+    assert "sk_test_realLookingSecret0001" not in page
+    assert "whsec_realLookingSecret0001" not in page
+    assert "https://js.stripe.com/v3/" in page  # real keys load the real Stripe.js
+
+
+def test_sandbox_pages_say_they_are_a_sandbox(client):
+    item = make_item()
+
+    assert "Sandbox mode" in client.get(f"/item/{item.pk}").content.decode()
+
+
+@pytest.mark.parametrize("path", ["/item/999", "/item/abc", "/item/"])
+def test_missing_item_page_is_404(client, path):
+    make_item()
+
+    assert client.get(path).status_code == 404
+
+
+def test_item_in_a_currency_without_an_account_explains_instead_of_offering_buy(client, settings):
+    item = make_item(currency="EUR")
+    settings.STRIPE_SANDBOX = False  # production without EUR keys
+
+    page = client.get(f"/item/{item.pk}").content.decode()
+
+    assert "Payments in EUR are not available right now" in page
+    assert 'id="buy-button"' not in page
+
+
+def test_cancel_page_says_nothing_was_charged_and_links_back(client):
+    item = make_item(name="Tote bag")
+
+    page = client.get(f"/cancel/?item={item.pk}").content.decode()
+
+    assert "nothing was charged" in page
+    assert f'href="/item/{item.pk}"' in page

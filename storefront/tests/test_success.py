@@ -1,0 +1,63 @@
+"""The pages Checkout returns the buyer to say what happened, as Stripe tells it."""
+
+import pytest
+
+from payments.sandbox.checkout import Card, checkout_session_pay
+from storefront.tests.factories import make_item
+
+pytestmark = pytest.mark.django_db
+
+CARD = Card(number="4242424242424242", exp_month=12, exp_year=2040, cvc="123")
+
+
+def start(client, item):
+    return client.get(f"/buy/{item.pk}").json()["id"]
+
+
+def test_paid_session_shows_thanks_with_amount_and_item(client):
+    item = make_item(name="Tote bag", price="24.00", currency="EUR")
+    session_id = start(client, item)
+    checkout_session_pay(session_id=session_id, card=CARD, email="buyer@example.com")
+
+    page = client.get(f"/success/?session_id={session_id}&currency=eur").content.decode()
+
+    assert "your payment went through" in page
+    assert "€24.00" in page and "Tote bag" in page
+
+
+def test_unpaid_session_is_not_called_a_success(client):
+    item = make_item(currency="USD")
+    session_id = start(client, item)
+
+    page = client.get(f"/success/?session_id={session_id}&currency=usd").content.decode()
+
+    assert "not complete yet" in page
+    assert "went through" not in page
+
+
+def test_session_of_another_account_is_not_found(client):
+    item = make_item(currency="EUR")
+    session_id = start(client, item)
+
+    # The query string says USD, so the USD account is asked, and it has no such session.
+    response = client.get(f"/success/?session_id={session_id}&currency=usd")
+
+    assert response.status_code == 404
+    assert "We could not find this payment." in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "query", ["", "?session_id=", "?session_id=abc&currency=usd", "?session_id=cs_test_x"]
+)
+def test_success_without_a_session_is_a_400_in_words(client, query):
+    response = client.get(f"/success/{query}")
+
+    assert response.status_code == 400
+    assert "does not point to a payment" in response.content.decode()
+
+
+def test_success_for_an_unknown_currency_is_a_503_in_words(client):
+    response = client.get("/success/?session_id=cs_test_abc&currency=xyz")
+
+    assert response.status_code == 503
+    assert "Payments in XYZ are not available" in response.content.decode()
