@@ -15,6 +15,19 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 if (BASE_DIR / ".env").is_file():
     env.read_env(BASE_DIR / ".env", overwrite=False)
+# An empty variable (`DATABASE_URL=` as in .env.example) means "use the default", not "".
+for _name in [name for name, value in os.environ.items() if value == ""]:
+    if _name.startswith("STRIPE_") or _name in {
+        "DEBUG",
+        "SECRET_KEY",
+        "ALLOWED_HOSTS",
+        "CSRF_TRUSTED_ORIGINS",
+        "DATABASE_URL",
+        "CONN_MAX_AGE",
+        "LOG_LEVEL",
+        "SHOP_CURRENCIES",
+    }:
+        del os.environ[_name]
 
 DEBUG = env.bool("DEBUG", default=False)
 # pytest sets PYTEST_VERSION while it runs: tests need neither a real key nor collected statics.

@@ -1,0 +1,59 @@
+# Two commands do all set-up (see README): `make run` and `make test`.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+BIN := $(VENV)/bin
+# The PostgreSQL the second test pass runs against (trust auth on these machines).
+TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test install browser lint test-sqlite test-postgres clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+# The shop on SQLite with the demo catalogue; currencies without Stripe keys use the sandbox.
+run: install
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py loaddata demo
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+# Debian's Chromium for the browser tests; Playwright never downloads a browser here.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Debian's chromium for the browser tests..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "chromium is not installed: run 'sudo apt-get install chromium' for the browser tests."; \
+	  fi; }
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	DEBUG=1 $(BIN)/python manage.py check --fail-level WARNING
+	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
+
+test-sqlite: install browser
+	DATABASE_URL= $(BIN)/pytest
+
+# The same suite on PostgreSQL (what production runs). Skipped, loudly, where none answers,
+# except under CI, where that is a failure.
+test-postgres: install browser
+	@if $(BIN)/python -c "import psycopg, sys; psycopg.connect(sys.argv[1], connect_timeout=3).close()" "$(TEST_POSTGRES_URL)" 2>/dev/null; then \
+	  DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/pytest; \
+	elif [ "$${CI:-}" = "true" ]; then \
+	  echo "PostgreSQL does not answer at $(TEST_POSTGRES_URL)"; exit 1; \
+	else \
+	  echo "SKIPPED the PostgreSQL pass: nothing answers at $(TEST_POSTGRES_URL) (set TEST_POSTGRES_URL)."; \
+	fi
+
+test: lint test-sqlite test-postgres
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache test-artifacts db.sqlite3
