@@ -20,7 +20,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 # The shop on SQLite with the demo catalogue; currencies without Stripe keys use the sandbox.
 run: install
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput
-	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py loaddata demo
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py load_demo
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # Debian's Chromium for the browser tests; Playwright never downloads a browser here.

@@ -31,3 +31,10 @@ def offer_currency(settings):
         }
 
     return offer
+
+
+def pytest_report_header(config):
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    return f"database: {database['ENGINE'].rsplit('.', 1)[-1]} ({database['NAME']})"

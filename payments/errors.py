@@ -21,3 +21,10 @@ class AccountUnavailable(PaymentError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, status=503)
+
+
+class WebhookRejected(PaymentError):
+    """A webhook delivery that failed verification; `message` says why (for the log, not money)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, status=400)

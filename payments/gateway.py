@@ -13,8 +13,10 @@ place of `requests`: the request encoding, idempotency keys, retries and error p
 library's own in both cases, so what the tests exercise is what runs against Stripe.
 """
 
+import json
 import logging
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -24,7 +26,7 @@ import stripe
 from django.conf import settings
 
 from payments.accounts import StripeAccount
-from payments.errors import PaymentError
+from payments.errors import PaymentError, WebhookRejected
 
 logger = logging.getLogger(__name__)
 
@@ -151,3 +153,48 @@ def checkout_session_retrieve(account: StripeAccount, session_id: str) -> Checko
     with _stripe_call(account, "checkout.sessions.retrieve"):
         session = client_for(account).v1.checkout.sessions.retrieve(session_id)
     return CheckoutSession.from_stripe(session.to_dict())
+
+
+def stripe_object_create(
+    account: StripeAccount, *, kind: str, params: dict[str, Any], idempotency_key: str
+) -> str:
+    """Create a coupon or a tax rate on `account` and return its Stripe id."""
+    client = client_for(account)
+    service = {"coupon": client.v1.coupons, "tax_rate": client.v1.tax_rates}[kind]
+    with _stripe_call(account, f"{kind}.create"):
+        created = service.create(params, {"idempotency_key": idempotency_key})
+    return created.id
+
+
+# Stripe's own default: a signature older than five minutes is a replay. We hold the future to
+# the same bound, which the library does not check.
+WEBHOOK_TOLERANCE_SECONDS = 300
+
+
+def webhook_event_verify(
+    account: StripeAccount, *, payload: bytes, header: str | None
+) -> dict[str, Any]:
+    """Check a webhook delivery's `Stripe-Signature` with the account's secret; return the event.
+
+    Raises WebhookRejected (with the reason) for a missing or malformed header, a signature made
+    with another secret or over another body, a timestamp outside five minutes either way, or a
+    body that is not a JSON event.
+    """
+    try:
+        stripe.WebhookSignature.verify_header(
+            payload, header, account.webhook_secret, WEBHOOK_TOLERANCE_SECONDS
+        )
+    except stripe.SignatureVerificationError as exc:
+        raise WebhookRejected(str(exc.user_message or exc)) from exc
+    except UnicodeDecodeError as exc:
+        raise WebhookRejected("The body is not UTF-8 text.") from exc
+    timestamp = next(int(part[2:]) for part in header.split(",") if part.startswith("t="))
+    if timestamp > time.time() + WEBHOOK_TOLERANCE_SECONDS:
+        raise WebhookRejected(f"Timestamp in the future ({timestamp}).")
+    try:
+        event = json.loads(payload)
+    except ValueError as exc:
+        raise WebhookRejected("The body is not JSON.") from exc
+    if not (isinstance(event, dict) and event.get("object") == "event" and event.get("id")):
+        raise WebhookRejected("The body is not a Stripe event.")
+    return event

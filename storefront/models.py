@@ -1,15 +1,21 @@
 """The shop's catalogue."""
 
+import secrets
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from djmoney.models.fields import MoneyField
 from djmoney.models.validators import MinMoneyValidator
 
+from currencies.formatting import format_money
 from currencies.minor_units import CurrencyError, to_minor_units
 from currencies.offered import CURRENCY_CHOICES, is_offered
+
+# More of one item than this in one order is a typo, not a purchase.
+MAX_QUANTITY = 999
 
 
 class Item(models.Model):
@@ -57,3 +63,203 @@ class Item(models.Model):
             to_minor_units(self.price.amount, self.currency)
         except CurrencyError as exc:
             raise ValidationError({"price": str(exc)}) from exc
+
+
+class Discount(models.Model):
+    """A reduction the merchant grants; it becomes a Stripe coupon on the order's account."""
+
+    class Duration(models.TextChoices):
+        ONCE = "once", "Once"
+        REPEATING = "repeating", "Repeating (subscriptions)"
+        FOREVER = "forever", "Forever (subscriptions)"
+
+    name = models.CharField(max_length=40, help_text="Shown to the buyer at checkout.")
+    code = models.CharField(
+        max_length=40,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text="Optional code a buyer can type on the order page.",
+    )
+    percent_off = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal("100"))],
+    )
+    amount_off = MoneyField(
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        currency_choices=CURRENCY_CHOICES,
+        default_currency=None,
+        validators=[MinMoneyValidator(Decimal("0.01"))],
+    )
+    duration = models.CharField(max_length=10, choices=Duration.choices, default=Duration.ONCE)
+    duration_in_months = models.PositiveSmallIntegerField(null=True, blank=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(percent_off__isnull=False, amount_off__isnull=True)
+                    | models.Q(percent_off__isnull=True, amount_off__isnull=False)
+                ),
+                name="discount_percent_xor_amount",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(percent_off__isnull=True)
+                | models.Q(percent_off__gt=0, percent_off__lte=100),
+                name="discount_percent_in_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(amount_off__isnull=True) | models.Q(amount_off__gt=0),
+                name="discount_amount_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.describe()})"
+
+    def describe(self) -> str:
+        if self.percent_off is not None:
+            return f"{self.percent_off.normalize():f}% off"
+        return f"{format_money(self.amount_off.amount, str(self.amount_off.currency))} off"
+
+    def clean(self) -> None:
+        super().clean()
+        if (self.percent_off is None) == (self.amount_off is None):
+            raise ValidationError("Give either a percentage or an amount off, not both.")
+        if self.amount_off is not None:
+            try:
+                to_minor_units(self.amount_off.amount, str(self.amount_off.currency))
+            except CurrencyError as exc:
+                raise ValidationError({"amount_off": str(exc)}) from exc
+        if (self.duration == self.Duration.REPEATING) != (self.duration_in_months is not None):
+            raise ValidationError(
+                {"duration_in_months": "Give the number of months for a repeating discount only."}
+            )
+        if self.code == "":
+            self.code = None
+
+
+class Tax(models.Model):
+    """A tax the merchant charges; it becomes a Stripe tax rate on the order's account."""
+
+    display_name = models.CharField(max_length=50, help_text="Shown at checkout, e.g. VAT.")
+    percentage = models.DecimalField(
+        max_digits=7,
+        decimal_places=4,
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+    )
+    inclusive = models.BooleanField(
+        default=False, help_text="Already included in the prices (VAT-style), or added on top."
+    )
+    jurisdiction = models.CharField(max_length=50, blank=True)
+    description = models.CharField(max_length=200, blank=True)
+    currency = models.CharField(
+        max_length=3,
+        blank=True,
+        choices=CURRENCY_CHOICES,
+        help_text="With 'applies to new orders': the currency whose new orders get this tax.",
+    )
+    applies_to_new_orders = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name_plural = "taxes"
+        ordering = ["display_name", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(percentage__gte=0, percentage__lte=100),
+                name="tax_percentage_in_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        kind = "incl." if self.inclusive else "excl."
+        return f"{self.display_name} {self.percentage.normalize():f}% {kind}"
+
+
+def _new_access_key() -> str:
+    return secrets.token_urlsafe(16)
+
+
+class Order(models.Model):
+    """Several items of one currency, paid together in one checkout."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        PAID = "paid", "Paid"
+        CANCELLED = "cancelled", "Cancelled"
+
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    discount = models.ForeignKey(
+        Discount, null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
+    )
+    taxes = models.ManyToManyField(Tax, blank=True, related_name="orders")
+    # Who may see and pay the order besides the browser session that made it: a share link
+    # `/order/<id>/?key=...` (for orders the merchant prepares), like an order key in
+    # WooCommerce.
+    access_key = models.CharField(max_length=32, default=_new_access_key, editable=False)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Order #{self.pk}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("storefront:order", args=[self.pk])
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN
+
+    def clean(self) -> None:
+        super().clean()
+        discount = self.discount
+        if (
+            discount
+            and discount.amount_off is not None
+            and str(discount.amount_off.currency) != self.currency
+        ):
+            raise ValidationError(
+                {
+                    "discount": f"{discount} is in {discount.amount_off.currency}; "
+                    f"this order is in {self.currency}."
+                }
+            )
+
+
+class OrderItem(models.Model):
+    """One line of an order: an item, how many, and its unit price when last priced."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="order_lines")
+    quantity = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_QUANTITY)]
+    )
+    # The catalogue price copied at the last change and again when checkout starts, so a paid
+    # order keeps what was paid even after the item's price changes.
+    unit_price = MoneyField(max_digits=14, decimal_places=2, currency_choices=CURRENCY_CHOICES)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "item"], name="order_item_once"),
+            models.CheckConstraint(
+                condition=models.Q(quantity__gte=1, quantity__lte=MAX_QUANTITY),
+                name="order_item_quantity_in_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.item}"

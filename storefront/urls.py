@@ -7,7 +7,13 @@ shop_patterns = (
     [
         path("", views.catalogue, name="catalogue"),
         path("item/<int:item_id>", views.item_detail, name="item"),
+        path("buy/order/<str:order_id>", views.buy_order, name="buy_order"),
         path("buy/<str:item_id>", views.buy_item, name="buy"),
+        path("order/", views.cart, name="cart"),
+        path("order/add/", views.order_add, name="order_add"),
+        path("order/<int:order_id>/", views.order_detail, name="order"),
+        path("order/<int:order_id>/lines/<int:line_id>/", views.order_line, name="order_line"),
+        path("order/<int:order_id>/discount/", views.order_discount, name="order_discount"),
         path("success/", views.checkout_success, name="success"),
         path("cancel/", views.checkout_cancel, name="cancel"),
     ],
@@ -16,6 +22,7 @@ shop_patterns = (
 
 urlpatterns = [
     path("", include(shop_patterns)),
+    path("payments/", include("payments.urls")),
     path("sandbox/", include("payments.sandbox.urls")),
     path("admin/", admin.site.urls),
 ]

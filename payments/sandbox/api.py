@@ -14,7 +14,10 @@ What it models, like Stripe:
 - validation: unknown and missing parameters, empty strings, non-integers, unsupported
   currencies, amounts that break the currency's minor-unit rules, totals under Stripe's minimum
   charge or over its maximum, line items in several currencies;
-- Checkout Sessions: create, retrieve (with `expand[]=line_items`), list line items, expire.
+- Checkout Sessions: create, retrieve (with `expand[]=line_items`), list line items, expire;
+  a coupon (`discounts`) and tax rates per line (`line_items[][tax_rates]`), with the amounts
+  computed as Stripe computes them (`checkout_amounts`);
+- coupons and tax rates: create, retrieve.
 """
 
 import hashlib
@@ -23,10 +26,11 @@ import re
 import secrets
 import string
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote_plus, urlsplit
 
 from django.db import IntegrityError, transaction
 
@@ -39,6 +43,8 @@ from currencies.minor_units import (
 )
 from payments.sandbox.models import SandboxObject, SandboxRequest
 from payments.sandbox.params import (
+    Bool,
+    Dec,
     Int,
     ListOf,
     Metadata,
@@ -99,6 +105,440 @@ class Response:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+# --- Shared checks ------------------------------------------------------------------------
+
+
+def _check_currency(currency: str, param: str) -> None:
+    if currency.upper() not in STRIPE_CURRENCIES or currency != currency.lower():
+        raise ParamError(
+            f"Invalid currency: {currency}. Stripe currently supports these currencies: "
+            + ", ".join(sorted(code.lower() for code in STRIPE_CURRENCIES)),
+            param=param,
+        )
+
+
+def _check_amount(amount: int, currency: str, param: str) -> None:
+    try:
+        check_minor_amount(amount, currency)
+    except CurrencyError as exc:
+        raise ParamError(str(exc), param=param, code="amount_invalid") from exc
+
+
+def _plain(number: Decimal) -> str:
+    """`Decimal("10.50")` → `"10.5"`, `Decimal("100")` → `"100"`: no exponent, no trailing 0."""
+    return format(number.normalize(), "f")
+
+
+def _json_number(number: Decimal) -> int | float:
+    """How Stripe writes a decimal field (`percent_off`, `percentage`): a JSON number.
+
+    The sandbox never computes with this value: the exact Decimal is kept in the object's
+    `private` data (`_plain` string) and every amount is computed from that.
+    """
+    return int(number) if number == number.to_integral_value() else float(_plain(number))
+
+
+# --- Coupons ------------------------------------------------------------------------------
+
+COUPON_ID_ALPHABET = string.ascii_uppercase + string.digits
+# Stripe: `redeem_by` "cannot be set to more than 5 years in the future".
+REDEEM_BY_LIMIT_SECONDS = 5 * 365 * 24 * 60 * 60
+
+
+def _coupon_key(account: str, coupon_id: str) -> str:
+    """The primary key of the row a coupon is kept in.
+
+    A coupon's id can be chosen by the caller (`id=SPRING10`), so two accounts can each have a
+    coupon of the same id, as at Stripe; the row's key is therefore scoped to the account. The
+    API shows only the coupon's own id (`data["id"]`).
+    """
+    return f"coupon:{account}:{coupon_id}"
+
+
+def _check_coupon(params: dict[str, Any], path: str) -> None:
+    if "percent_off" in params and "amount_off" in params:
+        raise ParamError(
+            "You may only specify one of these parameters: amount_off, percent_off.",
+            param="amount_off",
+            code="parameters_exclusive",
+        )
+    if "percent_off" not in params and "amount_off" not in params:
+        raise ParamError(
+            "You must pass either percent_off or amount_off.",
+            param="percent_off",
+            code="parameter_missing",
+        )
+    if "currency" in params:
+        _check_currency(params["currency"], "currency")
+    if "amount_off" in params:
+        if "currency" not in params:
+            raise ParamError(
+                "Missing required param: currency (it is required with amount_off).",
+                param="currency",
+                code="parameter_missing",
+            )
+        _check_amount(params["amount_off"], params["currency"], "amount_off")
+    repeating = params.get("duration", "once") == "repeating"
+    if repeating and "duration_in_months" not in params:
+        raise ParamError(
+            "Missing required param: duration_in_months (it is required when duration is "
+            "repeating).",
+            param="duration_in_months",
+            code="parameter_missing",
+        )
+    if not repeating and "duration_in_months" in params:
+        raise ParamError(
+            "duration_in_months can only be set when duration is repeating.",
+            param="duration_in_months",
+        )
+    if "redeem_by" in params:
+        now = int(time.time())
+        if params["redeem_by"] <= now:
+            raise ParamError(
+                "Invalid timestamp: must be an integer Unix timestamp in the future.",
+                param="redeem_by",
+            )
+        if params["redeem_by"] > now + REDEEM_BY_LIMIT_SECONDS:
+            raise ParamError(
+                "redeem_by cannot be set to more than 5 years in the future.", param="redeem_by"
+            )
+
+
+COUPON_CREATE = Obj(
+    {
+        # Stripe allows 5000 characters; the sandbox's row key (`_coupon_key`) needs room.
+        "id": Str(max_length=200),
+        "name": Str(max_length=40),
+        "percent_off": Dec(minimum=0, maximum=100, places=2, minimum_exclusive=True),
+        "amount_off": Int(minimum=1),
+        "currency": Str(max_length=3),
+        "duration": Str(choices=("once", "repeating", "forever")),
+        "duration_in_months": Int(minimum=1),
+        "max_redemptions": Int(minimum=1),
+        "redeem_by": Int(),
+        "metadata": Metadata(),
+        "expand": ListOf(Str()),
+    },
+    check=_check_coupon,
+)
+
+
+def _coupon_is_valid(coupon: dict[str, Any], now: float) -> bool:
+    """Stripe's `valid`: not past `redeem_by` and not redeemed `max_redemptions` times."""
+    if coupon["redeem_by"] is not None and coupon["redeem_by"] <= now:
+        return False
+    limit = coupon["max_redemptions"]
+    return limit is None or coupon["times_redeemed"] < limit
+
+
+def _coupon_refresh(obj: SandboxObject) -> None:
+    """A coupon past `redeem_by` turns invalid when next looked at, as at Stripe."""
+    valid = _coupon_is_valid(obj.data, time.time())
+    if obj.data["valid"] != valid:
+        obj.data["valid"] = valid
+        obj.save(update_fields=["data"])
+
+
+def _coupon_object(account: str, coupon_id: str) -> SandboxObject | None:
+    obj = SandboxObject.objects.filter(
+        id=_coupon_key(account, coupon_id), account=account, object="coupon"
+    ).first()
+    if obj is not None:
+        _coupon_refresh(obj)
+    return obj
+
+
+def create_coupon(account: str, params: dict[str, Any]) -> Response:
+    params = _parse(COUPON_CREATE, params)
+    coupon_id = params.get("id")
+    if coupon_id is not None:
+        if SandboxObject.objects.filter(id=_coupon_key(account, coupon_id)).exists():
+            raise ApiError(
+                400, "Coupon already exists.", code="resource_already_exists", param="id"
+            )
+    else:
+        while (
+            coupon_id is None
+            or SandboxObject.objects.filter(id=_coupon_key(account, coupon_id)).exists()
+        ):
+            coupon_id = "".join(secrets.choice(COUPON_ID_ALPHABET) for _ in range(8))
+    percent_off = params.get("percent_off")
+    coupon = {
+        "id": coupon_id,
+        "object": "coupon",
+        "amount_off": params.get("amount_off"),
+        "created": int(time.time()),
+        "currency": params.get("currency"),
+        "duration": params.get("duration", "once"),
+        "duration_in_months": params.get("duration_in_months"),
+        "livemode": False,
+        "max_redemptions": params.get("max_redemptions"),
+        "metadata": params.get("metadata", {}),
+        "name": params.get("name"),
+        "percent_off": None if percent_off is None else _json_number(percent_off),
+        "redeem_by": params.get("redeem_by"),
+        "times_redeemed": 0,
+        "valid": True,
+    }
+    SandboxObject.objects.create(
+        id=_coupon_key(account, coupon_id),
+        account=account,
+        object="coupon",
+        data=coupon,
+        private={"percent_off": None if percent_off is None else _plain(percent_off)},
+    )
+    return Response(200, coupon)
+
+
+def retrieve_coupon(account: str, params: dict[str, Any], coupon_id: str) -> Response:
+    _parse(RETRIEVE, params)
+    coupon_id = unquote_plus(coupon_id)  # the library quotes the id into the path
+    obj = _coupon_object(account, coupon_id)
+    if obj is None:
+        raise ApiError(404, f"No such coupon: '{coupon_id}'", code="resource_missing", param="id")
+    return Response(200, obj.data)
+
+
+def coupon_redeem(*, account: str, coupon_id: str) -> None:
+    """Count one redemption of a coupon (a Checkout Session using it was paid), under a lock."""
+    obj = (
+        SandboxObject.objects.select_for_update()
+        .filter(id=_coupon_key(account, coupon_id), account=account, object="coupon")
+        .first()
+    )
+    if obj is None:  # deleted since; nothing to count
+        return
+    obj.data["times_redeemed"] += 1
+    obj.data["valid"] = _coupon_is_valid(obj.data, time.time())
+    obj.save(update_fields=["data"])
+
+
+# --- Tax rates ----------------------------------------------------------------------------
+
+TAX_TYPES = (
+    "admissions_tax",
+    "amusement_tax",
+    "attendance_tax",
+    "communications_tax",
+    "digital_excise_tax",
+    "entertainment_tax",
+    "get_fund",
+    "gross_receipts_tax",
+    "gst",
+    "hospitality_tax",
+    "hst",
+    "igst",
+    "jct",
+    "lease_tax",
+    "luxury_tax",
+    "mass_transit_parking_tax",
+    "nhil",
+    "parking_tax",
+    "pst",
+    "qst",
+    "resort_tax",
+    "retail_delivery_fee",
+    "rst",
+    "sales_tax",
+    "service_tax",
+    "tourism_tax",
+    "utility_users_tax",
+    "vat",
+)
+
+
+def _check_tax_rate(params: dict[str, Any], path: str) -> None:
+    country = params.get("country")
+    if country is not None and not re.fullmatch(r"[A-Za-z]{2}", country):
+        raise ParamError(
+            f"Country '{country}' is unknown. Use a two-letter ISO 3166-1 code such as 'DE'.",
+            param="country",
+        )
+
+
+TAX_RATE_CREATE = Obj(
+    {
+        "display_name": Str(max_length=50),
+        "percentage": Dec(minimum=0, maximum=100, places=4),
+        "inclusive": Bool(),
+        "active": Bool(),
+        "country": Str(max_length=2),
+        "state": Str(max_length=2),
+        "jurisdiction": Str(max_length=50),
+        "description": Str(max_length=5000),
+        "tax_type": Str(choices=TAX_TYPES),
+        "metadata": Metadata(),
+        "expand": ListOf(Str()),
+    },
+    required=("display_name", "inclusive", "percentage"),
+    check=_check_tax_rate,
+)
+
+
+def create_tax_rate(account: str, params: dict[str, Any]) -> Response:
+    params = _parse(TAX_RATE_CREATE, params)
+    tax_rate_id = new_id("txr_")
+    country = params.get("country")
+    tax_rate = {
+        "id": tax_rate_id,
+        "object": "tax_rate",
+        "active": params.get("active", True),
+        "country": country.upper() if country else None,
+        "created": int(time.time()),
+        "description": params.get("description"),
+        "display_name": params["display_name"],
+        "effective_percentage": None,
+        "flat_amount": None,
+        "inclusive": params["inclusive"],
+        "jurisdiction": params.get("jurisdiction"),
+        "jurisdiction_level": None,
+        "livemode": False,
+        "metadata": params.get("metadata", {}),
+        "percentage": _json_number(params["percentage"]),
+        "rate_type": "percentage",
+        "state": params.get("state"),
+        "tax_type": params.get("tax_type"),
+    }
+    SandboxObject.objects.create(
+        id=tax_rate_id,
+        account=account,
+        object="tax_rate",
+        data=tax_rate,
+        private={"percentage": _plain(params["percentage"])},
+    )
+    return Response(200, tax_rate)
+
+
+def retrieve_tax_rate(account: str, params: dict[str, Any], tax_rate_id: str) -> Response:
+    _parse(RETRIEVE, params)
+    obj = get_object(account, "tax_rate", unquote_plus(tax_rate_id), name="tax rate")
+    return Response(200, obj.data)
+
+
+# --- Amounts: discounts and taxes ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RateTerms:
+    """What a tax rate contributes to the arithmetic: its exact percentage and kind."""
+
+    percentage: Decimal
+    inclusive: bool
+
+
+@dataclass(frozen=True)
+class LineAmounts:
+    subtotal: int
+    discount: int
+    taxes: tuple[int, ...]  # one amount per tax rate of the line, in the line's order
+    taxable_amount: int  # what the rates are on: the line after discount, net of inclusive tax
+    total: int
+
+    @property
+    def tax(self) -> int:
+        return sum(self.taxes)
+
+
+def round_half_up(value: Decimal) -> int:
+    """Round to a whole minor unit, halves away from zero (amounts here are never negative)."""
+    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def spread(amount: int, weights: Sequence[int]) -> list[int]:
+    """Share `amount` in proportion to `weights` by the largest-remainder method.
+
+    Each share is first rounded down (`amount * w // Σw`, integer arithmetic); the minor units
+    left over go one each to the largest remainders (`amount * w % Σw`), ties to the earlier
+    weight. The shares always add up to `amount`.
+    """
+    whole = sum(weights)
+    if whole == 0:
+        return [0] * len(weights)
+    shares = [amount * weight // whole for weight in weights]
+    remainders = [amount * weight % whole for weight in weights]
+    leftover = amount - sum(shares)
+    for index in sorted(range(len(weights)), key=lambda i: (-remainders[i], i))[:leftover]:
+        shares[index] += 1
+    return shares
+
+
+def checkout_amounts(
+    lines: Sequence[tuple[int, Sequence[RateTerms]]],
+    *,
+    percent_off: Decimal | None = None,
+    amount_off: int | None = None,
+) -> list[LineAmounts]:
+    """Price the lines of a Checkout Session as Stripe does, in integer minor units.
+
+    `lines` holds, per line item, its subtotal (`unit_amount * quantity`) and its tax rates. The
+    rules, which the shop's own pricing (`storefront/pricing.py`) follows to the minor unit:
+
+    1. `amount_subtotal = Σ line subtotals`.
+    2. Discount (at most one coupon), taken before tax:
+       - `percent_off`: each line's discount = round_half_up(subtotal * percent_off / 100);
+       - `amount_off`: `d = min(amount_off, amount_subtotal)` is spread over the lines in
+         proportion to their subtotals by the largest-remainder method (`spread`): each share
+         rounded down, the leftover minor units one each to the largest remainders, ties to
+         the earlier line; so Σ line discounts == d.
+       `total_details.amount_discount = Σ line discounts`.
+    3. Taxes, per line, on `base = subtotal − discount`. With `P_incl` = Σ percentages of the
+       line's inclusive rates:
+       - each inclusive rate's tax = round_half_up(base * p / (100 + P_incl)) (the part of
+         `base` it already is);
+       - `net = base − Σ inclusive taxes`; each exclusive rate's tax =
+         round_half_up(net * p / 100) (added on top);
+       - line `amount_tax` = Σ all its taxes, inclusive ones included (as Stripe reports them);
+         line `amount_total = base + Σ exclusive taxes`; every tax's `taxable_amount` is `net`.
+    4. `total_details.amount_tax = Σ line amount_tax`;
+       `amount_total = amount_subtotal − amount_discount + Σ exclusive taxes`
+       (== Σ line amount_total). Stripe's minimum and maximum charge apply to `amount_total`.
+
+    round_half_up is Decimal `quantize(Decimal(1), ROUND_HALF_UP)` to a whole minor unit. No
+    float is involved: percentages are exact Decimals, amounts ints, and the division runs with
+    enough precision that no quotient can be rounded before it is rounded half-up.
+    """
+    subtotals = [subtotal for subtotal, _ in lines]
+    with localcontext() as context:
+        # Exact products; quotients far beyond the minor unit (amounts can be any int here:
+        # the maximum-charge check comes after).
+        context.prec = max(28, len(str(max(subtotals, default=0))) + 30)
+        return _checkout_amounts(lines, subtotals, percent_off, amount_off)
+
+
+def _checkout_amounts(lines, subtotals, percent_off, amount_off) -> list[LineAmounts]:
+    if percent_off is not None:
+        discounts = [round_half_up(subtotal * percent_off / 100) for subtotal in subtotals]
+    elif amount_off is not None:
+        discounts = spread(min(amount_off, sum(subtotals)), subtotals)
+    else:
+        discounts = [0] * len(subtotals)
+    priced = []
+    for (subtotal, rates), discount in zip(lines, discounts, strict=True):
+        base = subtotal - discount
+        inclusive_percent = sum((r.percentage for r in rates if r.inclusive), Decimal(0))
+        inclusive = {
+            index: round_half_up(base * r.percentage / (100 + inclusive_percent))
+            for index, r in enumerate(rates)
+            if r.inclusive
+        }
+        net = base - sum(inclusive.values())
+        taxes = [
+            inclusive[index] if r.inclusive else round_half_up(net * r.percentage / 100)
+            for index, r in enumerate(rates)
+        ]
+        exclusive = sum(tax for r, tax in zip(rates, taxes, strict=True) if not r.inclusive)
+        priced.append(
+            LineAmounts(
+                subtotal=subtotal,
+                discount=discount,
+                taxes=tuple(taxes),
+                taxable_amount=net,
+                total=base + exclusive,
+            )
+        )
+    return priced
+
+
 # --- Checkout Sessions --------------------------------------------------------------------
 
 
@@ -115,17 +555,8 @@ def _check_price_data(price: dict[str, Any], path: str) -> None:
             param=f"{path}[unit_amount]",
             code="parameter_missing",
         )
-    currency = price["currency"]
-    if currency.upper() not in STRIPE_CURRENCIES or currency != currency.lower():
-        raise ParamError(
-            f"Invalid currency: {currency}. Stripe currently supports these currencies: "
-            + ", ".join(sorted(code.lower() for code in STRIPE_CURRENCIES)),
-            param=f"{path}[currency]",
-        )
-    try:
-        check_minor_amount(price["unit_amount"], currency)
-    except CurrencyError as exc:
-        raise ParamError(str(exc), param=f"{path}[unit_amount]", code="amount_invalid") from exc
+    _check_currency(price["currency"], f"{path}[currency]")
+    _check_amount(price["unit_amount"], price["currency"], f"{path}[unit_amount]")
 
 
 def _check_line_item(line: dict[str, Any], path: str) -> None:
@@ -201,10 +632,29 @@ def _check_session(params: dict[str, Any], path: str) -> None:
             )
 
 
+def _check_discount(discount: dict[str, Any], path: str) -> None:
+    if "coupon" in discount and "promotion_code" in discount:
+        raise ParamError(
+            "You may only specify one of these parameters: coupon, promotion_code.",
+            param=path,
+            code="parameters_exclusive",
+        )
+    if "coupon" not in discount and "promotion_code" not in discount:
+        raise ParamError(
+            f"Missing required param: {path}[coupon].",
+            param=f"{path}[coupon]",
+            code="parameter_missing",
+        )
+
+
+DISCOUNT = Obj({"coupon": Str(), "promotion_code": Str()}, check=_check_discount)
+
 CHECKOUT_SESSION_CREATE = Obj(
     {
         "mode": Str(choices=("payment", "setup", "subscription")),
         "line_items": ListOf(LINE_ITEM, max_items=100),
+        # "Currently, only up to one may be specified."
+        "discounts": ListOf(DISCOUNT, max_items=1),
         "success_url": Url(max_length=5000),
         "cancel_url": Url(max_length=5000),
         "client_reference_id": Str(max_length=200),
@@ -222,25 +672,49 @@ CHECKOUT_SESSION_CREATE = Obj(
 )
 
 RETRIEVE = Obj({"expand": ListOf(Str())})
+LINE_ITEMS_LIST = Obj(
+    {
+        "expand": ListOf(Str()),
+        # One page holds every line (a session has at most 100): the cursors change nothing.
+        "limit": Int(minimum=1, maximum=100),
+        "starting_after": Str(),
+        "ending_before": Str(),
+    }
+)
+# Fields of a line item that Stripe leaves out unless expanded (`line_items.data.taxes`).
+LINE_ITEM_INCLUDABLE = ("discounts", "taxes")
 
 
 def _money_words(amount: int, currency: str) -> str:
     return f"{from_minor_units(amount, currency)} {currency}"
 
 
-def _line_item(line: dict[str, Any], created: int) -> dict[str, Any]:
+def _line_item(
+    line: dict[str, Any],
+    created: int,
+    amounts: LineAmounts,
+    discount: dict[str, Any] | None,
+    rates: Sequence[dict[str, Any]],
+) -> dict[str, Any]:
+    """A Checkout line item as the sandbox keeps it: with its `discounts` and `taxes`.
+
+    Those two are the fields Stripe includes only on request (`LINE_ITEM_INCLUDABLE`);
+    `_public_line_item` removes them when they were not asked for.
+    """
     price = line["price_data"]
-    amount = price["unit_amount"] * line["quantity"]
     return {
         "id": new_id("li_"),
         "object": "item",
         "adjustable_quantity": None,
-        "amount_discount": 0,
-        "amount_subtotal": amount,
-        "amount_tax": 0,
-        "amount_total": amount,
+        "amount_discount": amounts.discount,
+        "amount_subtotal": amounts.subtotal,
+        "amount_tax": amounts.tax,
+        "amount_total": amounts.total,
         "currency": price["currency"],
         "description": price.get("product_data", {}).get("name"),
+        "discounts": (
+            [{"amount": amounts.discount, "discount": discount}] if discount is not None else []
+        ),
         "metadata": {},
         "price": {
             "id": new_id("price_"),
@@ -264,6 +738,118 @@ def _line_item(line: dict[str, Any], created: int) -> dict[str, Any]:
             "unit_amount_decimal": str(price["unit_amount"]),
         },
         "quantity": line["quantity"],
+        "taxes": [
+            {
+                "amount": tax,
+                "rate": rate,
+                "taxability_reason": None,
+                "taxable_amount": amounts.taxable_amount,
+            }
+            for tax, rate in zip(amounts.taxes, rates, strict=True)
+        ],
+    }
+
+
+def _public_line_item(line: dict[str, Any], include: set[str]) -> dict[str, Any]:
+    return {
+        key: value
+        for key, value in line.items()
+        if key not in LINE_ITEM_INCLUDABLE or key in include
+    }
+
+
+def _session_coupon(account: str, params: dict[str, Any], currency: str) -> SandboxObject | None:
+    """The coupon of `discounts`, checked as Stripe checks it; None without a discount."""
+    if not params.get("discounts"):
+        return None
+    discount = params["discounts"][0]
+    if "promotion_code" in discount:
+        # The sandbox keeps no promotion codes, so any code is unknown to it.
+        raise ApiError(
+            400,
+            f"No such promotion code: '{discount['promotion_code']}'",
+            code="resource_missing",
+            param="discounts[0][promotion_code]",
+        )
+    coupon_id = discount["coupon"]
+    obj = _coupon_object(account, coupon_id)
+    if obj is None:
+        raise ApiError(
+            400,
+            f"No such coupon: '{coupon_id}'",
+            code="resource_missing",
+            param="discounts[0][coupon]",
+        )
+    coupon = obj.data
+    if not coupon["valid"]:
+        raise ApiError(
+            400,
+            f"The coupon '{coupon_id}' is no longer valid: it has expired or reached its "
+            "max_redemptions.",
+            code="coupon_expired",
+            param="discounts[0][coupon]",
+        )
+    if coupon["amount_off"] is not None and coupon["currency"] != currency:
+        raise ApiError(
+            400,
+            f"The coupon '{coupon_id}' takes an amount off in {coupon['currency']}, but this "
+            f"Checkout Session is in {currency}. Use a coupon in {currency} or a percent_off "
+            "coupon.",
+            param="discounts[0][coupon]",
+        )
+    return obj
+
+
+def _session_tax_rates(account: str, params: dict[str, Any]) -> list[list[SandboxObject]]:
+    """The tax rates of each line item, checked as Stripe checks them."""
+    wanted = {rate for line in params["line_items"] for rate in line.get("tax_rates", [])}
+    found = {
+        obj.id: obj
+        for obj in SandboxObject.objects.filter(account=account, object="tax_rate", id__in=wanted)
+    }
+    per_line = []
+    for index, line in enumerate(params["line_items"]):
+        rates = []
+        for position, rate_id in enumerate(line.get("tax_rates", [])):
+            param = f"line_items[{index}][tax_rates][{position}]"
+            if rate_id not in found:
+                raise ApiError(
+                    400, f"No such tax rate: '{rate_id}'", code="resource_missing", param=param
+                )
+            if not found[rate_id].data["active"]:
+                raise ApiError(
+                    400,
+                    f"The tax rate '{rate_id}' is inactive. Inactive tax rates cannot be used "
+                    "with new Checkout Sessions.",
+                    param=param,
+                )
+            if found[rate_id] in rates:
+                raise ApiError(
+                    400,
+                    f"The tax rate '{rate_id}' is given twice for line_items[{index}].",
+                    param=param,
+                )
+            rates.append(found[rate_id])
+        per_line.append(rates)
+    return per_line
+
+
+def _discount_object(session_id: str, coupon_id: str, created: int) -> dict[str, Any]:
+    """The Discount a coupon becomes on a Checkout Session (shaped like Stripe's `discount`)."""
+    return {
+        "id": new_id("di_"),
+        "object": "discount",
+        "checkout_session": session_id,
+        "customer": None,
+        "customer_account": None,
+        "end": None,
+        "invoice": None,
+        "invoice_item": None,
+        "promotion_code": None,
+        "source": {"coupon": coupon_id, "type": "coupon"},
+        "start": created,
+        "subscription": None,
+        "subscription_item": None,
     }
 
 
@@ -280,9 +866,28 @@ def create_checkout_session(account: str, params: dict[str, Any]) -> Response:
     params = _parse(CHECKOUT_SESSION_CREATE, params)
     now = int(time.time())
     currency = params["line_items"][0]["price_data"]["currency"]
-    line_items = [_line_item(line, now) for line in params["line_items"]]
-    subtotal = sum(line["amount_subtotal"] for line in line_items)
-    total = subtotal
+    coupon = _session_coupon(account, params, currency)
+    rates = _session_tax_rates(account, params)
+    amounts = checkout_amounts(
+        [
+            (
+                line["price_data"]["unit_amount"] * line["quantity"],
+                [
+                    RateTerms(Decimal(rate.private["percentage"]), rate.data["inclusive"])
+                    for rate in line_rates
+                ],
+            )
+            for line, line_rates in zip(params["line_items"], rates, strict=True)
+        ],
+        percent_off=(
+            Decimal(coupon.private["percent_off"])
+            if coupon is not None and coupon.private["percent_off"] is not None
+            else None
+        ),
+        amount_off=coupon.data["amount_off"] if coupon is not None else None,
+    )
+    subtotal = sum(line.subtotal for line in amounts)
+    total = sum(line.total for line in amounts)
     if total > MAXIMUM_AMOUNT:
         raise ApiError(
             400,
@@ -299,6 +904,11 @@ def create_checkout_session(account: str, params: dict[str, Any]) -> Response:
             code="amount_too_small",
         )
     session_id = new_id("cs_test_", 58)
+    discount = _discount_object(session_id, coupon.data["id"], now) if coupon else None
+    line_items = [
+        _line_item(line, now, line_amounts, discount, [rate.data for rate in line_rates])
+        for line, line_amounts, line_rates in zip(params["line_items"], amounts, rates, strict=True)
+    ]
     session = {
         "id": session_id,
         "object": "checkout.session",
@@ -330,7 +940,9 @@ def create_checkout_session(account: str, params: dict[str, Any]) -> Response:
         "customer_creation": "if_required",
         "customer_details": None,
         "customer_email": params.get("customer_email"),
-        "discounts": [],
+        "discounts": (
+            [{"coupon": coupon.data["id"], "promotion_code": None}] if coupon is not None else []
+        ),
         "expires_at": params.get("expires_at", now + CHECKOUT_LIFETIME_SECONDS),
         "integration_identifier": None,
         "invoice": None,
@@ -372,7 +984,11 @@ def create_checkout_session(account: str, params: dict[str, Any]) -> Response:
         "submit_type": None,
         "subscription": None,
         "success_url": params.get("success_url"),
-        "total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
+        "total_details": {
+            "amount_discount": sum(line.discount for line in amounts),
+            "amount_shipping": 0,
+            "amount_tax": sum(line.tax for line in amounts),
+        },
         "ui_mode": "hosted",
         "url": _checkout_page_url(params, session_id),
         "wallet_options": None,
@@ -389,33 +1005,87 @@ def create_checkout_session(account: str, params: dict[str, Any]) -> Response:
                 for line in params["line_items"]
             ],
             "payment_intent_data": params.get("payment_intent_data", {}),
+            # For the hosted page and for redemption: the coupon and rates as they were used,
+            # with their exact (Decimal string) percentages.
+            "coupon": (
+                {
+                    "id": coupon.data["id"],
+                    "name": coupon.data["name"],
+                    "percent_off": coupon.private["percent_off"],
+                    "amount_off": coupon.data["amount_off"],
+                }
+                if coupon is not None
+                else None
+            ),
+            "tax_rates": {
+                rate.id: {
+                    "display_name": rate.data["display_name"],
+                    "percentage": rate.private["percentage"],
+                    "inclusive": rate.data["inclusive"],
+                }
+                for line_rates in rates
+                for rate in line_rates
+            },
         },
     )
-    return Response(200, _expand(session, line_items, params.get("expand", [])))
+    return Response(200, _expand(session, line_items, params.get("expand", []), account))
 
 
-def _expand(session: dict, line_items: list[dict], expand: list[str]) -> dict:
-    if "line_items" not in expand:
-        return session
-    return {**session, "line_items": _line_item_list(session["id"], line_items)}
+def _expand(
+    session: dict, line_items: list[dict], expand: list[str], account: str | None = None
+) -> dict:
+    """Apply `expand[]`: `line_items` (and `line_items.data.taxes`/`.discounts` within it),
+    `discounts.coupon`."""
+    if any(path.split(".")[0] == "line_items" for path in expand):
+        include = {
+            path.removeprefix("line_items.data.").split(".")[0]
+            for path in expand
+            if path.startswith("line_items.data.")
+        }
+        session = {**session, "line_items": _line_item_list(session["id"], line_items, include)}
+    if "discounts.coupon" in expand and account is not None and session["discounts"]:
+        session = {
+            **session,
+            "discounts": [
+                {**entry, "coupon": _expanded_coupon(account, entry["coupon"])}
+                for entry in session["discounts"]
+            ],
+        }
+    return session
 
 
-def _line_item_list(session_id: str, line_items: list[dict]) -> dict:
+def _expanded_coupon(account: str, coupon_id: str) -> dict | str:
+    obj = _coupon_object(account, coupon_id)
+    return obj.data if obj is not None else coupon_id
+
+
+def _line_item_list(
+    session_id: str, line_items: list[dict], include: set[str] | frozenset[str] = frozenset()
+) -> dict:
     return {
         "object": "list",
-        "data": line_items,
+        "data": [_public_line_item(line, set(include)) for line in line_items],
         "has_more": False,
         "url": f"/v1/checkout/sessions/{session_id}/line_items",
     }
 
 
-def get_object(account: str, object_type: str, object_id: str) -> SandboxObject:
-    """Fetch an object of this account, or answer as Stripe does for anything else."""
+def get_object(
+    account: str, object_type: str, object_id: str, *, name: str | None = None
+) -> SandboxObject:
+    """Fetch an object of this account, or answer as Stripe does for anything else.
+
+    `name` is how Stripe's message names the type when it differs from `object_type`
+    ("No such tax rate: 'txr_...'").
+    """
     try:
         return SandboxObject.objects.get(id=object_id, account=account, object=object_type)
     except SandboxObject.DoesNotExist:
         raise ApiError(
-            404, f"No such {object_type}: '{object_id}'", code="resource_missing", param="id"
+            404,
+            f"No such {name or object_type}: '{object_id}'",
+            code="resource_missing",
+            param="id",
         ) from None
 
 
@@ -423,12 +1093,20 @@ def retrieve_checkout_session(account: str, params: dict[str, Any], session_id: 
     params = _parse(RETRIEVE, params)
     obj = get_object(account, "checkout.session", session_id)
     expire_if_due(obj)
-    return Response(200, _expand(obj.data, obj.private["line_items"], params.get("expand", [])))
+    return Response(
+        200, _expand(obj.data, obj.private["line_items"], params.get("expand", []), account)
+    )
 
 
 def list_checkout_line_items(account: str, params: dict[str, Any], session_id: str) -> Response:
+    params = _parse(LINE_ITEMS_LIST, params)
     obj = get_object(account, "checkout.session", session_id)
-    return Response(200, _line_item_list(session_id, obj.private["line_items"]))
+    include = {
+        path.removeprefix("data.").split(".")[0]
+        for path in params.get("expand", [])
+        if path.startswith("data.")
+    }
+    return Response(200, _line_item_list(session_id, obj.private["line_items"], include))
 
 
 def expire_checkout_session(account: str, params: dict[str, Any], session_id: str) -> Response:
@@ -459,6 +1137,10 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("get", r"/v1/checkout/sessions/(cs_[A-Za-z0-9_]+)", retrieve_checkout_session),
     ("get", r"/v1/checkout/sessions/(cs_[A-Za-z0-9_]+)/line_items", list_checkout_line_items),
     ("post", r"/v1/checkout/sessions/(cs_[A-Za-z0-9_]+)/expire", expire_checkout_session),
+    ("post", r"/v1/coupons", create_coupon),
+    ("get", r"/v1/coupons/([^/]+)", retrieve_coupon),
+    ("post", r"/v1/tax_rates", create_tax_rate),
+    ("get", r"/v1/tax_rates/([^/]+)", retrieve_tax_rate),
 ]
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from payments.sandbox.api import expire_if_due, new_id
+from payments.sandbox.api import coupon_redeem, expire_if_due, new_id
 from payments.sandbox.models import SandboxObject
 
 # Stripe's test cards that the sandbox knows, and what each does.
@@ -40,7 +40,7 @@ class Card:
     @classmethod
     def from_form(cls, number: str, expiry: str, cvc: str) -> "Card":
         digits = re.sub(r"[\s-]", "", number or "")
-        if not digits.isdigit() or not 12 <= len(digits) <= 19 or not _luhn_ok(digits):
+        if not digits.isdecimal() or not 12 <= len(digits) <= 19 or not _luhn_ok(digits):
             raise CardError("Your card number is invalid.")
         match = re.fullmatch(r"\s*(\d{1,2})\s*/\s*(\d{2}|\d{4})\s*", expiry or "")
         if not match or not 1 <= int(match.group(1)) <= 12:
@@ -122,7 +122,47 @@ def checkout_session_pay(*, session_id: str, card: Card, email: str) -> SandboxO
             },
         )
         session.save(update_fields=["data"])
+        coupon = session.private.get("coupon")
+        if coupon:
+            # Stripe counts a coupon's redemption when the session using it is paid.
+            coupon_redeem(account=session.account, coupon_id=coupon["id"])
         return session
+
+
+def page_summary(session: SandboxObject) -> dict:
+    """What the hosted page shows under the lines: the coupon, each tax rate, the tax in all.
+
+    The figures are the session's own (`total_details`, each line's `taxes`), so the page adds
+    up to `amount_total` exactly.
+    """
+    private = session.private
+    rates = private.get("tax_rates", {})
+    tax_rows: dict[str, dict] = {}
+    for line in private["line_items"]:
+        for tax in line.get("taxes", []):
+            rate = tax["rate"]
+            row = tax_rows.setdefault(
+                rate["id"],
+                {
+                    "display_name": rate["display_name"],
+                    "percentage": rates.get(rate["id"], {}).get("percentage")
+                    or str(rate["percentage"]),
+                    "inclusive": rate["inclusive"],
+                    "amount": 0,
+                },
+            )
+            row["amount"] += tax["amount"]
+    coupon = private.get("coupon")
+    totals = session.data["total_details"]
+    return {
+        "coupon": (
+            {**coupon, "label": coupon["name"] or coupon["id"]} if coupon is not None else None
+        ),
+        "amount_discount": totals["amount_discount"],
+        "tax_rows": list(tax_rows.values()),
+        "amount_tax": totals["amount_tax"],
+        "amount_tax_included": sum(row["amount"] for row in tax_rows.values() if row["inclusive"]),
+    }
 
 
 def _succeeded_payment_intent(intent_id: str, session: dict, intent_data: dict, now: int) -> dict:

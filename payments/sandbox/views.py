@@ -9,6 +9,7 @@ from payments.sandbox.checkout import (
     Card,
     CardError,
     checkout_session_pay,
+    page_summary,
     return_url,
     session_for_page,
 )
@@ -44,6 +45,7 @@ def checkout_page(request: HttpRequest, session_id: str) -> HttpResponse:
             "description": description,
             "quantity": line["quantity"],
             "unit_amount": line["price"]["unit_amount"],
+            "amount_subtotal": line["amount_subtotal"],
             "amount_total": line["amount_total"],
         }
         for line, description in zip(
@@ -53,6 +55,7 @@ def checkout_page(request: HttpRequest, session_id: str) -> HttpResponse:
     context = {
         "session": session.data,
         "lines": lines,
+        "summary": page_summary(session),
         "cancel_url": return_url(session, success=False),
         "success_url": return_url(session, success=True),
         "error": error,

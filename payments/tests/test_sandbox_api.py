@@ -296,7 +296,7 @@ def test_a_session_past_expires_at_reads_as_expired(usd):
 
 def test_unknown_routes_answer_404(usd):
     with pytest.raises(stripe.InvalidRequestError) as caught:
-        usd.v1.coupons.create({"percent_off": 10})
+        usd.v1.customers.create({})
 
     assert caught.value.http_status == 404
     assert "Unrecognized request URL" in caught.value.user_message

@@ -66,6 +66,14 @@
     window.location.assign(session.url);
   }
 
+  // Coming back from Checkout with the browser's Back button restores this page from the
+  // back/forward cache as it was left: busy. Make the button usable again.
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted) {
+      setBusy(false);
+    }
+  });
+
   button.addEventListener("click", async function () {
     if (button.disabled) {
       return;

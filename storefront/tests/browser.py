@@ -102,8 +102,27 @@ def expect_checkout_page(page: Page, *, item_name: str, amount: str) -> None:
     expect(page.locator("#pay-button")).to_have_text(f"Pay {amount}")
 
 
-def expect_paid_page(page: Page, *, item_name: str, amount: str) -> None:
-    """The success page says the payment went through, for how much and for what."""
+def expect_paid_page(page: Page, *, amount: str) -> int:
+    """The success page says the payment went through and for how much; returns the order's id.
+
+    It names the order the payment was for, with a link to it.
+    """
     expect(page.locator("h1")).to_have_text("Thank you, your payment went through")
     notice = page.locator("p.notice")
-    expect(notice).to_contain_text(f"We received {amount} for {item_name}.")
+    expect(notice).to_contain_text(f"We received {amount} for order #")
+    order_link = notice.get_by_role("link", name=re.compile(r"^order #\d+$"))
+    expect(order_link).to_be_visible()
+    return int(order_link.inner_text().removeprefix("order #"))
+
+
+def expect_paid_order_page(page: Page, *, order_id: int, item_name: str, amount: str) -> None:
+    """From the success page, the buyer's order: paid, for the item, for the amount."""
+    page.locator("p.notice").get_by_role("link", name=f"order #{order_id}").click()
+    page.wait_for_url(f"**/order/{order_id}/")
+    expect(page.locator("h1")).to_contain_text(f"Order #{order_id}")
+    expect(page.locator("#order-status")).to_have_text("Paid")
+    expect(page.locator("#order-lines tbody tr")).to_have_count(1)
+    expect(page.locator("#order-lines tbody")).to_contain_text(item_name)
+    expect(page.locator("#amount-total")).to_have_text(amount)
+    # Paid: nothing left to pay.
+    expect(page.locator("#buy-button")).to_have_count(0)

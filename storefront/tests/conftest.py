@@ -43,6 +43,8 @@ def page(browser, live_server, monkeypatch):
     try:
         yield tab
     finally:
+        # A route handler still running (a test failed half-way) must not fail the next test.
+        tab.unroute_all(behavior="ignoreErrors")
         context.close()
     if js_errors:
         pytest.fail("JavaScript errors in the page:\n" + "\n".join(js_errors), pytrace=False)

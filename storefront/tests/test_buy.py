@@ -7,6 +7,7 @@ from payments.accounts import account_for
 from payments.sandbox.client import sandbox_outage
 from payments.sandbox.models import SandboxObject, SandboxRequest
 from payments.tests.sandbox_tools import requests_of, sandbox_account, session_object
+from storefront.models import Order
 from storefront.tests.factories import make_item
 
 pytestmark = pytest.mark.django_db
@@ -42,6 +43,8 @@ def test_session_is_built_from_our_database_in_minor_units(client):
 
     session_id = buy(client, item.pk).json()["id"]
 
+    order = Order.objects.get()
+    assert [(line.item, line.quantity) for line in order.lines.all()] == [(item, 1)]
     request = requests_of("USD").get(method="POST", path="/v1/checkout/sessions")
     assert request.params == {
         "mode": "payment",
@@ -57,14 +60,14 @@ def test_session_is_built_from_our_database_in_minor_units(client):
         ],
         "success_url": "http://testserver/success/?session_id={CHECKOUT_SESSION_ID}&currency=usd",
         "cancel_url": f"http://testserver/cancel/?item={item.pk}",
-        "client_reference_id": f"item-{item.pk}",
-        "metadata": {"kind": "item", "item_id": str(item.pk)},
+        "client_reference_id": f"order-{order.pk}",
+        "metadata": {"kind": "order", "order_id": str(order.pk)},
     }
     assert "payment_method_types" not in request.params
-    assert request.idempotency_key.startswith(f"checkout-item-{item.pk}-")
+    assert request.idempotency_key.startswith(f"checkout-order-{order.pk}-")
     session = session_object(session_id).data
     assert (session["amount_total"], session["currency"]) == (1999, "usd")
-    assert session["client_reference_id"] == f"item-{item.pk}"
+    assert session["client_reference_id"] == f"order-{order.pk}"
 
 
 def test_eur_item_goes_to_the_eur_account_and_never_touches_the_usd_key(client):
@@ -97,7 +100,7 @@ def test_a_new_currency_is_sold_through_its_own_account(client, offer_currency):
     assert (session.data["amount_total"], session.data["currency"]) == (1500, "jpy")
 
 
-@pytest.mark.parametrize("item_id", ["999", "abc", "-1"])
+@pytest.mark.parametrize("item_id", ["999", "abc", "-1", "²"])
 def test_buy_unknown_item_is_a_json_404(client, item_id):
     make_item()
 

@@ -3,6 +3,7 @@
 import pytest
 
 from payments.sandbox.checkout import Card, checkout_session_pay
+from storefront.models import Order, OrderItem
 from storefront.tests.factories import make_item
 
 pytestmark = pytest.mark.django_db
@@ -61,3 +62,40 @@ def test_success_for_an_unknown_currency_is_a_503_in_words(client):
 
     assert response.status_code == 503
     assert "Payments in XYZ are not available" in response.content.decode()
+
+
+def test_success_page_marks_the_order_paid_once(client):
+    item = make_item(price="24.00", currency="EUR")
+    session_id = start(client, item)
+    checkout_session_pay(session_id=session_id, card=CARD, email="")
+    url = f"/success/?session_id={session_id}&currency=eur"
+
+    client.get(url)
+    order = Order.objects.get()
+    first_paid_at = order.paid_at
+    client.get(url)
+    order.refresh_from_db()
+
+    assert order.status == Order.Status.PAID
+    assert order.paid_at == first_paid_at
+
+
+def test_unpaid_session_does_not_pay_the_order(client):
+    session_id = start(client, make_item())
+
+    client.get(f"/success/?session_id={session_id}&currency=usd")
+
+    assert Order.objects.get().status == Order.Status.OPEN
+
+
+def test_a_payment_that_does_not_match_the_order_is_not_fulfilled(client):
+    item = make_item(price="24.00", currency="EUR")
+    session_id = start(client, item)
+    checkout_session_pay(session_id=session_id, card=CARD, email="")
+    # The order changed after checkout began: 2 × instead of the 1 × that was paid for.
+    OrderItem.objects.update(quantity=2)
+
+    page = client.get(f"/success/?session_id={session_id}&currency=eur").content.decode()
+
+    assert Order.objects.get().status == Order.Status.OPEN
+    assert "could not match it to your order" in page

@@ -1,0 +1,272 @@
+"""One Checkout Session per order, with its discount as a coupon and its taxes as tax rates."""
+
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+
+from payments.models import StripeObjectRef
+from payments.sandbox.models import SandboxObject
+from payments.tests.sandbox_tools import requests_of, sandbox_account, session_object
+from storefront.pricing import order_totals
+from storefront.tests.factories import make_discount, make_item, make_order, make_tax
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def owner(client):
+    """A client that may pay `order` (it holds the order's share key)."""
+
+    def open_order(order):
+        client.get(reverse("storefront:order", args=[order.pk]) + f"?key={order.access_key}")
+        return client
+
+    return open_order
+
+
+def pay(client, order):
+    response = client.get(reverse("storefront:buy_order", args=[order.pk]))
+    assert response.status_code == 200, response.content
+    return response.json()["id"]
+
+
+def test_order_session_has_a_line_per_item_the_coupon_and_the_tax_rates(owner):
+    notebook = make_item(name="Notebook", price="19.99")
+    mug = make_item(name="Mug", price="12.50")
+    discount = make_discount(name="Spring sale", percent_off="10")
+    tax = make_tax(display_name="Sales tax", percentage="8.875", jurisdiction="NY")
+    order = make_order((notebook, 2), (mug, 1), discount=discount, taxes=(tax,))
+
+    session_id = pay(owner(order), order)
+
+    usd = requests_of("USD")
+    coupon_request = usd.get(path="/v1/coupons")
+    assert coupon_request.params == {"name": "Spring sale", "duration": "once", "percent_off": "10"}
+    rate_request = usd.get(path="/v1/tax_rates")
+    assert rate_request.params == {
+        "display_name": "Sales tax",
+        "percentage": "8.875",
+        "inclusive": "false",
+        "jurisdiction": "NY",
+    }
+    coupon_id = coupon_request.response["id"]
+    rate_id = rate_request.response["id"]
+    session_params = usd.get(path="/v1/checkout/sessions").params
+    assert session_params["discounts"] == [{"coupon": coupon_id}]
+    assert [
+        (
+            line["price_data"]["product_data"]["name"],
+            line["price_data"]["unit_amount"],
+            line["quantity"],
+            line["tax_rates"],
+        )
+        for line in session_params["line_items"]
+    ] == [("Notebook", "1999", "2", [rate_id]), ("Mug", "1250", "1", [rate_id])]
+    assert session_params["client_reference_id"] == f"order-{order.pk}"
+    assert session_object(session_id).account == sandbox_account("USD")
+
+
+def test_steady_state_checkout_is_one_stripe_request(owner):
+    order = make_order(
+        (make_item(price="19.99"), 1),
+        discount=make_discount(percent_off="15"),
+        taxes=(make_tax(percentage="8"), make_tax(percentage="2", display_name="City tax")),
+    )
+    client = owner(order)
+    pay(client, order)
+    before = requests_of("USD").count()
+
+    pay(client, order)
+    pay(client, order)
+
+    assert requests_of("USD").count() - before == 2
+    assert list(requests_of("USD").values_list("path", flat=True))[before:] == [
+        "/v1/checkout/sessions",
+        "/v1/checkout/sessions",
+    ]
+    assert StripeObjectRef.objects.count() == 3
+
+
+def test_editing_a_discount_makes_a_new_coupon_on_next_use(owner):
+    discount = make_discount(percent_off="10")
+    order = make_order((make_item(price="30.00"), 1), discount=discount)
+    client = owner(order)
+    first = session_object(pay(client, order)).data
+
+    discount.percent_off = Decimal("20")
+    discount.save()
+    second = session_object(pay(client, order)).data
+
+    assert first["discounts"][0]["coupon"] != second["discounts"][0]["coupon"]
+    assert (
+        first["total_details"]["amount_discount"],
+        second["total_details"]["amount_discount"],
+    ) == (
+        300,
+        600,
+    )
+    assert requests_of("USD").filter(path="/v1/coupons").count() == 2
+
+
+def test_coupons_and_tax_rates_are_made_on_the_account_of_the_orders_currency(owner):
+    discount = make_discount(percent_off="10")
+    tax = make_tax(percentage="19", inclusive=True)
+    usd_order = make_order((make_item(currency="USD"), 1), discount=discount, taxes=(tax,))
+    eur_order = make_order((make_item(currency="EUR"), 1), discount=discount, taxes=(tax,))
+
+    pay(owner(usd_order), usd_order)
+    pay(owner(eur_order), eur_order)
+
+    for currency in ("USD", "EUR"):
+        owned = SandboxObject.objects.filter(account=sandbox_account(currency))
+        assert owned.filter(object="coupon").count() == 1
+        assert owned.filter(object="tax_rate").count() == 1
+        assert owned.filter(object="checkout.session").count() == 1
+
+
+ORDERS = {
+    "USD percent off, exclusive tax": dict(
+        currency="USD",
+        lines=[("19.99", 2), ("12.50", 1)],
+        discount={"percent_off": "10"},
+        taxes=[("8", False)],
+    ),
+    "EUR amount off, inclusive VAT": dict(
+        currency="EUR",
+        lines=[("24.00", 1), ("38.00", 2), ("3.33", 3)],
+        discount={"amount_off": "5.00"},
+        taxes=[("19", True)],
+    ),
+    "EUR inclusive and exclusive": dict(
+        currency="EUR",
+        lines=[("38.00", 1), ("7.77", 1)],
+        discount={"percent_off": "12.5"},
+        taxes=[("19", True), ("2.5", False)],
+    ),
+    "JPY zero-decimal": dict(
+        currency="JPY",
+        lines=[("1500", 3), ("980", 1)],
+        discount={"percent_off": "10"},
+        taxes=[("8", False)],
+    ),
+    "USD amount off, two taxes": dict(
+        currency="USD",
+        lines=[("0.99", 7), ("149.00", 1)],
+        discount={"amount_off": "20.00"},
+        taxes=[("6.25", False), ("2.25", False)],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(ORDERS))
+def test_our_totals_are_what_checkout_charges(owner, offer_currency, case):
+    spec = ORDERS[case]
+    currency = spec["currency"]
+    offer_currency("JPY")
+    discount = make_discount(currency=currency, **spec["discount"])
+    taxes = tuple(
+        make_tax(percentage=p, inclusive=inclusive, display_name=f"Tax {i}")
+        for i, (p, inclusive) in enumerate(spec["taxes"])
+    )
+    order = make_order(
+        *[(make_item(price=price, currency=currency), qty) for price, qty in spec["lines"]],
+        discount=discount,
+        taxes=taxes,
+    )
+
+    session = session_object(pay(owner(order), order)).data
+    ours = order_totals(order)
+
+    assert session["currency"] == currency.lower()
+    assert (
+        session["amount_subtotal"],
+        session["total_details"]["amount_discount"],
+        session["total_details"]["amount_tax"],
+        session["amount_total"],
+    ) == (ours.subtotal, ours.discount, ours.tax, ours.total)
+
+
+def test_the_order_page_shows_what_the_sandbox_checkout_page_shows(owner):
+    order = make_order(
+        (make_item(price="24.00", currency="EUR"), 2),
+        discount=make_discount(percent_off="10"),
+        taxes=(make_tax(percentage="19", inclusive=True, display_name="VAT"),),
+    )
+    client = owner(order)
+    order_page = client.get(reverse("storefront:order", args=[order.pk])).content.decode()
+    session_id = pay(client, order)
+    checkout_page = client.get(f"/sandbox/checkout/{session_id}/").content.decode()
+
+    # 4800 − 480 = 4320 total; VAT inside: 4320 × 19 / 119 = 689.75 → 690.
+    assert 'id="amount-total">€43.20<' in order_page
+    assert "€43.20" in checkout_page and "€4.80" in checkout_page and "€6.90" in checkout_page
+    assert session_object(session_id).data["amount_total"] == 4320
+
+
+def test_an_amount_off_discount_in_another_currency_is_refused_before_stripe(owner):
+    order = make_order(
+        (make_item(currency="USD"), 1),
+        discount=make_discount(amount_off="5.00", currency="EUR"),
+    )
+
+    response = owner(order).get(reverse("storefront:buy_order", args=[order.pk]))
+
+    assert response.status_code == 422
+    assert "is in EUR, not USD" in response.json()["error"]
+    assert not requests_of("USD").exists()
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"percent_off": "0"},
+        {"percent_off": "100.01"},
+        {"percent_off": "-5"},
+        {"amount_off": "-1.00"},
+        {"percent_off": "10", "amount_off": "1.00"},
+        {},
+        {"percent_off": "10", "duration": "repeating"},
+    ],
+)
+def test_impossible_discounts_are_refused(fields):
+    with pytest.raises(ValidationError):
+        make_discount(**fields)
+
+
+@pytest.mark.parametrize("percentage", ["-1", "100.5"])
+def test_impossible_taxes_are_refused(percentage):
+    with pytest.raises(ValidationError):
+        make_tax(percentage=percentage)
+
+
+def test_the_database_refuses_a_discount_over_100_percent_too():
+    discount = make_discount(percent_off="10")
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        type(discount).objects.filter(pk=discount.pk).update(percent_off=Decimal("150"))
+
+
+def test_stripe_sync_pushes_everything_once_and_reports_it(offer_currency):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    make_discount(name="Spring sale", percent_off="10")
+    make_discount(name="Five euros", amount_off="5.00", currency="EUR")
+    make_discount(name="Old", percent_off="50", active=False)
+    make_tax(display_name="VAT", percentage="19", inclusive=True)
+
+    first, second = StringIO(), StringIO()
+    call_command("stripe_sync", stdout=first)
+    call_command("stripe_sync", stdout=second)
+
+    # EUR: 2 coupons + 1 tax rate; USD: 1 coupon (not the EUR amount) + 1 tax rate.
+    assert "5 created, 0 already there." in first.getvalue()
+    assert "0 created, 5 already there." in second.getvalue()
+    eur = SandboxObject.objects.filter(account=sandbox_account("EUR"))
+    assert sorted(eur.values_list("object", flat=True)) == ["coupon", "coupon", "tax_rate"]
+    usd = SandboxObject.objects.filter(account=sandbox_account("USD"))
+    assert sorted(usd.values_list("object", flat=True)) == ["coupon", "tax_rate"]

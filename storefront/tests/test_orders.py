@@ -1,0 +1,231 @@
+"""A buyer fills an order with items of one currency, changes it, and applies a code."""
+
+import pytest
+from django.urls import reverse
+
+from storefront.models import Order, OrderItem
+from storefront.tests.factories import make_discount, make_item, make_order, make_tax
+
+pytestmark = pytest.mark.django_db
+
+
+def add(client, item, quantity=1, **extra):
+    return client.post(
+        reverse("storefront:order_add"), {"item": item.pk, "quantity": quantity, **extra}
+    )
+
+
+def page_of(response_or_client):
+    return response_or_client.get(reverse("storefront:cart")).content.decode()
+
+
+def test_adding_items_builds_one_order_with_lines_and_totals(client):
+    notebook = make_item(name="Notebook", price="19.99", currency="USD")
+    mug = make_item(name="Mug", price="12.50", currency="USD")
+
+    assert add(client, notebook, 2)["Location"] == reverse("storefront:cart")
+    add(client, mug)
+    add(client, notebook, 1)
+
+    order = Order.objects.get()
+    assert order.currency == "USD"
+    assert [(line.item.name, line.quantity) for line in order.lines.all()] == [
+        ("Notebook", 3),
+        ("Mug", 1),
+    ]
+    page = page_of(client)
+    assert "Notebook" in page and "$59.97" in page and "$12.50" in page
+    assert 'id="amount-total">$72.47<' in page
+    assert "Added 1 × Notebook to your order." in page
+
+
+def test_an_item_in_another_currency_is_refused_and_the_order_stays(client):
+    notebook = make_item(name="Notebook", price="19.99", currency="USD")
+    tote = make_item(name="Tote bag", price="24.00", currency="EUR")
+    add(client, notebook)
+
+    response = add(client, tote, next=tote.get_absolute_url())
+    page = client.get(response["Location"]).content.decode()
+
+    assert response["Location"] == tote.get_absolute_url()
+    assert "Tote bag is priced in EUR, but your order is in USD" in page
+    order = Order.objects.get()
+    assert [(line.item, line.quantity) for line in order.lines.all()] == [(notebook, 1)]
+
+
+def test_an_emptied_order_takes_the_next_items_currency(client):
+    notebook = make_item(currency="USD")
+    tote = make_item(currency="EUR")
+    add(client, notebook)
+    order = Order.objects.get()
+    line = order.lines.get()
+    client.post(reverse("storefront:order_line", args=[order.pk, line.pk]), {"action": "remove"})
+
+    add(client, tote)
+
+    order.refresh_from_db()
+    assert order.currency == "EUR"
+    assert [line.item for line in order.lines.all()] == [tote]
+
+
+@pytest.mark.parametrize(
+    ("quantity", "message"),
+    [
+        ("0", "between 1 and 999"),
+        ("-2", "between 1 and 999"),
+        ("1000", "between 1 and 999"),
+        ("1.5", "must be a whole number"),
+        ("lots", "must be a whole number"),
+        ("", "Give a quantity"),
+    ],
+)
+def test_bad_quantities_are_refused_in_words_and_save_nothing(client, quantity, message):
+    item = make_item()
+
+    response = add(client, item, quantity)
+
+    assert message in client.get(response["Location"]).content.decode()
+    assert not OrderItem.objects.exists()
+
+
+def test_unknown_item_is_refused(client):
+    response = client.post(reverse("storefront:order_add"), {"item": 999, "quantity": 1})
+
+    assert "There is no such item." in client.get(response["Location"]).content.decode()
+    assert not Order.objects.exists()
+
+
+def test_quantity_over_the_limit_in_total_is_refused(client):
+    item = make_item()
+    add(client, item, 998)
+
+    response = add(client, item, 2)
+
+    assert "at most 999" in client.get(response["Location"]).content.decode()
+    assert OrderItem.objects.get().quantity == 998
+
+
+def test_changing_and_removing_lines(client):
+    notebook, mug = make_item(price="10.00"), make_item(price="5.00")
+    add(client, notebook)
+    add(client, mug)
+    order = Order.objects.get()
+    first, second = order.lines.all()
+
+    client.post(reverse("storefront:order_line", args=[order.pk, first.pk]), {"quantity": 4})
+    client.post(reverse("storefront:order_line", args=[order.pk, second.pk]), {"action": "remove"})
+    bad = client.post(reverse("storefront:order_line", args=[order.pk, first.pk]), {"quantity": 0})
+
+    assert [(line.item, line.quantity) for line in order.lines.all()] == [(notebook, 4)]
+    assert "between 1 and 999" in client.get(bad["Location"]).content.decode()
+
+
+def test_a_paid_order_cannot_change(client):
+    item = make_item()
+    add(client, item)
+    order = Order.objects.get()
+    line = order.lines.get()
+    Order.objects.filter(pk=order.pk).update(status=Order.Status.PAID)
+
+    response = client.post(
+        reverse("storefront:order_line", args=[order.pk, line.pk]), {"quantity": 5}
+    )
+    client.post(reverse("storefront:order_line", args=[order.pk, line.pk]), {"action": "remove"})
+
+    assert "it can no longer change" in client.get(response["Location"]).content.decode()
+    assert order.lines.get().quantity == 1
+
+
+def test_adding_after_paying_starts_a_new_order(client):
+    item = make_item()
+    add(client, item)
+    Order.objects.update(status=Order.Status.PAID)
+
+    add(client, item)
+
+    assert Order.objects.count() == 2
+    assert Order.objects.filter(status=Order.Status.OPEN).get().lines.get().quantity == 1
+
+
+def test_someone_elses_order_is_not_found(client):
+    order = make_order((make_item(), 1))
+
+    assert client.get(reverse("storefront:order", args=[order.pk])).status_code == 404
+    assert client.get(reverse("storefront:buy_order", args=[order.pk])).status_code == 404
+    line = order.lines.get()
+    client.post(reverse("storefront:order_line", args=[order.pk, line.pk]), {"quantity": 9})
+    assert order.lines.get().quantity == 1
+
+
+def test_a_share_link_opens_the_order(client):
+    order = make_order((make_item(name="Notebook"), 2))
+
+    wrong = client.get(reverse("storefront:order", args=[order.pk]) + "?key=nope")
+    right = client.get(reverse("storefront:order", args=[order.pk]) + f"?key={order.access_key}")
+
+    assert wrong.status_code == 404
+    assert right.status_code == 200 and "Notebook" in right.content.decode()
+    # The browser may now pay it.
+    assert client.get(reverse("storefront:buy_order", args=[order.pk])).status_code == 200
+
+
+def test_discount_code_and_default_taxes_show_on_the_order_page(client):
+    make_tax(display_name="Sales tax", percentage="8", currency="USD", applies_to_new_orders=True)
+    make_tax(display_name="VAT", percentage="19", currency="EUR", applies_to_new_orders=True)
+    make_discount(name="Spring sale", code="SPRING10", percent_off="10")
+    item = make_item(price="19.99", currency="USD")
+    add(client, item, 2)
+
+    response = client.post(
+        reverse("storefront:order_discount", args=[Order.objects.get().pk]), {"code": "spring10"}
+    )
+    page = client.get(response["Location"]).content.decode()
+
+    # 3998; 10 % = 400 → 3598; 8 % = 287.84 → 288; total 3886.
+    assert "Spring sale applied." in page
+    assert 'id="amount-subtotal">$39.98<' in page
+    assert 'id="amount-discount">−$4.00<' in page
+    assert "Sales tax 8%" in page and "$2.88" in page
+    assert "VAT" not in page  # the EUR tax is not for USD orders
+    assert 'id="amount-total">$38.86<' in page
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [("NOPE", "is not valid"), ("EUR5", "is for orders in EUR"), ("", "Enter a discount code")],
+)
+def test_bad_discount_codes_are_refused(client, code, message):
+    make_discount(name="Five off", code="EUR5", amount_off="5.00", currency="EUR")
+    add(client, make_item(currency="USD"))
+    order = Order.objects.get()
+
+    response = client.post(reverse("storefront:order_discount", args=[order.pk]), {"code": code})
+
+    assert message in client.get(response["Location"]).content.decode()
+    order.refresh_from_db()
+    assert order.discount is None
+
+
+def test_empty_order_page(client):
+    assert "Your order is empty" in page_of(client)
+
+
+def test_paying_an_empty_or_paid_order_is_refused(client):
+    item = make_item()
+    add(client, item)
+    order = Order.objects.get()
+    order.lines.all().delete()
+
+    empty = client.get(reverse("storefront:buy_order", args=[order.pk]))
+    Order.objects.update(status=Order.Status.PAID)
+    paid = client.get(reverse("storefront:buy_order", args=[order.pk]))
+
+    assert (empty.status_code, empty.json()) == (409, {"error": "Your order is empty."})
+    assert paid.status_code == 409 and "can no longer change" in paid.json()["error"]
+
+
+@pytest.mark.parametrize("order_id", ["999", "abc", "²"])
+def test_buy_unknown_order_is_json_404(client, order_id):
+    response = client.get(f"/buy/order/{order_id}")
+
+    assert (response.status_code, response.json()) == (404, {"error": "There is no such order."})
