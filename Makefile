@@ -23,15 +23,20 @@ run: install
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py load_demo
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-# Debian's Chromium for the browser tests; Playwright never downloads a browser here.
+# Debian's packages the tests use: Chromium for the browser tests (Playwright never downloads a
+# browser here) and poppler-utils (pdftoppm) to look at generated PDFs.
+SYSTEM_PACKAGES := chromium poppler-utils
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@missing=""; command -v chromium >/dev/null 2>&1 || missing="chromium"; \
+	command -v pdftoppm >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "Installing Debian's chromium for the browser tests..."; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	    echo "Installing Debian's$$missing for the tests..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	  else \
-	    echo "chromium is not installed: run 'sudo apt-get install chromium' for the browser tests."; \
-	  fi; }
+	    echo "Missing$$missing: run 'sudo apt-get install $(SYSTEM_PACKAGES)' for the browser and PDF tests."; \
+	  fi; \
+	fi
 
 lint: install
 	$(BIN)/ruff check .

@@ -1,0 +1,108 @@
+"""Exactly-once fulfilment under real concurrency: threads against PostgreSQL.
+
+SQLite serialises every writer, so it proves nothing here; these tests run in the PostgreSQL
+pass of `make test` (DATABASE_URL=postgres://...) and skip, saying so, elsewhere.
+"""
+
+import random
+import threading
+from collections import Counter
+
+import pytest
+from django.db import connection, connections
+from django.test import Client
+
+from payments.models import Payment, WebhookEvent
+from payments.signals import payment_succeeded
+from payments.tests.webhook_tools import event_for, paid_session, post_event
+from storefront.models import Order
+from storefront.tests.factories import make_item
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="concurrency tests need PostgreSQL: run with DATABASE_URL=postgres://... "
+        "(make test does, in its PostgreSQL pass)",
+    ),
+]
+
+
+@pytest.fixture
+def succeeded_signals():
+    sent = []
+    lock = threading.Lock()
+
+    def receiver(sender, payment, **kwargs):
+        with lock:
+            sent.append(payment.pk)
+
+    payment_succeeded.connect(receiver)
+    yield sent
+    payment_succeeded.disconnect(receiver)
+
+
+def run_at_once(calls):
+    """Run each call in its own thread, all released together; return their status codes."""
+    barrier = threading.Barrier(len(calls))
+    statuses = [None] * len(calls)
+
+    def worker(index, call):
+        try:
+            barrier.wait(timeout=30)
+            statuses[index] = call(Client()).status_code
+        except Exception as exc:  # a crash is a result too, not a hang
+            statuses[index] = repr(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return statuses
+
+
+@pytest.fixture
+def paid():
+    item = make_item(price="19.99", currency="USD")
+    return paid_session(Client(), item)
+
+
+def test_fifty_simultaneous_deliveries_of_one_event_fulfil_once(paid, succeeded_signals):
+    event = event_for(paid)
+
+    statuses = run_at_once([lambda client: post_event(client, event)] * 50)
+
+    assert Counter(statuses) == {200: 50}
+    assert Order.objects.get().status == Order.Status.PAID
+    payment = Payment.objects.get()
+    assert payment.status == "succeeded" and payment.fulfilled_at and not payment.flag
+    assert succeeded_signals == [payment.pk]
+    record = WebhookEvent.objects.get()
+    assert (record.status, record.duplicates) == ("processed", 49)
+
+
+def test_two_events_and_the_success_page_racing_fulfil_once(paid, succeeded_signals):
+    completed = event_for(paid, "checkout.session.completed")
+    async_succeeded = event_for(paid, "checkout.session.async_payment_succeeded")
+    success_url = f"/success/?session_id={paid['id']}&currency=usd"
+    calls = (
+        [lambda client: post_event(client, completed)] * 13
+        + [lambda client: post_event(client, async_succeeded)] * 12
+        + [lambda client: client.get(success_url)] * 25
+    )
+    random.Random(4).shuffle(calls)
+
+    statuses = run_at_once(calls)
+
+    assert Counter(statuses) == {200: 50}
+    assert Order.objects.get().status == Order.Status.PAID
+    payment = Payment.objects.get()
+    assert payment.status == "succeeded" and payment.fulfilled_at and not payment.flag
+    assert succeeded_signals == [payment.pk]
+    records = WebhookEvent.objects.order_by("event_id")
+    assert sorted((r.event_id, r.duplicates) for r in records) == sorted(
+        [(completed["id"], 12), (async_succeeded["id"], 11)]
+    )
