@@ -71,6 +71,36 @@ class CheckoutSession:
         )
 
 
+@dataclass(frozen=True)
+class PaymentIntent:
+    """What the shop needs to know of a Stripe PaymentIntent."""
+
+    id: str
+    status: str  # requires_payment_method, requires_action, processing, succeeded, canceled...
+    amount: int  # minor units
+    currency: str  # upper-case
+    client_secret: str | None = field(default=None, repr=False)
+    metadata: Mapping[str, str] = field(default_factory=dict)
+    last_error: str | None = None  # the decline message a buyer may read
+
+    @property
+    def is_paid(self) -> bool:
+        return self.status == "succeeded"
+
+    @classmethod
+    def from_stripe(cls, data: Mapping[str, Any]) -> "PaymentIntent":
+        error = data.get("last_payment_error") or {}
+        return cls(
+            id=data["id"],
+            status=data.get("status") or "",
+            amount=data.get("amount") or 0,
+            currency=(data.get("currency") or "").upper(),
+            client_secret=data.get("client_secret"),
+            metadata=dict(data.get("metadata") or {}),
+            last_error=error.get("message"),
+        )
+
+
 _clients: dict[tuple, stripe.StripeClient] = {}
 _clients_lock = threading.Lock()
 
@@ -153,6 +183,24 @@ def checkout_session_retrieve(account: StripeAccount, session_id: str) -> Checko
     with _stripe_call(account, "checkout.sessions.retrieve"):
         session = client_for(account).v1.checkout.sessions.retrieve(session_id)
     return CheckoutSession.from_stripe(session.to_dict())
+
+
+def payment_intent_create(
+    account: StripeAccount, *, params: dict[str, Any], idempotency_key: str
+) -> PaymentIntent:
+    """Create a PaymentIntent on `account`'s Stripe account."""
+    with _stripe_call(account, "payment_intents.create"):
+        intent = client_for(account).v1.payment_intents.create(
+            params, {"idempotency_key": idempotency_key}
+        )
+    return PaymentIntent.from_stripe(intent.to_dict())
+
+
+def payment_intent_retrieve(account: StripeAccount, intent_id: str) -> PaymentIntent:
+    """Fetch a PaymentIntent from `account`'s Stripe account (404 PaymentError if unknown)."""
+    with _stripe_call(account, "payment_intents.retrieve"):
+        intent = client_for(account).v1.payment_intents.retrieve(intent_id)
+    return PaymentIntent.from_stripe(intent.to_dict())
 
 
 def stripe_object_create(

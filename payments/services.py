@@ -17,7 +17,7 @@ from currencies.minor_units import CurrencyError, to_minor_units
 from payments import fulfilment, gateway
 from payments.accounts import StripeAccount, account_for
 from payments.errors import PaymentError
-from payments.gateway import CheckoutSession
+from payments.gateway import CheckoutSession, PaymentIntent
 from payments.models import Payment, StripeObjectRef, WebhookEvent
 from payments.signals import payment_failed, payment_succeeded
 
@@ -234,69 +234,188 @@ def _payment_for_session(account: StripeAccount, session: CheckoutSession) -> Pa
     return payment
 
 
+def _payment_for_intent(account: StripeAccount, intent: PaymentIntent) -> Payment:
+    payment, _ = Payment.objects.get_or_create(
+        payment_intent_id=intent.id,
+        defaults={
+            "account": account.currency,
+            "livemode": account.livemode,
+            "reference": intent.metadata.get("reference", ""),
+            "amount": intent.amount,
+            "currency": intent.currency,
+        },
+    )
+    return payment
+
+
+def _succeed(payment: Payment, *, amount: int, currency: str, **ids: str | None) -> Payment:
+    """Move `payment` to succeeded and fulfil what it paid for, exactly once.
+
+    The move is one conditional UPDATE: under any number of concurrent callers (webhook
+    deliveries, success pages) exactly one sees it happen, and only that one fulfils, inside
+    the caller's transaction, and announces it after commit. Must run inside a transaction.
+    """
+    now = timezone.now()
+    moved = (
+        Payment.objects.filter(pk=payment.pk)
+        .exclude(status=Payment.Status.SUCCEEDED)
+        .update(
+            status=Payment.Status.SUCCEEDED,
+            succeeded_at=now,
+            amount=amount,
+            currency=currency,
+            updated=now,
+            **{name: value for name, value in ids.items() if value},
+        )
+    )
+    payment.refresh_from_db()
+    if not moved:
+        return payment
+    outcome = fulfilment.fulfil(
+        reference=payment.reference, amount=amount, currency=currency, payment=payment
+    )
+    if outcome.fulfilled:
+        payment.fulfilled_at = now
+    else:
+        payment.flag = outcome.note
+        logger.error("payment %s not fulfilled: %s", payment.pk, outcome.note)
+    payment.save(update_fields=["fulfilled_at", "flag", "updated"])
+    transaction.on_commit(
+        lambda: payment_succeeded.send(sender=Payment, payment=payment), robust=True
+    )
+    return payment
+
+
+def _close(payment: Payment, status: str, *, note: str = "") -> Payment:
+    """A payment failed or expired: note it, unless it already succeeded (never un-pay)."""
+    moved = Payment.objects.filter(pk=payment.pk, status=Payment.Status.PENDING).update(
+        status=status, updated=timezone.now()
+    )
+    payment.refresh_from_db()
+    if moved:
+        transaction.on_commit(
+            lambda: payment_failed.send(sender=Payment, payment=payment, reason=note),
+            robust=True,
+        )
+    return payment
+
+
 def checkout_fulfil(*, account: StripeAccount, session: CheckoutSession) -> Payment:
     """Record what Stripe says of a Checkout Session and, if it is paid, fulfil it once.
 
-    Called from the webhook and from the success page, any number of times, concurrently:
-    the move to `succeeded` is one conditional UPDATE, so exactly one caller sees it happen,
-    and only that caller fulfils (inside the same transaction) and announces it after commit.
+    Called from the webhook and from the success page, any number of times, concurrently.
     """
     with transaction.atomic():
         payment = _payment_for_session(account, session)
         if not session.is_paid:
             return payment
-        now = timezone.now()
-        moved = (
-            Payment.objects.filter(pk=payment.pk)
-            .exclude(status=Payment.Status.SUCCEEDED)
-            .update(
-                status=Payment.Status.SUCCEEDED,
-                succeeded_at=now,
-                amount=session.amount_total,
-                currency=session.currency,
-                payment_intent_id=session.payment_intent,
-                updated=now,
-            )
+        return _succeed(
+            payment,
+            amount=session.amount_total,
+            currency=session.currency,
+            payment_intent_id=session.payment_intent,
         )
-        payment.refresh_from_db()
-        if not moved:
-            return payment
-        outcome = fulfilment.fulfil(
-            reference=payment.reference,
-            amount=payment.amount,
-            currency=payment.currency,
-            payment=payment,
-        )
-        if outcome.fulfilled:
-            payment.fulfilled_at = now
-        else:
-            payment.flag = outcome.note
-            logger.error("payment %s not fulfilled: %s", payment.pk, outcome.note)
-        payment.save(update_fields=["fulfilled_at", "flag", "updated"])
-        transaction.on_commit(
-            lambda: payment_succeeded.send(sender=Payment, payment=payment), robust=True
-        )
-        return payment
 
 
 def checkout_close(*, account: StripeAccount, session: CheckoutSession, status: str) -> Payment:
     """A session's payment failed or the session expired: note it, unless it was already paid."""
     with transaction.atomic():
-        payment = _payment_for_session(account, session)
-        moved = Payment.objects.filter(pk=payment.pk, status=Payment.Status.PENDING).update(
-            status=status, updated=timezone.now()
+        return _close(_payment_for_session(account, session), status)
+
+
+# --- PaymentIntents: the Payment Element on our own page ------------------------------------
+
+# Our PaymentIntents say so in their metadata. Checkout makes PaymentIntents of its own, whose
+# events we leave to the checkout.session.* events, so one payment is never counted twice.
+PAYMENT_ELEMENT_FLOW = "payment_element"
+
+
+def payment_intent_start(
+    *, currency: str, amount: int, reference: str, metadata: Mapping[str, str], description: str
+) -> PaymentIntent:
+    """Return a PaymentIntent for `amount` minor units of `reference` on `currency`'s account.
+
+    The open PaymentIntent of the same reference and amount is reused (reloading the pay page
+    does not create another); a changed amount gets a new one. Raises PaymentError.
+    """
+    account = account_for(currency)
+    reusable = (
+        Payment.objects.filter(
+            reference=reference,
+            account=account.currency,
+            amount=amount,
+            currency=account.currency,
+            status=Payment.Status.PENDING,
+            checkout_session_id__isnull=True,
+            payment_intent_id__isnull=False,
         )
-        payment.refresh_from_db()
-        if moved:
-            transaction.on_commit(
-                lambda: payment_failed.send(sender=Payment, payment=payment), robust=True
-            )
+        .order_by("-created")
+        .first()
+    )
+    if reusable is not None:
+        intent = gateway.payment_intent_retrieve(account, reusable.payment_intent_id)
+        if intent.status in ("requires_payment_method", "requires_confirmation", "requires_action"):
+            return intent
+    params = {
+        "amount": amount,
+        "currency": account.currency.lower(),
+        "automatic_payment_methods": {"enabled": True},
+        "description": description,
+        "metadata": {**metadata, "reference": reference, "flow": PAYMENT_ELEMENT_FLOW},
+    }
+    intent = gateway.payment_intent_create(
+        account, params=params, idempotency_key=f"intent-{reference}-{uuid.uuid4().hex}"
+    )
+    Payment.objects.create(
+        account=account.currency,
+        livemode=account.livemode,
+        reference=reference,
+        payment_intent_id=intent.id,
+        amount=intent.amount,
+        currency=intent.currency,
+    )
+    return intent
+
+
+def payment_intent_fulfil(*, account: StripeAccount, intent: PaymentIntent) -> Payment:
+    """Record what Stripe says of one of our PaymentIntents and, if it succeeded, fulfil once."""
+    with transaction.atomic():
+        payment = _payment_for_intent(account, intent)
+        if intent.is_paid:
+            return _succeed(payment, amount=intent.amount, currency=intent.currency)
         return payment
+
+
+def payment_intent_confirm(*, currency: str, intent_id: str) -> tuple[PaymentIntent, Payment]:
+    """Ask Stripe (never the query string) how a PaymentIntent stands; fulfil it if paid."""
+    account = account_for(currency)
+    intent = gateway.payment_intent_retrieve(account, intent_id)
+    if intent.metadata.get("flow") != PAYMENT_ELEMENT_FLOW:
+        raise PaymentError("We could not find this payment.", status=404)
+    return intent, payment_intent_fulfil(account=account, intent=intent)
 
 
 def _handle_event(account: StripeAccount, event: dict) -> bool:
     """Act on one verified event; return whether it was one we handle."""
     event_type = event.get("type", "")
+    if event_type in ("payment_intent.succeeded", "payment_intent.payment_failed"):
+        intent = PaymentIntent.from_stripe(event["data"]["object"])
+        if intent.metadata.get("flow") != PAYMENT_ELEMENT_FLOW:
+            return False  # Checkout's own; its checkout.session.* events count
+        if event_type == "payment_intent.succeeded":
+            payment_intent_fulfil(account=account, intent=intent)
+        else:
+            with transaction.atomic():
+                payment = _payment_for_intent(account, intent)
+                # A declined attempt leaves the PaymentIntent open for another card: the
+                # payment stays pending, and the decline is announced.
+                transaction.on_commit(
+                    lambda: payment_failed.send(
+                        sender=Payment, payment=payment, reason=intent.last_error or ""
+                    ),
+                    robust=True,
+                )
+        return True
     if not event_type.startswith("checkout.session."):
         return False
     session = CheckoutSession.from_stripe(event["data"]["object"])

@@ -11,12 +11,13 @@ from django.utils import timezone
 
 from payments.accounts import configured_accounts
 from payments.fulfilment import Outcome
-from payments.gateway import CheckoutSession
+from payments.gateway import CheckoutSession, PaymentIntent
 from payments.services import (
     CheckoutLine,
     CouponSpec,
     TaxRateSpec,
     checkout_start,
+    payment_intent_start,
     stripe_object_ensure,
 )
 from storefront.models import MAX_QUANTITY, Discount, Item, Order, OrderItem, Tax
@@ -218,6 +219,22 @@ def order_checkout_start(*, order: Order, success_url: str, cancel_url: str) -> 
         cancel_url=cancel_url,
         discount=coupon_spec(order.discount) if order.discount else None,
         taxes=[tax_rate_spec(tax) for tax in order.taxes.all()],
+    )
+
+
+def order_payment_intent_start(*, order: Order) -> PaymentIntent:
+    """A PaymentIntent for the order's total (after discount and taxes), for the Payment Element.
+
+    Our pricing decides the amount (a PaymentIntent knows nothing of coupons or tax rates), the
+    same figures the order page shows. Raises OrderError or PaymentError.
+    """
+    order = _reprice(order)
+    return payment_intent_start(
+        currency=order.currency,
+        amount=order_totals(order).total,
+        reference=f"order-{order.pk}",
+        metadata={"kind": "order", "order_id": str(order.pk)},
+        description=f"Order #{order.pk}",
     )
 
 

@@ -7,6 +7,7 @@ shop_patterns = (
     [
         path("", views.catalogue, name="catalogue"),
         path("item/<int:item_id>", views.item_detail, name="item"),
+        path("item/<int:item_id>/pay/", views.item_pay, name="item_pay"),
         path("buy/order/<str:order_id>", views.buy_order, name="buy_order"),
         path("buy/<str:item_id>", views.buy_item, name="buy"),
         path("order/", views.cart, name="cart"),
@@ -14,6 +15,8 @@ shop_patterns = (
         path("order/<int:order_id>/", views.order_detail, name="order"),
         path("order/<int:order_id>/lines/<int:line_id>/", views.order_line, name="order_line"),
         path("order/<int:order_id>/discount/", views.order_discount, name="order_discount"),
+        path("order/<int:order_id>/pay/", views.order_pay, name="order_pay"),
+        path("payment/return/", views.payment_return, name="payment_return"),
         path("success/", views.checkout_success, name="success"),
         path("cancel/", views.checkout_cancel, name="cancel"),
     ],

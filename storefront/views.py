@@ -2,6 +2,7 @@
 
 import secrets
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from payments.accounts import account_for
 from payments.errors import PaymentError
-from payments.services import checkout_confirm
+from payments.services import checkout_confirm, payment_intent_confirm
 from storefront.forms import AddToOrderForm, DiscountCodeForm, LineQuantityForm, first_error
 from storefront.models import Item, Order
 from storefront.pricing import order_totals
@@ -23,6 +24,7 @@ from storefront.services import (
     order_add_item,
     order_apply_discount_code,
     order_checkout_start,
+    order_payment_intent_start,
     order_remove_line,
     order_set_quantity,
 )
@@ -34,7 +36,8 @@ SESSION_ORDERS = "order_ids"
 
 
 def _payment_context(currency: str) -> dict:
-    """What a page with a pay button needs: the account's publishable key and its Stripe.js."""
+    """What a page with a pay button needs: the account's publishable key and its Stripe.js,
+    and which flow the main button uses (the other stays offered as a link)."""
     try:
         account = account_for(currency)
     except PaymentError as exc:
@@ -42,6 +45,7 @@ def _payment_context(currency: str) -> dict:
     return {
         "publishable_key": account.publishable_key,
         "stripe_js_url": static("sandbox/stripe.js") if account.sandbox else REAL_STRIPE_JS,
+        "payment_flow": getattr(settings, "SHOP_PAYMENT_FLOW", "checkout"),
     }
 
 
@@ -269,3 +273,88 @@ def checkout_cancel(request: HttpRequest) -> HttpResponse:
     order_id = request.GET.get("order", "")
     order = _accessible_order(request, int(order_id)) if order_id.isdecimal() else None
     return render(request, "storefront/cancel.html", {"item": item, "order": order})
+
+
+@never_cache
+@require_GET
+def item_pay(request: HttpRequest, item_id: int) -> HttpResponse:
+    """Pay for one item on our own page: a one-line order, then its pay page."""
+    item = get_object_or_404(Item, pk=item_id)
+    try:
+        order = order_add_item(order=None, item=item, quantity=1)
+    except OrderError as exc:
+        messages.error(request, exc.message)
+        return redirect(item)
+    _remember(request, order.pk)
+    return redirect("storefront:order_pay", order_id=order.pk)
+
+
+@never_cache
+@require_GET
+def order_pay(request: HttpRequest, order_id: int) -> HttpResponse:
+    """The Payment Element on our own page, for the order's total."""
+    order = _accessible_order(request, order_id)
+    if order is None:
+        return render(request, "404.html", {"message": "There is no such order."}, status=404)
+    if not order.is_open:
+        messages.info(request, f"Order #{order.pk} is {order.get_status_display().lower()}.")
+        return redirect(order)
+    try:
+        intent = order_payment_intent_start(order=order)
+    except OrderError as exc:
+        messages.error(request, exc.message)
+        return redirect(order)
+    except PaymentError as exc:
+        return render(
+            request,
+            "storefront/order_pay.html",
+            {"order": order, "problem": exc.message},
+            status=exc.status,
+        )
+    return_url = (
+        request.build_absolute_uri(reverse("storefront:payment_return"))
+        + f"?currency={order.currency.lower()}"
+    )
+    return render(
+        request,
+        "storefront/order_pay.html",
+        {
+            "order": order,
+            "totals": order_totals(order),
+            "client_secret": intent.client_secret,
+            "return_url": return_url,
+            **_payment_context(order.currency),
+        },
+    )
+
+
+@never_cache
+@require_GET
+def payment_return(request: HttpRequest) -> HttpResponse:
+    """Where Stripe.js sends the buyer after confirmPayment: say how it stands, from Stripe."""
+    intent_id = request.GET.get("payment_intent", "")
+    currency = request.GET.get("currency", "")
+    if not intent_id.startswith("pi_") or not currency.isalpha():
+        return render(
+            request,
+            "storefront/payment_return.html",
+            {"problem": "This link does not point to a payment."},
+            status=400,
+        )
+    try:
+        intent, payment = payment_intent_confirm(currency=currency, intent_id=intent_id)
+    except PaymentError as exc:
+        return render(
+            request, "storefront/payment_return.html", {"problem": exc.message}, status=exc.status
+        )
+    order_id = intent.metadata.get("order_id", "")
+    order = Order.objects.filter(pk=int(order_id)).first() if order_id.isdecimal() else None
+    if order is not None:
+        _remember(request, order.pk)
+        if request.session.get(SESSION_CART) == order.pk and not order.is_open:
+            del request.session[SESSION_CART]
+    return render(
+        request,
+        "storefront/payment_return.html",
+        {"intent": intent, "payment": payment, "order": order},
+    )

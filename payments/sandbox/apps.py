@@ -5,3 +5,6 @@ class SandboxConfig(AppConfig):
     name = "payments.sandbox"
     label = "sandbox"
     verbose_name = "Stripe sandbox"
+
+    def ready(self) -> None:
+        from payments.sandbox import intents  # noqa: F401  (adds the PaymentIntent routes)

@@ -6,4 +6,14 @@ app_name = "sandbox"
 
 urlpatterns = [
     path("checkout/<str:session_id>/", views.checkout_page, name="checkout"),
+    path(
+        "payment_intents/<str:intent_id>/confirm/",
+        views.payment_intent_confirm,
+        name="payment_intent_confirm",
+    ),
+    path(
+        "payment_intents/<str:intent_id>/authenticate/",
+        views.payment_intent_authenticate,
+        name="payment_intent_authenticate",
+    ),
 ]

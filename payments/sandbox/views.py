@@ -1,10 +1,14 @@
 """The sandbox's pages: Stripe's hosted checkout page, as an offline stand-in."""
 
-from django.http import Http404, HttpRequest, HttpResponse
+import json
+
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
 
 from payments.accounts import sandbox_allowed
+from payments.sandbox import intents
 from payments.sandbox.checkout import (
     Card,
     CardError,
@@ -62,3 +66,45 @@ def checkout_page(request: HttpRequest, session_id: str) -> HttpResponse:
         "form": request.POST if request.method == "POST" else {},
     }
     return render(request, "sandbox/checkout.html", context, status=402 if error else 200)
+
+
+@csrf_exempt  # Like Stripe's API for Stripe.js: the client secret is the credential, not a cookie.
+@require_POST
+def payment_intent_confirm(request: HttpRequest, intent_id: str) -> JsonResponse:
+    """What Stripe.js's confirmPayment asks of Stripe, for the stub Stripe.js."""
+    if not sandbox_allowed():
+        raise Http404("The Stripe sandbox is off.")
+    try:
+        body = json.loads(request.body)
+        result = intents.confirm_in_browser(
+            intent_id=intent_id,
+            client_secret=str(body.get("client_secret", "")),
+            publishable_key=str(body.get("publishable_key", "")),
+            card={k: str(v) for k, v in (body.get("card") or {}).items()},
+            return_url=str(body.get("return_url", "")),
+        )
+    except (ValueError, AttributeError):
+        return JsonResponse(
+            {"error": {"type": "invalid_request_error", "message": "Malformed request."}},
+            status=400,
+        )
+    except intents.ConfirmError as exc:
+        return JsonResponse({"error": exc.error}, status=400)
+    return JsonResponse(result)
+
+
+@require_http_methods(["GET", "POST"])
+def payment_intent_authenticate(request: HttpRequest, intent_id: str) -> HttpResponse:
+    """The confirmation step a 3-D Secure card asks for: complete it, or fail it."""
+    if not sandbox_allowed():
+        raise Http404("The Stripe sandbox is off.")
+    try:
+        intent = intents.intent_for_page(intent_id)
+    except intents.ApiError:
+        raise Http404("No such payment.") from None
+    if request.method == "POST":
+        url = intents.authentication_finish(
+            intent_id=intent.id, complete=request.POST.get("outcome") == "complete"
+        )
+        return redirect(url)
+    return render(request, "sandbox/authenticate.html", {"intent": intent.data})

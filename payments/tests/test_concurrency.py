@@ -106,3 +106,39 @@ def test_two_events_and_the_success_page_racing_fulfil_once(paid, succeeded_sign
     assert sorted((r.event_id, r.duplicates) for r in records) == sorted(
         [(completed["id"], 12), (async_succeeded["id"], 11)]
     )
+
+
+def test_checkout_and_payment_element_racing_for_one_order_pay_it_once(succeeded_signals):
+    from payments.sandbox.checkout import checkout_session_pay
+    from payments.sandbox.models import SandboxObject
+    from payments.tests.sandbox_tools import session_object
+    from payments.tests.webhook_tools import CARD
+
+    client = Client()
+    item = make_item(price="24.00", currency="EUR")
+    client.get(f"/item/{item.pk}/pay/", follow=True)  # a one-line order and its PaymentIntent
+    order = Order.objects.get()
+    intent_obj = SandboxObject.objects.get(object="payment_intent")
+    intent_obj.data.update(status="succeeded", amount_received=2400)
+    intent_obj.save()
+    session_id = client.get(f"/buy/order/{order.pk}").json()["id"]
+    checkout_session_pay(session_id=session_id, card=CARD, email="")
+    by_intent = event_for(intent_obj.data, "payment_intent.succeeded")
+    by_checkout = event_for(session_object(session_id).data)
+    calls = [lambda c: post_event(c, by_intent, "eur")] * 25 + [
+        lambda c: post_event(c, by_checkout, "eur")
+    ] * 25
+    random.Random(5).shuffle(calls)
+
+    statuses = run_at_once(calls)
+
+    assert Counter(statuses) == {200: 50}
+    order.refresh_from_db()
+    assert order.status == Order.Status.PAID
+    payments = list(Payment.objects.filter(status="succeeded"))
+    assert len(payments) == 2
+    fulfilled = [p for p in payments if p.fulfilled_at]
+    flagged = [p for p in payments if p.flag]
+    assert len(fulfilled) == 1 and len(flagged) == 1
+    assert "already paid: refund this payment" in flagged[0].flag
+    assert sorted(succeeded_signals) == sorted(p.pk for p in payments)

@@ -1,7 +1,14 @@
 /*
  * Stub Stripe.js for the offline sandbox: the slice of the real library the shop uses.
- * Stripe(publishableKey).redirectToCheckout({sessionId}) goes to the sandbox's hosted
- * checkout page, as the real (pre-2025) Stripe.js went to checkout.stripe.com.
+ *
+ * - Stripe(publishableKey).redirectToCheckout({sessionId}) goes to the sandbox's hosted
+ *   checkout page, as the real (pre-2025) Stripe.js went to checkout.stripe.com.
+ * - stripe.elements({clientSecret}).create("payment").mount(target) draws the sandbox's
+ *   Payment Element: a card number, expiry and CVC (test cards as on the checkout page).
+ * - stripe.confirmPayment({elements, confirmParams: {return_url}}) confirms the PaymentIntent
+ *   against the sandbox and, like Stripe.js, either goes to return_url with payment_intent,
+ *   payment_intent_client_secret and redirect_status appended (or to a confirmation step
+ *   first, for 4000 0027 6000 3184), or resolves to {error} for a declined card.
  */
 (function () {
   "use strict";
@@ -30,6 +37,108 @@
     window.location.assign("/sandbox/checkout/" + encodeURIComponent(sessionId) + "/");
     // Like Stripe.js: the promise only settles if the redirect fails.
     return new Promise(function () {});
+  };
+
+  function Elements(stripe, options) {
+    if (!options || typeof options.clientSecret !== "string") {
+      throw new Error("Stripe sandbox: elements() needs {clientSecret}.");
+    }
+    this._stripe = stripe;
+    this._clientSecret = options.clientSecret;
+    this._payment = null;
+  }
+
+  Elements.prototype.create = function (type) {
+    if (type !== "payment") {
+      throw new Error("Stripe sandbox: only the 'payment' element is modelled, not " + type);
+    }
+    this._payment = new PaymentElement();
+    return this._payment;
+  };
+
+  function field(name, label, placeholder, autocomplete) {
+    var wrapper = document.createElement("label");
+    wrapper.textContent = label + " ";
+    var input = document.createElement("input");
+    input.name = name;
+    input.placeholder = placeholder;
+    input.autocomplete = autocomplete;
+    input.setAttribute("data-sandbox-field", name);
+    wrapper.appendChild(input);
+    return { wrapper: wrapper, input: input };
+  }
+
+  function PaymentElement() {
+    this._inputs = null;
+  }
+
+  PaymentElement.prototype.mount = function (target) {
+    var container = typeof target === "string" ? document.querySelector(target) : target;
+    if (!container) {
+      throw new Error("Stripe sandbox: nothing to mount the Payment Element on.");
+    }
+    container.innerHTML = "";
+    var box = document.createElement("div");
+    box.className = "sandbox-payment-element";
+    var number = field("number", "Card number", "4242 4242 4242 4242", "cc-number");
+    var expiry = field("expiry", "Expiry", "MM / YY", "cc-exp");
+    var cvc = field("cvc", "CVC", "123", "cc-csc");
+    [number, expiry, cvc].forEach(function (f) {
+      box.appendChild(f.wrapper);
+    });
+    var hint = document.createElement("p");
+    hint.className = "hint";
+    hint.textContent =
+      "Sandbox test cards: 4242 4242 4242 4242 pays; 4000 0000 0000 0002 is declined; " +
+      "4000 0027 6000 3184 asks for a confirmation step.";
+    box.appendChild(hint);
+    container.appendChild(box);
+    this._inputs = { number: number.input, expiry: expiry.input, cvc: cvc.input };
+  };
+
+  PaymentElement.prototype._card = function () {
+    if (!this._inputs) {
+      return null;
+    }
+    return {
+      number: this._inputs.number.value,
+      expiry: this._inputs.expiry.value,
+      cvc: this._inputs.cvc.value,
+    };
+  };
+
+  Stripe.prototype.elements = function (options) {
+    return new Elements(this, options);
+  };
+
+  Stripe.prototype.confirmPayment = async function (options) {
+    var elements = options && options.elements;
+    var returnUrl = options && options.confirmParams && options.confirmParams.return_url;
+    if (!elements || !elements._payment || !elements._payment._card()) {
+      return { error: { type: "invalid_request_error", message: "Mount the Payment Element first." } };
+    }
+    if (!returnUrl) {
+      return {
+        error: { type: "invalid_request_error", message: "confirmParams.return_url is required." },
+      };
+    }
+    var intentId = elements._clientSecret.split("_secret_")[0];
+    var response = await fetch("/sandbox/payment_intents/" + encodeURIComponent(intentId) + "/confirm/", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify({
+        client_secret: elements._clientSecret,
+        publishable_key: this._key,
+        card: elements._payment._card(),
+        return_url: returnUrl,
+      }),
+    });
+    var result = await response.json();
+    if (result.redirect) {
+      window.location.assign(result.redirect);
+      return new Promise(function () {});
+    }
+    return { error: result.error || { type: "api_error", message: "Unexpected sandbox answer." } };
   };
 
   window.Stripe = Stripe;
