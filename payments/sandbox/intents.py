@@ -25,7 +25,7 @@ from currencies.minor_units import (
     check_minor_amount,
     minimum_charge,
 )
-from payments.sandbox import api
+from payments.sandbox import api, events
 from payments.sandbox.api import (
     MAXIMUM_AMOUNT,
     ApiError,
@@ -183,8 +183,6 @@ def _return_url(return_url: str, intent: dict, status: str) -> str:
 
 
 def _emit(obj: SandboxObject, event_type: str) -> None:
-    from payments.sandbox import events
-
     return_url = obj.private.get("return_url", "")
     parts = urlsplit(return_url)
     events.event_create(
