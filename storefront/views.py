@@ -16,6 +16,7 @@ from payments.accounts import account_for
 from payments.errors import PaymentError
 from payments.services import checkout_confirm, payment_intent_confirm
 from storefront.forms import AddToOrderForm, DiscountCodeForm, LineQuantityForm, first_error
+from storefront.invoices import invoice_response
 from storefront.models import Item, Order
 from storefront.pricing import order_totals
 from storefront.services import (
@@ -234,35 +235,44 @@ def order_discount(request: HttpRequest, order_id: int) -> HttpResponse:
     return redirect(order)
 
 
-@never_cache
-@require_GET
-def checkout_success(request: HttpRequest) -> HttpResponse:
-    """Say how the payment stands, as Stripe (not the query string) tells it."""
-    session_id = request.GET.get("session_id", "")
+def _returned_from_payment(
+    request: HttpRequest, template: str, *, param: str, prefix: str, confirm, name: str
+) -> HttpResponse:
+    """A page the buyer comes back to from Stripe: say how the payment stands, from Stripe.
+
+    `confirm(currency, ident)` asks Stripe about `?<param>=<ident>&currency=...` and fulfils
+    it if paid (the same once-only fulfilment as the webhook's).
+    """
+    ident = request.GET.get(param, "")
     currency = request.GET.get("currency", "")
-    if not session_id.startswith("cs_") or not currency.isalpha():
+    if not ident.startswith(prefix) or not currency.isalpha():
         return render(
-            request,
-            "storefront/success.html",
-            {"problem": "This link does not point to a payment."},
-            status=400,
+            request, template, {"problem": "This link does not point to a payment."}, status=400
         )
     try:
-        session, payment = checkout_confirm(currency=currency, session_id=session_id)
+        paid_for, payment = confirm(currency, ident)
     except PaymentError as exc:
-        return render(
-            request, "storefront/success.html", {"problem": exc.message}, status=exc.status
-        )
-    order_id = session.metadata.get("order_id", "")
+        return render(request, template, {"problem": exc.message}, status=exc.status)
+    order_id = paid_for.metadata.get("order_id", "")
     order = Order.objects.filter(pk=int(order_id)).first() if order_id.isdecimal() else None
     if order is not None:
         _remember(request, order.pk)
         if request.session.get(SESSION_CART) == order.pk and not order.is_open:
             del request.session[SESSION_CART]
-    return render(
+    return render(request, template, {name: paid_for, "payment": payment, "order": order})
+
+
+@never_cache
+@require_GET
+def checkout_success(request: HttpRequest) -> HttpResponse:
+    """Where Checkout sends the buyer after paying."""
+    return _returned_from_payment(
         request,
         "storefront/success.html",
-        {"session": session, "order": order, "payment": payment},
+        param="session_id",
+        prefix="cs_",
+        confirm=lambda currency, ident: checkout_confirm(currency=currency, session_id=ident),
+        name="session",
     )
 
 
@@ -331,30 +341,31 @@ def order_pay(request: HttpRequest, order_id: int) -> HttpResponse:
 @never_cache
 @require_GET
 def payment_return(request: HttpRequest) -> HttpResponse:
-    """Where Stripe.js sends the buyer after confirmPayment: say how it stands, from Stripe."""
-    intent_id = request.GET.get("payment_intent", "")
-    currency = request.GET.get("currency", "")
-    if not intent_id.startswith("pi_") or not currency.isalpha():
-        return render(
-            request,
-            "storefront/payment_return.html",
-            {"problem": "This link does not point to a payment."},
-            status=400,
-        )
-    try:
-        intent, payment = payment_intent_confirm(currency=currency, intent_id=intent_id)
-    except PaymentError as exc:
-        return render(
-            request, "storefront/payment_return.html", {"problem": exc.message}, status=exc.status
-        )
-    order_id = intent.metadata.get("order_id", "")
-    order = Order.objects.filter(pk=int(order_id)).first() if order_id.isdecimal() else None
-    if order is not None:
-        _remember(request, order.pk)
-        if request.session.get(SESSION_CART) == order.pk and not order.is_open:
-            del request.session[SESSION_CART]
-    return render(
+    """Where Stripe.js sends the buyer after confirmPayment."""
+    return _returned_from_payment(
         request,
         "storefront/payment_return.html",
-        {"intent": intent, "payment": payment, "order": order},
+        param="payment_intent",
+        prefix="pi_",
+        confirm=lambda currency, ident: payment_intent_confirm(currency=currency, intent_id=ident),
+        name="intent",
     )
+
+
+@never_cache
+@require_GET
+def order_invoice(request: HttpRequest, order_id: int) -> HttpResponse:
+    """The PDF invoice of a paid order, for whoever holds the order's key (the link the success
+    page gives the buyer). Without the right key it does not exist, whoever asks."""
+    order = Order.objects.filter(pk=order_id).first()
+    key = request.GET.get("key", "")
+    if (
+        order is None
+        or not key
+        or not secrets.compare_digest(key.encode(), order.access_key.encode())
+    ):
+        return render(request, "404.html", {"message": "There is no such invoice."}, status=404)
+    if order.status != Order.Status.PAID:
+        message = f"Order #{order.pk} is not paid, so it has no invoice yet."
+        return render(request, "404.html", {"message": message}, status=404)
+    return invoice_response(order)

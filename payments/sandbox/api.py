@@ -17,7 +17,9 @@ What it models, like Stripe:
 - Checkout Sessions: create, retrieve (with `expand[]=line_items`), list line items, expire;
   a coupon (`discounts`) and tax rates per line (`line_items[][tax_rates]`), with the amounts
   computed as Stripe computes them (`checkout_amounts`);
-- coupons and tax rates: create, retrieve.
+- coupons and tax rates: create, retrieve;
+- events: a paid or expired Checkout Session records a `checkout.session.*` Event, which is
+  sent signed to the account's webhook endpoint (`events`); `GET /v1/events/{id}` reads it.
 """
 
 import hashlib
@@ -41,6 +43,7 @@ from currencies.minor_units import (
     from_minor_units,
     minimum_charge,
 )
+from payments.accounts import SANDBOX_KEY_PREFIXES
 from payments.sandbox.models import SandboxObject, SandboxRequest
 from payments.sandbox.params import (
     Bool,
@@ -59,6 +62,7 @@ API_VERSION = "2026-10-28.endive"
 CHECKOUT_LIFETIME_SECONDS = 24 * 60 * 60
 # Stripe refuses charges above eight digits of minor units (999,999.99 USD).
 MAXIMUM_AMOUNT = 99_999_999
+SANDBOX_SECRET_KEY_PREFIX = SANDBOX_KEY_PREFIXES["secret_key"]  # "sk_test_sandbox_"
 _ALPHABET = string.ascii_letters + string.digits
 
 
@@ -862,7 +866,28 @@ def _checkout_page_url(params: dict[str, Any], session_id: str) -> str:
     return f"/sandbox/checkout/{session_id}/"
 
 
-def create_checkout_session(account: str, params: dict[str, Any]) -> Response:
+def webhook_secret_for_key(api_key: str) -> str:
+    """The webhook secret of a sandbox key's account: `sk_test_sandbox_usd` → `whsec_sandbox_usd`.
+
+    The same derivation as `payments.accounts` uses to hand sandbox accounts their keys.
+    """
+    return "whsec_" + api_key.removeprefix("sk_test_")
+
+
+def _webhook_currency(api_key: str | None, currency: str) -> str:
+    """The currency of the account (its webhook endpoint is `/payments/webhooks/stripe/<it>/`).
+
+    A sandbox key names it (`sk_test_sandbox_usd`); for any other key, the session's.
+    """
+    if api_key and api_key.startswith(SANDBOX_SECRET_KEY_PREFIX):
+        return api_key.removeprefix(SANDBOX_SECRET_KEY_PREFIX).lower()
+    return currency
+
+
+def create_checkout_session(
+    account: str, params: dict[str, Any], *, api_key: str | None = None
+) -> Response:
+    """Create a session; `api_key` (the request's key) tells where its events are to be sent."""
     params = _parse(CHECKOUT_SESSION_CREATE, params)
     now = int(time.time())
     currency = params["line_items"][0]["price_data"]["currency"]
@@ -1026,6 +1051,10 @@ def create_checkout_session(account: str, params: dict[str, Any]) -> Response:
                 for line_rates in rates
                 for rate in line_rates
             },
+            # Where its events go (`events.session_endpoint`): the account's webhook secret
+            # (the sandbox's fake `whsec_sandbox_...`, never part of `data`) and its currency.
+            "webhook_secret": webhook_secret_for_key(api_key) if api_key else None,
+            "webhook_currency": _webhook_currency(api_key, currency),
         },
     )
     return Response(200, _expand(session, line_items, params.get("expand", []), account))
@@ -1110,23 +1139,51 @@ def list_checkout_line_items(account: str, params: dict[str, Any], session_id: s
 
 
 def expire_checkout_session(account: str, params: dict[str, Any], session_id: str) -> Response:
-    obj = get_object(account, "checkout.session", session_id)
+    get_object(account, "checkout.session", session_id)
+    # Under the row's lock: of two simultaneous calls one expires it, the other is refused.
+    obj = SandboxObject.objects.select_for_update().get(
+        id=session_id, account=account, object="checkout.session"
+    )
     if obj.data["status"] != "open":
         raise ApiError(
             400,
             f'Only Checkout Sessions with a status in ["open"] can be expired. This Checkout '
             f'Session has a status of "{obj.data["status"]}".',
         )
-    obj.data.update(status="expired", url=None)
-    obj.save(update_fields=["data"])
+    _expire(obj)
     return Response(200, obj.data)
 
 
 def expire_if_due(obj: SandboxObject) -> None:
-    """An open session past `expires_at` turns expired when next looked at, as at Stripe."""
-    if obj.data["status"] == "open" and obj.data["expires_at"] <= time.time():
-        obj.data.update(status="expired", url=None)
-        obj.save(update_fields=["data"])
+    """An open session past `expires_at` turns expired when next looked at, as at Stripe.
+
+    Under the row's lock, so a session expires (and says so in one `checkout.session.expired`
+    event) once, however many requests look at it together; `obj` gets the row's data.
+    """
+    if obj.data["status"] != "open" or obj.data["expires_at"] > time.time():
+        return
+    with transaction.atomic():
+        current = SandboxObject.objects.select_for_update().get(pk=obj.pk)
+        if current.data["status"] == "open":
+            _expire(current)
+    obj.data = current.data
+
+
+def _expire(obj: SandboxObject) -> None:
+    """Expire a locked, open session and record the event (sent once the transaction commits)."""
+    from payments.sandbox import events  # events builds on this module
+
+    obj.data.update(status="expired", url=None)
+    obj.save(update_fields=["data"])
+    events.checkout_session_event(obj, "checkout.session.expired")
+
+
+# --- Events -------------------------------------------------------------------------------
+
+
+def retrieve_event(account: str, params: dict[str, Any], event_id: str) -> Response:
+    _parse(RETRIEVE, params)
+    return Response(200, get_object(account, "event", event_id).data)
 
 
 # --- Dispatch -----------------------------------------------------------------------------
@@ -1141,7 +1198,10 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("get", r"/v1/coupons/([^/]+)", retrieve_coupon),
     ("post", r"/v1/tax_rates", create_tax_rate),
     ("get", r"/v1/tax_rates/([^/]+)", retrieve_tax_rate),
+    ("get", r"/v1/events/(evt_[A-Za-z0-9]+)", retrieve_event),
 ]
+# Handlers that are also given the request's secret key (keyword `api_key`).
+KEYED_HANDLERS: set[Handler] = {create_checkout_session}
 
 
 def _parse(spec: Obj, params: dict[str, Any]) -> dict[str, Any]:
@@ -1163,9 +1223,13 @@ def _route(method: str, path: str) -> tuple[Handler, tuple[str, ...]]:
     )
 
 
-def _authenticate(headers: Mapping[str, str]) -> tuple[str, str]:
+def _api_key(headers: Mapping[str, str]) -> str:
     auth = next((value for name, value in headers.items() if name.lower() == "authorization"), "")
-    key = auth.removeprefix("Bearer ").strip()
+    return auth.removeprefix("Bearer ").strip()
+
+
+def _authenticate(headers: Mapping[str, str]) -> tuple[str, str]:
+    key = _api_key(headers)
     if not key:
         raise ApiError(401, "You did not provide an API key.")
     if key.startswith(("pk_test_", "pk_live_")):
@@ -1204,8 +1268,9 @@ def handle_request(method: str, url: str, headers: Mapping[str, str], body: str 
             replay = _replay(account, idempotency_key, method, parts.path, params, request_id)
             if replay is not None:
                 return replay
+        keyed = {"api_key": _api_key(headers)} if handler in KEYED_HANDLERS else {}
         with transaction.atomic():
-            response = handler(account, params, *args)
+            response = handler(account, params, *args, **keyed)
             _record(
                 account, last4, method, parts.path, params, idempotency_key, response, request_id
             )

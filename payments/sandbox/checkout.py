@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from payments.sandbox.api import coupon_redeem, expire_if_due, new_id
+from payments.sandbox.events import checkout_session_event
 from payments.sandbox.models import SandboxObject
 
 # Stripe's test cards that the sandbox knows, and what each does.
@@ -75,14 +76,21 @@ def session_for_page(session_id: str) -> SandboxObject | None:
 def checkout_session_pay(*, session_id: str, card: Card, email: str) -> SandboxObject:
     """Pay an open session with a test card: it turns `complete`/`paid` and gets a PaymentIntent.
 
-    Runs under a row lock, so two submissions of the page pay once. Raises CardError for a
-    declined or unknown card and leaves the session open, as Stripe does.
+    Runs under a row lock, so two submissions of the page pay once, and record one
+    `checkout.session.completed` event (delivered after the commit, see `events`). Raises
+    CardError for a declined or unknown card and leaves the session open, as Stripe does.
     """
     with transaction.atomic():
         session = SandboxObject.objects.select_for_update().get(
             id=session_id, object="checkout.session"
         )
+        # Expiring an overdue session (and its event) must stick even though paying fails:
+        # it commits on its own, before the refusal below.
         expire_if_due(session)
+    with transaction.atomic():
+        session = SandboxObject.objects.select_for_update().get(
+            id=session_id, object="checkout.session"
+        )
         data = session.data
         if data["status"] == "complete":
             return session
@@ -126,6 +134,8 @@ def checkout_session_pay(*, session_id: str, card: Card, email: str) -> SandboxO
         if coupon:
             # Stripe counts a coupon's redemption when the session using it is paid.
             coupon_redeem(account=session.account, coupon_id=coupon["id"])
+        # Recorded with the payment, sent once it commits (never for a rolled-back payment).
+        checkout_session_event(session, "checkout.session.completed")
         return session
 
 

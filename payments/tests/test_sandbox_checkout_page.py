@@ -103,3 +103,17 @@ def test_pages_do_not_exist_when_the_sandbox_is_off(client, session_id, settings
     settings.STRIPE_SANDBOX = False
 
     assert client.get(f"/sandbox/checkout/{session_id}/").status_code == 404
+
+
+def test_paying_an_overdue_session_expires_it_for_good(client, session_id):
+    obj = session_object(session_id)
+    obj.data["expires_at"] = 1
+    obj.save()
+
+    client.post(f"/sandbox/checkout/{session_id}/", GOOD_CARD)
+
+    assert session_object(session_id).data["status"] == "expired"
+    assert (
+        SandboxObject.objects.filter(object="event", data__type="checkout.session.expired").count()
+        == 1
+    )
