@@ -6,38 +6,84 @@ present; real environment variables win over it.
 
 import os
 import re
+import tempfile
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-if (BASE_DIR / ".env").is_file():
+# READ_ENV_FILE=0 ignores .env (the deploy tests run the app in an environment of their own).
+if env.bool("READ_ENV_FILE", default=True) and (BASE_DIR / ".env").is_file():
     env.read_env(BASE_DIR / ".env", overwrite=False)
 # An empty variable (`DATABASE_URL=` as in .env.example) means "use the default", not "".
 for _name in [name for name, value in os.environ.items() if value == ""]:
-    if _name.startswith("STRIPE_") or _name in {
+    if _name.startswith(("STRIPE_", "SECURE_")) or _name in {
         "DEBUG",
         "SECRET_KEY",
         "ALLOWED_HOSTS",
         "CSRF_TRUSTED_ORIGINS",
+        "SESSION_COOKIE_SECURE",
+        "CSRF_COOKIE_SECURE",
         "DATABASE_URL",
         "CONN_MAX_AGE",
+        "STATIC_ROOT",
         "LOG_LEVEL",
+        "LOG_FORMAT",
         "SHOP_CURRENCIES",
+        "SHOP_PAYMENT_FLOW",
     }:
         del os.environ[_name]
 
 DEBUG = env.bool("DEBUG", default=False)
 # pytest sets PYTEST_VERSION while it runs: tests need neither a real key nor collected statics.
 TESTING = "PYTEST_VERSION" in os.environ
+# Production: what a platform runs. Laptops (DEBUG=1) and test runs get plain-HTTP defaults.
+_PRODUCTION = not (DEBUG or TESTING)
+
 SECRET_KEY = env.str("SECRET_KEY", default="")
-if not SECRET_KEY and (DEBUG or TESTING):
+_INSECURE_KEY_PREFIX = "django-insecure-"
+if not _PRODUCTION and not SECRET_KEY:
     # Good enough for a laptop or a test run; production refuses to start without a real key.
-    SECRET_KEY = "django-insecure-local-development-only"  # noqa: S105
+    SECRET_KEY = _INSECURE_KEY_PREFIX + "local-development-only"
+elif _PRODUCTION and (
+    len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY.startswith(_INSECURE_KEY_PREFIX)
+):
+    # The same bar as `check --deploy` (security.W009), enforced for every command and worker.
+    raise ImproperlyConfigured(
+        "SECRET_KEY is "
+        + ("not set" if not SECRET_KEY else "not a real secret key (too short or a placeholder)")
+        + ": with DEBUG off, set SECRET_KEY to a long random string (50 characters or more), "
+        'e.g. the output of: python -c "import secrets; print(secrets.token_urlsafe(64))"'
+    )
+
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# Render names the service's public host; the shop answers on it without further set-up.
+if _render_host := env.str("RENDER_EXTERNAL_HOSTNAME", default=""):
+    ALLOWED_HOSTS.append(_render_host)
+    CSRF_TRUSTED_ORIGINS.append(f"https://{_render_host}")
+
+# --- HTTPS behind the platform's proxy ------------------------------------------------------
+# Heroku's and Render's routers end TLS and say so in X-Forwarded-Proto (which they set
+# themselves, overwriting any the client sent): trust it. Serve the app only behind such a
+# proxy (docker-compose publishes it on localhost only).
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=_PRODUCTION)
+# Platform health checks come over plain HTTP (patterns match the path without its "/").
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# Browsers remember "HTTPS only" for this many seconds; 0 turns HSTS off. The preload flag
+# alone submits nothing: joining the browsers' preload list is a separate, manual step.
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000 if _PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=_PRODUCTION)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=_PRODUCTION)
+# No Referer to other sites (Stripe's pages included). Django's defaults already send nosniff,
+# X-Frame-Options: DENY and Cross-Origin-Opener-Policy: same-origin.
+SECURE_REFERRER_POLICY = "same-origin"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -55,7 +101,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "storefront.logging.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # /healthz, ahead of the ALLOWED_HOSTS check (CommonMiddleware): platform probes use
+    # internal Host headers.
+    "storefront.health.HealthCheckMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -91,6 +141,18 @@ DATABASES = {
     )
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+# A kept-open connection is tested before each request reuses it (after a database restart).
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = DATABASES["default"]["CONN_MAX_AGE"] != 0
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Several threads write at once (a webhook arriving while the buyer's page loads): let a
+    # writer take the lock when its transaction starts and others wait for it, instead of
+    # failing. Tests use a file too, since in-memory SQLite fails such waits at once.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"transaction_mode": "IMMEDIATE", "timeout": 20}
+    )
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(Path(tempfile.gettempdir()) / f"storefront-test-{os.getpid()}.sqlite3")
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 
@@ -107,7 +169,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Where collectstatic writes (the build step) and WhiteNoise serves from.
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -118,13 +181,32 @@ STORAGES = {
     },
 }
 
+# One line per record on stdout (what Heroku and Render collect), each with the request's id
+# (storefront.logging); JSON in production, plain text on a laptop. Stripe secrets are
+# redacted from every record, whichever logger it comes from.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"line": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "line"}},
+    "filters": {
+        "request_id": {"()": "storefront.logging.RequestIdFilter"},
+        "redact_secrets": {"()": "storefront.logging.RedactSecretsFilter"},
+    },
+    "formatters": {
+        "json": {"()": "storefront.logging.JsonLineFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "filters": ["request_id", "redact_secrets"],
+            "formatter": "json" if LOG_FORMAT == "json" else "text",
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    # The stripe library logs request lines at INFO; keep them, they never carry keys.
+    # The stripe library logs request lines at INFO, with Stripe's request ids; keep them,
+    # they never carry keys.
 }
 
 # --- The shop -------------------------------------------------------------------------------
@@ -166,3 +248,14 @@ STRIPE_TIMEOUT = (
     env.float("STRIPE_READ_TIMEOUT", default=10.0),
 )
 STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
+# How the sandbox sends its webhook events: "thread" (after commit, in the background, to the
+# shop's own endpoint) or "off" (recorded only; `manage.py sandbox_events resend` sends one).
+STRIPE_SANDBOX_WEBHOOKS = env.str("STRIPE_SANDBOX_WEBHOOKS", default="thread")
+
+# Which way the Buy and Pay buttons go: "checkout" (Stripe Checkout) or "payment_element" (the
+# card form on our own page). The other way stays offered beside it.
+SHOP_PAYMENT_FLOW = env.str("SHOP_PAYMENT_FLOW", default="checkout")
+if SHOP_PAYMENT_FLOW not in ("checkout", "payment_element"):
+    raise ImproperlyConfigured(
+        f"SHOP_PAYMENT_FLOW must be checkout or payment_element, not {SHOP_PAYMENT_FLOW!r}."
+    )

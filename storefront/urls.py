@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from storefront import views
+from storefront import health, views
 
 shop_patterns = (
     [
@@ -16,6 +16,7 @@ shop_patterns = (
         path("order/<int:order_id>/lines/<int:line_id>/", views.order_line, name="order_line"),
         path("order/<int:order_id>/discount/", views.order_discount, name="order_discount"),
         path("order/<int:order_id>/pay/", views.order_pay, name="order_pay"),
+        path("order/<int:order_id>/invoice.pdf", views.order_invoice, name="order_invoice"),
         path("payment/return/", views.payment_return, name="payment_return"),
         path("success/", views.checkout_success, name="success"),
         path("cancel/", views.checkout_cancel, name="cancel"),
@@ -24,6 +25,8 @@ shop_patterns = (
 )
 
 urlpatterns = [
+    # Normally answered by storefront.health.HealthCheckMiddleware before routing.
+    path("healthz", health.healthz, name="healthz"),
     path("", include(shop_patterns)),
     path("payments/", include("payments.urls")),
     path("sandbox/", include("payments.sandbox.urls")),

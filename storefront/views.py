@@ -46,7 +46,7 @@ def _payment_context(currency: str) -> dict:
     return {
         "publishable_key": account.publishable_key,
         "stripe_js_url": static("sandbox/stripe.js") if account.sandbox else REAL_STRIPE_JS,
-        "payment_flow": getattr(settings, "SHOP_PAYMENT_FLOW", "checkout"),
+        "payment_flow": settings.SHOP_PAYMENT_FLOW,
     }
 
 

@@ -140,7 +140,7 @@ def session_endpoint(session: SandboxObject) -> Endpoint | None:
 
 
 def mode() -> str:
-    value = getattr(settings, "STRIPE_SANDBOX_WEBHOOKS", DEFAULT_MODE)
+    value = settings.STRIPE_SANDBOX_WEBHOOKS
     if value not in MODES:
         logger.warning(
             "STRIPE_SANDBOX_WEBHOOKS=%r is not one of %s: sandbox events are not delivered",
