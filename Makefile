@@ -18,9 +18,12 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	touch $@
 
 # The shop on SQLite with the demo catalogue; currencies without Stripe keys use the sandbox.
+# With DEBUG on (the default here) and no superuser yet, /admin/ gets the local-only login
+# admin / admin; with DEBUG=0 no login is made.
 run: install
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py load_demo
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py ensure_local_admin --if-debug
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # Debian's packages the tests use: Chromium for the browser tests (Playwright never downloads a

@@ -1,39 +1,317 @@
-from django.contrib import admin
+"""The back office: the catalogue, orders (read-only once paid), discounts and taxes.
 
+An order's page shows its totals as Checkout charged them, its payments with a link to each in
+the Stripe dashboard (or the sandbox's record), and its invoice; the order list exports to CSV.
+"""
+
+from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
+from django.forms.models import BaseInlineFormSet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+
+from currencies.formatting import format_money
+from currencies.minor_units import CurrencyError, from_minor_units, to_minor_units
+from payments.accounts import configured_accounts
+from payments.admin import payment_amount, payment_links_html, stripe_object_url, with_sandbox_flags
+from payments.models import Payment, StripeObjectRef
+from storefront.exports import orders_csv_response
+from storefront.invoices import invoice_response, tax_label
 from storefront.models import Discount, Item, Order, OrderItem, Tax
+from storefront.pricing import order_totals
+
+
+def _money(minor: int, currency: str) -> str:
+    return format_money(from_minor_units(minor, currency), currency)
+
+
+def _editable(order: Order | None) -> bool:
+    """A paid order is a record of what was charged: nothing about it changes any more."""
+    return order is None or order.status != Order.Status.PAID
 
 
 @admin.register(Item)
 class ItemAdmin(admin.ModelAdmin):
-    list_display = ["name", "price", "price_currency"]
-    list_filter = ["price_currency"]
+    list_display = ["name", "price_display", "price_currency"]
+    list_filter = [("price_currency", admin.AllValuesFieldListFilter)]
     search_fields = ["name", "description"]
+
+    @admin.display(description="price", ordering="price")
+    def price_display(self, obj: Item) -> str:
+        return format_money(obj.price.amount, obj.currency)
+
+
+class OrderLinesFormSet(BaseInlineFormSet):
+    """Every line in the order's currency, at a price Stripe can charge in it."""
+
+    def clean(self) -> None:
+        super().clean()
+        currency = self.instance.currency
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None)
+            if not data or data.get("DELETE"):
+                continue
+            item, price = data.get("item"), data.get("unit_price")
+            if item is not None and item.currency != currency:
+                form.add_error(
+                    "item", f"{item} is priced in {item.currency}; this order is in {currency}."
+                )
+            if price is not None and str(price.currency) != currency:
+                form.add_error("unit_price", f"This order is in {currency}.")
+            elif price is not None:
+                try:
+                    to_minor_units(price.amount, currency)
+                except CurrencyError as exc:
+                    form.add_error("unit_price", str(exc))
 
 
 class OrderItemInline(admin.TabularInline):
     model = OrderItem
+    formset = OrderLinesFormSet
     extra = 0
     autocomplete_fields = ["item"]
+    fields = ["item", "quantity", "unit_price", "amount"]
+    readonly_fields = ["amount"]
+
+    @admin.display(description="amount (before discount and tax)")
+    def amount(self, obj: OrderItem) -> str:
+        if obj.pk is None or obj.unit_price is None:
+            return "-"
+        return format_money(obj.unit_price.amount * obj.quantity, str(obj.unit_price.currency))
+
+    def has_add_permission(self, request: HttpRequest, obj: Order | None = None) -> bool:
+        return _editable(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Order | None = None) -> bool:
+        return _editable(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Order | None = None) -> bool:
+        return _editable(obj) and super().has_delete_permission(request, obj)
 
 
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "currency", "status", "discount", "created", "paid_at"]
-    list_filter = ["status", "currency", "created"]
+    list_display = ["number", "placed", "status", "currency", "line_count", "total", "paid"]
+    # Only the currencies orders are in (the field's choices are every currency Stripe has).
+    list_filter = ["status", ("currency", admin.AllValuesFieldListFilter), "created", "paid_at"]
+    date_hierarchy = "created"
     list_select_related = ["discount"]
+    search_fields = ["=id", "=access_key"]
     filter_horizontal = ["taxes"]
-    readonly_fields = ["access_key", "created", "updated", "paid_at"]
+    readonly_fields = ["created", "updated", "paid_at", "totals", "payments", "buyer_links"]
+    fieldsets = [
+        (None, {"fields": ["currency", "status", "discount", "taxes"]}),
+        ("Totals (as Checkout charges them)", {"fields": ["totals"]}),
+        ("Payments", {"fields": ["payments"]}),
+        ("Record", {"fields": ["created", "updated", "paid_at", "buyer_links"]}),
+    ]
     inlines = [OrderItemInline]
+    actions = ["export_csv"]
+
+    def get_queryset(self, request: HttpRequest):
+        # Everything the totals need, in two queries for a whole page of orders.
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related(
+                Prefetch("lines", queryset=OrderItem.objects.select_related("item")), "taxes"
+            )
+        )
+
+    def has_change_permission(self, request: HttpRequest, obj: Order | None = None) -> bool:
+        return _editable(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Order | None = None) -> bool:
+        return _editable(obj) and super().has_delete_permission(request, obj)
+
+    def save_model(self, request: HttpRequest, obj: Order, form, change: bool) -> None:
+        if change:
+            # The buyer may have paid while this form was open: the row lock (which fulfilment
+            # takes too) and a fresh look at the status keep a stale form from un-paying it.
+            # The admin saves in one transaction, so refusing here also drops the lines' edits.
+            status = Order.objects.select_for_update().filter(pk=obj.pk).values("status")
+            if status.get()["status"] == Order.Status.PAID:
+                raise PermissionDenied(f"{obj} was paid meanwhile: it can no longer change.")
+        if obj.status == Order.Status.PAID and obj.paid_at is None:
+            obj.paid_at = timezone.now()  # marked paid by hand (a bank transfer, say)
+        super().save_model(request, obj, form, change)
+
+    def get_urls(self):
+        invoice = path(
+            "<path:object_id>/invoice.pdf",
+            self.admin_site.admin_view(self.invoice_view),
+            name="storefront_order_invoice",
+        )
+        return [invoice, *super().get_urls()]
+
+    def invoice_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The order's invoice as PDF (a pro-forma one while it is not paid)."""
+        order = self.get_object(request, unquote(object_id))
+        if order is None:
+            raise Http404(f"There is no order {object_id}.")
+        if not self.has_view_or_change_permission(request, order):
+            raise PermissionDenied
+        return invoice_response(order)
+
+    @admin.display(description="order", ordering="pk")
+    def number(self, obj: Order) -> str:
+        return f"#{obj.pk}"
+
+    @admin.display(description="placed", ordering="created")
+    def placed(self, obj: Order) -> str:
+        return f"{timezone.localtime(obj.created):%Y-%m-%d %H:%M}"
+
+    @admin.display(description="paid", ordering="paid_at")
+    def paid(self, obj: Order) -> str:
+        return f"{timezone.localtime(obj.paid_at):%Y-%m-%d %H:%M}" if obj.paid_at else "-"
+
+    @admin.display(description="lines")
+    def line_count(self, obj: Order) -> int:
+        return len(obj.lines.all())
+
+    @admin.display(description="total")
+    def total(self, obj: Order) -> str:
+        try:
+            return _money(order_totals(obj).total, obj.currency)
+        except CurrencyError as exc:
+            return f"cannot be priced: {exc}"
+
+    @admin.display(description="totals")
+    def totals(self, obj: Order) -> str:
+        if obj.pk is None:
+            return "-"
+        try:
+            totals = order_totals(obj)
+        except CurrencyError as exc:
+            return f"This order cannot be priced: {exc}"
+        amounts = totals.tax_by_key()
+        rows = [("Subtotal", _money(totals.subtotal, obj.currency))]
+        if obj.discount is not None:
+            rows.append((f"Discount: {obj.discount}", f"−{_money(totals.discount, obj.currency)}"))
+        for tax in obj.taxes.all():
+            rows.append((tax_label(tax), _money(amounts.get(tax.pk, 0), obj.currency)))
+        rows.append(("Total", _money(totals.total, obj.currency)))
+        body = format_html_join(
+            "", '<tr><th scope="row">{}</th><td class="amount">{}</td></tr>', rows
+        )
+        return format_html('<table class="order-totals" id="order-totals">{}</table>', body)
+
+    @admin.display(description="payments")
+    def payments(self, obj: Order) -> str:
+        if obj.pk is None:
+            return "-"
+        payments = with_sandbox_flags(Payment.objects.filter(reference=f"order-{obj.pk}"))
+        rows = [
+            (
+                reverse("admin:payments_payment_change", args=[payment.pk]),
+                payment.checkout_session_id or payment.payment_intent_id,
+                payment.get_status_display(),
+                payment_amount(payment),
+                payment.flag,
+                payment_links_html(payment),
+            )
+            for payment in payments
+        ]
+        if not rows:
+            return "No payment started."
+        body = format_html_join(
+            "",
+            '<tr><td class="id"><a href="{}">{}</a></td><td>{}</td><td class="amount">{}</td>'
+            '<td>{}</td><td class="id">{}</td></tr>',
+            rows,
+        )
+        return format_html(
+            '<table class="order-payments" id="order-payments"><thead><tr><th>payment</th>'
+            "<th>status</th><th>amount</th><th>note</th><th>where to see it</th></tr></thead>"
+            "<tbody>{}</tbody></table>",
+            body,
+        )
+
+    @admin.display(description="buyer's links")
+    def buyer_links(self, obj: Order) -> str:
+        if obj.pk is None:
+            return "-"
+        query = f"?key={obj.access_key}"
+        order_url = reverse("storefront:order", args=[obj.pk]) + query
+        links = [("Order page (share link)", order_url)]
+        if obj.status == Order.Status.PAID:
+            links.append(("Invoice", reverse("storefront:order_invoice", args=[obj.pk]) + query))
+        return format_html_join("", '<div><a href="{1}">{0}</a></div>', links)
+
+    @admin.action(description="Export selected orders to CSV", permissions=["view"])
+    def export_csv(self, request: HttpRequest, queryset) -> HttpResponse:
+        return orders_csv_response(queryset)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        extra_context = extra_context or {}
+        if object_id is not None:
+            extra_context["invoice_url"] = reverse(
+                "admin:storefront_order_invoice", args=[object_id]
+            )
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+
+class PricingLockedOncePaid(admin.ModelAdmin):
+    """A discount or tax that a paid order used keeps the figures it was charged with.
+
+    Totals are computed from the order's discount and taxes, so changing a rate would change
+    what paid orders, their invoices and exports say was charged. Its name and whether it is
+    offered can still change; for another rate, make a new one.
+    """
+
+    pricing_fields: list[str] = []
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.orders.filter(status=Order.Status.PAID).exists():
+            fields += self.pricing_fields
+        return fields
+
+
+def _stripe_objects_html(local_key: str) -> str:
+    """The Stripe objects made for one of our rows, on each account, with links to them."""
+    accounts = {account.publishable_key: account for account in configured_accounts()}
+    refs = StripeObjectRef.objects.filter(local_key=local_key).order_by("account", "-created")
+    rows = []
+    for ref in refs:
+        account = accounts.get(ref.account)
+        if account is None:
+            where = f"an account no longer configured ({ref.account[:8]}…{ref.account[-4:]})"
+        else:
+            mode = "sandbox" if account.sandbox else ("live" if account.livemode else "test")
+            where = f"{account.currency} account ({mode})"
+        rows.append((where, ref.get_kind_display(), stripe_object_url(ref), ref.stripe_id))
+    if not rows:
+        return "None yet: made on first use (or by manage.py stripe_sync)."
+    body = format_html_join("", '<tr><td>{}</td><td>{}</td><td><a href="{}">{}</a></td></tr>', rows)
+    return format_html("<table><tbody>{}</tbody></table>", body)
 
 
 @admin.register(Discount)
-class DiscountAdmin(admin.ModelAdmin):
+class DiscountAdmin(PricingLockedOncePaid):
     list_display = ["name", "code", "percent_off", "amount_off", "duration", "active"]
     list_filter = ["active", "duration"]
     search_fields = ["name", "code"]
+    readonly_fields = ["stripe_objects"]
+    pricing_fields = ["percent_off", "amount_off", "duration", "duration_in_months"]
+
+    @admin.display(description="Stripe coupons")
+    def stripe_objects(self, obj: Discount) -> str:
+        return _stripe_objects_html(f"discount:{obj.pk}") if obj.pk else "-"
 
 
 @admin.register(Tax)
-class TaxAdmin(admin.ModelAdmin):
+class TaxAdmin(PricingLockedOncePaid):
     list_display = ["display_name", "percentage", "inclusive", "jurisdiction", "currency"]
     list_filter = ["inclusive", "currency", "applies_to_new_orders"]
+    search_fields = ["display_name", "jurisdiction"]
+    readonly_fields = ["stripe_objects"]
+    pricing_fields = ["percentage", "inclusive"]
+
+    @admin.display(description="Stripe tax rates")
+    def stripe_objects(self, obj: Tax) -> str:
+        return _stripe_objects_html(f"tax:{obj.pk}") if obj.pk else "-"

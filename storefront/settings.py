@@ -34,6 +34,8 @@ for _name in [name for name, value in os.environ.items() if value == ""]:
         "LOG_FORMAT",
         "SHOP_CURRENCIES",
         "SHOP_PAYMENT_FLOW",
+        "SHOP_NAME",
+        "SHOP_ADDRESS",
     }:
         del os.environ[_name]
 
@@ -251,6 +253,10 @@ STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
 # How the sandbox sends its webhook events: "thread" (after commit, in the background, to the
 # shop's own endpoint) or "off" (recorded only; `manage.py sandbox_events resend` sends one).
 STRIPE_SANDBOX_WEBHOOKS = env.str("STRIPE_SANDBOX_WEBHOOKS", default="thread")
+
+# The seller named on invoices; the address's lines are separated by "\n" (or real newlines).
+SHOP_NAME = env.str("SHOP_NAME", default="Storefront")
+SHOP_ADDRESS = env.str("SHOP_ADDRESS", default="").replace("\\n", "\n")
 
 # Which way the Buy and Pay buttons go: "checkout" (Stripe Checkout) or "payment_element" (the
 # card form on our own page). The other way stays offered beside it.

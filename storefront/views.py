@@ -63,7 +63,7 @@ def _accessible_order(request: HttpRequest, order_id: int) -> Order | None:
     if order.pk in request.session.get(SESSION_ORDERS, []) or request.user.is_staff:
         return order
     key = request.GET.get("key", "")
-    if key and secrets.compare_digest(key, order.access_key):
+    if key and secrets.compare_digest(key.encode(), order.access_key.encode()):
         _remember(request, order.pk)
         return order
     return None

@@ -161,9 +161,10 @@ def test_a_share_link_opens_the_order(client):
     order = make_order((make_item(name="Notebook"), 2))
 
     wrong = client.get(reverse("storefront:order", args=[order.pk]) + "?key=nope")
+    foreign = client.get(reverse("storefront:order", args=[order.pk]) + "?key=ñ")
     right = client.get(reverse("storefront:order", args=[order.pk]) + f"?key={order.access_key}")
 
-    assert wrong.status_code == 404
+    assert wrong.status_code == 404 and foreign.status_code == 404
     assert right.status_code == 200 and "Notebook" in right.content.decode()
     # The browser may now pay it.
     assert client.get(reverse("storefront:buy_order", args=[order.pk])).status_code == 200

@@ -1,0 +1,139 @@
+"""Orders as CSV for a spreadsheet: one row per order line, streamed.
+
+The figures are the ones Checkout charged: `storefront.pricing` in minor units, turned into
+decimals with the currency's own number of places (`currencies.minor_units`): USD and EUR
+`19.99`, JPY `1500`. The file is UTF-8 with a byte-order mark, which is what makes Excel read
+it as UTF-8 ("€", accented item names); other spreadsheets ignore the mark.
+
+Columns (the header never changes order; new columns would go at the end):
+
+- `discount` and `tax` are this line's share, so each column sums to the order's discount and
+  tax. `tax` counts every rate; an inclusive one (VAT) is already in the price.
+- `line_total` = `unit_price` × `quantity` − `discount` + the line's exclusive tax: what the
+  line adds to the order's total, so the lines of an order sum to `order_total`.
+- `order_total` is the order's, repeated on each of its lines.
+- `payment_id` is the PaymentIntent (or Checkout Session) of the payment that paid the order.
+"""
+
+import csv
+from collections.abc import Iterable, Iterator
+from itertools import islice
+
+from django.db.models import F, Prefetch, QuerySet
+from django.http import StreamingHttpResponse
+from django.utils import timezone
+
+from currencies.minor_units import from_minor_units, to_minor_units
+from payments.models import Payment
+from storefront.models import Order, OrderItem
+from storefront.pricing import order_totals
+
+HEADER = [
+    "order_id",
+    "date",
+    "status",
+    "currency",
+    "item",
+    "quantity",
+    "unit_price",
+    "line_total",
+    "discount",
+    "tax",
+    "order_total",
+    "payment_id",
+]
+BOM = "\ufeff"
+# Orders read from the database at a time: memory stays flat however many are exported.
+BATCH = 200
+
+
+def _decimal(minor: int, currency: str) -> str:
+    return f"{from_minor_units(minor, currency):f}"
+
+
+def paying_payments(orders: Iterable[Order]) -> dict[int, Payment]:
+    """The payment that paid each order, by order id (one query for all of them).
+
+    A succeeded payment that fulfilled the order wins over one that was flagged (say, a
+    second payment to refund).
+    """
+    by_reference = {f"order-{order.pk}": order.pk for order in orders}
+    found: dict[int, Payment] = {}
+    payments = Payment.objects.filter(
+        reference__in=by_reference, status=Payment.Status.SUCCEEDED
+    ).order_by(F("fulfilled_at").asc(nulls_first=True), "pk")  # the fulfilling one comes last
+    for payment in payments:
+        found[by_reference[payment.reference]] = payment
+    return found
+
+
+def order_rows(order: Order, payment: Payment | None) -> Iterator[list[str]]:
+    """The CSV rows of one order (its lines and taxes prefetched)."""
+    currency = order.currency
+    totals = order_totals(order)
+    order_total = _decimal(totals.total, currency)
+    payment_id = ""
+    if payment is not None:
+        payment_id = payment.payment_intent_id or payment.checkout_session_id or ""
+    date = timezone.localtime(order.created).strftime("%Y-%m-%d %H:%M:%S")
+    for line, priced in zip(order.lines.all(), totals.lines, strict=True):
+        yield [
+            str(order.pk),
+            date,
+            order.status,
+            currency,
+            line.item.name,
+            str(line.quantity),
+            _decimal(to_minor_units(line.unit_price.amount, currency), currency),
+            _decimal(priced.total, currency),
+            _decimal(priced.discount, currency),
+            _decimal(priced.tax, currency),
+            order_total,
+            payment_id,
+        ]
+
+
+def orders_for_export(orders: QuerySet) -> QuerySet:
+    return (
+        orders.select_related("discount")
+        .prefetch_related(None)  # whatever the caller prefetched, this is what the rows need
+        .prefetch_related(
+            Prefetch("lines", queryset=OrderItem.objects.select_related("item")), "taxes"
+        )
+        .order_by("pk")
+    )
+
+
+def csv_rows(orders: QuerySet) -> Iterator[list[str]]:
+    """The header, then every line of `orders`, oldest order first."""
+    yield HEADER
+    iterator = orders_for_export(orders).iterator(chunk_size=BATCH)
+    while batch := list(islice(iterator, BATCH)):
+        payments = paying_payments(batch)
+        for order in batch:
+            yield from order_rows(order, payments.get(order.pk))
+
+
+class _Echo:
+    """A file-like object whose `write` returns what it is given, for csv.writer."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def orders_csv_response(orders: QuerySet, *, filename: str | None = None) -> StreamingHttpResponse:
+    """Stream `orders` as a CSV download (UTF-8 with BOM), built as it is sent."""
+    writer = csv.writer(_Echo())
+
+    def content() -> Iterator[str]:
+        yield BOM
+        for row in csv_rows(orders):
+            yield writer.writerow(row)
+
+    if filename is None:
+        filename = f"orders-{timezone.localtime():%Y%m%d-%H%M%S}.csv"
+    return StreamingHttpResponse(
+        content(),
+        content_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

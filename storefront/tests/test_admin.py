@@ -1,0 +1,487 @@
+"""The back office: every admin page loads, orders are read-only once paid, links go to the
+right Stripe dashboard (or the sandbox's record), and lists cost a bounded number of queries."""
+
+import re
+from decimal import Decimal
+
+import pytest
+from django.contrib import admin
+from django.contrib.admin.utils import quote
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.test import RequestFactory
+from django.urls import reverse
+
+from payments.admin import sandbox_record_url
+from payments.models import Payment, StripeObjectRef, WebhookEvent
+from payments.sandbox.models import SandboxObject
+from storefront.models import Discount, Item, Order, OrderItem, Tax
+from storefront.tests.backoffice_tools import pay_order, pdf_text
+from storefront.tests.factories import make_discount, make_item, make_order, make_tax
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def demo():
+    """The demo catalogue (two open orders), with the USD order paid in the sandbox."""
+    call_command("load_demo")
+    usd = Order.objects.get(pk=1)
+    payment = pay_order(usd)
+    return usd, payment
+
+
+def real_keys(settings, currency: str, mode: str) -> None:
+    """Give `currency` a real Stripe account's keys (nothing here calls Stripe)."""
+    settings.STRIPE_ACCOUNTS = {
+        **settings.STRIPE_ACCOUNTS,
+        currency: {
+            "secret_key": f"sk_{mode}_{currency.lower()}",
+            "publishable_key": f"pk_{mode}_{currency.lower()}",
+            "webhook_secret": f"whsec_{currency.lower()}",
+        },
+    }
+
+
+def hrefs(html: str) -> list[str]:
+    return re.findall(r'href="([^"]+)"', html)
+
+
+# --- Every page loads --------------------------------------------------------------------
+
+
+def test_every_registered_model_has_a_list_and_an_object_page_that_load(admin_client, demo):
+    call_command("stripe_sync")  # coupons and tax rates remembered per account
+    WebhookEvent.objects.create(
+        account="USD", event_id="evt_1", type="checkout.session.completed",
+        signature_valid=True, status=WebhookEvent.Status.PROCESSED, payload="{}",
+    )  # fmt: skip
+    checked = []
+    for model, model_admin in admin.site._registry.items():
+        opts = model._meta
+        changelist = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+        assert admin_client.get(changelist).status_code == 200, changelist
+        obj = model_admin.get_queryset(None).first() if opts.app_label != "auth" else None
+        if obj is not None:
+            change = reverse(
+                f"admin:{opts.app_label}_{opts.model_name}_change", args=[quote(obj.pk)]
+            )
+            assert admin_client.get(change).status_code == 200, change
+        if model_admin.has_add_permission(_request_of(admin_client)):
+            add = reverse(f"admin:{opts.app_label}_{opts.model_name}_add")
+            assert admin_client.get(add).status_code == 200, add
+        checked.append(opts.label)
+    assert {
+        "storefront.Item",
+        "storefront.Order",
+        "storefront.Discount",
+        "storefront.Tax",
+        "payments.Payment",
+        "payments.WebhookEvent",
+        "payments.StripeObjectRef",
+        "sandbox.SandboxObject",
+        "sandbox.SandboxRequest",
+    } <= set(checked)
+
+
+def _request_of(client):
+    request = RequestFactory().get("/admin/")
+    request.user = get_user_model().objects.get(username="admin")
+    return request
+
+
+def test_pages_need_a_staff_login(client, demo):
+    response = client.get(reverse("admin:storefront_order_change", args=[1]))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("admin:login"))
+
+
+def test_item_list_shows_prices_in_their_currency_and_filters_by_currency(admin_client, demo):
+    page = admin_client.get(reverse("admin:storefront_item_changelist")).content.decode()
+    euros = admin_client.get(
+        reverse("admin:storefront_item_changelist") + "?price_currency=EUR"
+    ).content.decode()
+    found = admin_client.get(reverse("admin:storefront_item_changelist") + "?q=tote")
+
+    assert "$19.99" in page and "€24.00" in page
+    assert "Linen Tote Bag" in euros and "Field Notes Notebook" not in euros
+    assert found.context["cl"].result_count == 1
+
+
+# --- Orders ------------------------------------------------------------------------------
+
+
+def test_order_page_shows_lines_totals_payments_and_the_invoice_button(admin_client, demo):
+    usd, payment = demo
+
+    page = admin_client.get(reverse("admin:storefront_order_change", args=[usd.pk]))
+    html = page.content.decode()
+
+    assert "Field Notes Notebook" in html and "Enamel Camp Mug" in html
+    totals = re.search(r'<table class="order-totals".*?</table>', html, re.S).group(0)
+    for text in ["$52.48", "−$5.25", "Sales tax 8.875% (added)", "$4.19", "$51.42"]:
+        assert text in totals
+    payments = re.search(r'<table class="order-payments".*?</table>', html, re.S).group(0)
+    assert payment.checkout_session_id in payments and "Succeeded" in payments
+    invoice = reverse("admin:storefront_order_invoice", args=[usd.pk])
+    assert f'href="{invoice}"' in html and "Invoice (PDF)" in html
+
+
+def test_a_paid_order_is_read_only(admin_client, demo):
+    usd, _ = demo
+    change = reverse("admin:storefront_order_change", args=[usd.pk])
+
+    page = admin_client.get(change)
+    html = page.content.decode()
+    posted = admin_client.post(change, {"currency": "EUR", "status": "open"})
+    deleted = admin_client.post(
+        reverse("admin:storefront_order_delete", args=[usd.pk]), {"post": "yes"}
+    )
+    bulk = admin_client.post(
+        reverse("admin:storefront_order_changelist"),
+        {"action": "delete_selected", "_selected_action": [str(usd.pk)], "post": "yes"},
+    )
+
+    assert page.status_code == 200
+    assert 'name="_save"' not in html
+    assert 'name="lines-0-quantity"' not in html and 'name="status"' not in html
+    assert 'name="lines-MAX_NUM_FORMS" value="0"' in html  # no line can be added
+    assert "This order is paid" in html
+    assert posted.status_code == 403
+    assert deleted.status_code == 403
+    assert bulk.status_code == 403
+    usd.refresh_from_db()
+    assert (usd.status, usd.currency, usd.lines.count()) == ("paid", "USD", 2)
+
+
+def inline_data(order: Order, **changes) -> dict:
+    lines = list(order.lines.all())
+    data = {
+        "currency": order.currency,
+        "status": order.status,
+        "discount": order.discount_id or "",
+        "taxes": [tax.pk for tax in order.taxes.all()],
+        "lines-TOTAL_FORMS": str(len(lines)),
+        "lines-INITIAL_FORMS": str(len(lines)),
+        "lines-MIN_NUM_FORMS": "0",
+        "lines-MAX_NUM_FORMS": "1000",
+    }
+    for index, line in enumerate(lines):
+        data |= {
+            f"lines-{index}-id": str(line.pk),
+            f"lines-{index}-order": str(order.pk),
+            f"lines-{index}-item": str(line.item_id),
+            f"lines-{index}-quantity": str(line.quantity),
+            f"lines-{index}-unit_price_0": str(line.unit_price.amount),
+            f"lines-{index}-unit_price_1": str(line.unit_price.currency),
+        }
+    return data | changes
+
+
+def test_an_open_order_is_editable_and_marking_it_paid_by_hand_dates_it(admin_client, demo):
+    eur = Order.objects.get(pk=2)
+    change = reverse("admin:storefront_order_change", args=[eur.pk])
+    assert 'name="_save"' in admin_client.get(change).content.decode()
+
+    response = admin_client.post(
+        change, inline_data(eur, **{"status": "paid", "lines-0-quantity": "2"})
+    )
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    eur.refresh_from_db()
+    assert eur.status == Order.Status.PAID
+    assert eur.paid_at is not None
+    assert eur.lines.order_by("pk").first().quantity == 2
+
+
+def test_the_order_list_filters_by_status_currency_and_date(admin_client, demo):
+    changelist = reverse("admin:storefront_order_changelist")
+
+    def ids(query: str) -> set[int]:
+        response = admin_client.get(changelist + query)
+        assert response.status_code == 200
+        return {order.pk for order in response.context["cl"].result_list}
+
+    assert ids("?status__exact=paid") == {1}
+    assert ids("?currency__exact=EUR") == {2}
+    assert ids("?created__year=2026&created__month=11&created__day=1") == {1, 2}
+    assert ids("?created__year=2026&created__month=11&created__day=2") == set()
+    assert ids("?q=2") == {2}
+    assert ids("?q=demo-eur-order") == {2}  # the share key
+    assert ids("?q=not-a-number") == set()
+
+
+def bulk_orders(count: int) -> None:
+    """`count` USD orders of two lines each, with a discount and a tax, most of them paid."""
+    notebook = make_item(name="Notebook", price="19.99")
+    mug = make_item(name="Mug", price="12.50")
+    discount = make_discount(name="Ten", percent_off="10")
+    tax = make_tax(display_name="Sales tax", percentage="8.875")
+    orders = Order.objects.bulk_create(
+        Order(currency="USD", discount=discount, status="paid" if n % 4 else "open")
+        for n in range(count)
+    )
+    OrderItem.objects.bulk_create(
+        OrderItem(order=order, item=item, quantity=quantity, unit_price=item.price)
+        for order in orders
+        for item, quantity in ((notebook, 2), (mug, 1))
+    )
+    Order.taxes.through.objects.bulk_create(
+        Order.taxes.through(order=order, tax=tax) for order in orders
+    )
+
+
+@pytest.mark.parametrize("count", [20, 200])
+def test_the_order_list_costs_the_same_few_queries_for_20_or_200_orders(
+    admin_client, django_assert_max_num_queries, count
+):
+    bulk_orders(count)
+    changelist = reverse("admin:storefront_order_changelist")
+
+    with django_assert_max_num_queries(12):
+        response = admin_client.get(changelist + "?all=")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.count("$51.42") == count  # each order's total, computed from prefetched rows
+
+
+def test_the_admin_invoice_view(admin_client, client, demo):
+    usd, _ = demo
+    eur = Order.objects.get(pk=2)
+
+    paid = admin_client.get(reverse("admin:storefront_order_invoice", args=[usd.pk]))
+    pro_forma = admin_client.get(reverse("admin:storefront_order_invoice", args=[eur.pk]))
+    missing = admin_client.get(reverse("admin:storefront_order_invoice", args=[999]))
+    anonymous = client.get(reverse("admin:storefront_order_invoice", args=[usd.pk]))
+
+    assert paid["Content-Type"] == "application/pdf"
+    text = pdf_text(paid.content)
+    assert f"Order number: {usd.pk}" in text and "$51.42" in text and "Invoice" in text
+    assert "Pro-forma invoice" in pdf_text(pro_forma.content)
+    assert missing.status_code == 404
+    assert anonymous.status_code == 302
+
+
+# --- Links to Stripe ---------------------------------------------------------------------
+
+
+def stripe_payment(**fields) -> Payment:
+    fields.setdefault("account", "USD")
+    fields.setdefault("reference", "order-1")
+    return Payment.objects.create(amount=5142, currency="usd", **fields)
+
+
+def test_a_test_mode_payment_links_to_the_test_dashboard(admin_client, settings, demo):
+    real_keys(settings, "USD", "test")
+    payment = stripe_payment(
+        checkout_session_id="cs_test_real", payment_intent_id="pi_3TestMode", livemode=False
+    )
+
+    for url in [
+        reverse("admin:payments_payment_change", args=[payment.pk]),
+        reverse("admin:storefront_order_change", args=[1]),
+        reverse("admin:payments_payment_changelist"),
+    ]:
+        html = admin_client.get(url).content.decode()
+        assert "https://dashboard.stripe.com/test/payments/pi_3TestMode" in hrefs(html), url
+
+
+def test_a_live_payment_links_to_the_live_dashboard(admin_client, settings, demo):
+    real_keys(settings, "USD", "live")
+    payment = stripe_payment(
+        checkout_session_id="cs_live_real", payment_intent_id="pi_3LiveMode", livemode=True
+    )
+
+    html = admin_client.get(
+        reverse("admin:payments_payment_change", args=[payment.pk])
+    ).content.decode()
+
+    assert "https://dashboard.stripe.com/payments/pi_3LiveMode" in hrefs(html)
+    assert not any("/test/" in href for href in hrefs(html) if "dashboard.stripe" in href)
+
+
+def test_an_unpaid_session_without_payment_intent_is_found_by_search(admin_client, settings):
+    real_keys(settings, "USD", "test")
+    payment = stripe_payment(checkout_session_id="cs_test_pending")
+
+    html = admin_client.get(
+        reverse("admin:payments_payment_change", args=[payment.pk])
+    ).content.decode()
+
+    assert "https://dashboard.stripe.com/test/search?query=cs_test_pending" in hrefs(html)
+
+
+def test_a_sandbox_payment_links_to_the_sandbox_record_never_to_stripe(admin_client, demo):
+    usd, payment = demo
+    assert SandboxObject.objects.filter(pk=payment.payment_intent_id).exists()
+
+    order_page = admin_client.get(
+        reverse("admin:storefront_order_change", args=[usd.pk])
+    ).content.decode()
+    payment_page = admin_client.get(
+        reverse("admin:payments_payment_change", args=[payment.pk])
+    ).content.decode()
+
+    for html in (order_page, payment_page):
+        assert "dashboard.stripe.com" not in html
+        for stripe_id in (payment.checkout_session_id, payment.payment_intent_id):
+            record = sandbox_record_url(stripe_id)
+            assert record in hrefs(html)
+    record = admin_client.get(sandbox_record_url(payment.checkout_session_id))
+    assert record.status_code == 200
+    assert "&quot;payment_status&quot;: &quot;paid&quot;" in record.content.decode()
+
+
+def test_a_sandbox_payment_stays_a_sandbox_one_after_real_keys_arrive(admin_client, settings, demo):
+    _, payment = demo
+    real_keys(settings, "USD", "live")
+
+    html = admin_client.get(
+        reverse("admin:payments_payment_change", args=[payment.pk])
+    ).content.decode()
+
+    assert "dashboard.stripe.com" not in html
+    assert sandbox_record_url(payment.payment_intent_id) in html
+
+
+def test_payments_and_webhook_events_are_read_only_and_searchable(admin_client, demo):
+    _, payment = demo
+    WebhookEvent.objects.create(
+        account="USD", event_id="evt_findme", type="checkout.session.completed",
+        signature_valid=True, status=WebhookEvent.Status.PROCESSED,
+        payload=f'{{"data": {{"object": {{"id": "{payment.checkout_session_id}"}}}}}}',
+    )  # fmt: skip
+    payments = reverse("admin:payments_payment_changelist")
+    events = reverse("admin:payments_webhookevent_changelist")
+
+    def found(url: str, query: str) -> int:
+        return admin_client.get(url, {"q": query}).context["cl"].result_count
+
+    assert found(payments, payment.checkout_session_id) == 1
+    assert found(payments, payment.payment_intent_id) == 1
+    assert found(payments, "cs_test_nothing") == 0
+    assert found(events, "evt_findme") == 1
+    assert found(events, payment.checkout_session_id) == 1
+    change = reverse("admin:payments_payment_change", args=[payment.pk])
+    assert admin_client.post(change, {"status": "failed"}).status_code == 403
+    assert admin_client.get(reverse("admin:payments_payment_add")).status_code == 403
+
+
+def test_discounts_and_taxes_show_their_stripe_ids_per_account(admin_client, settings):
+    discount = make_discount(name="Ten", percent_off="10")
+    tax = make_tax(display_name="VAT", percentage="19", inclusive=True)
+    call_command("stripe_sync")
+    StripeObjectRef.objects.create(
+        account="pk_live_usd", kind="coupon", local_key=f"discount:{discount.pk}",
+        fingerprint="f", stripe_id="SUMMER10",
+    )  # fmt: skip
+    real_keys(settings, "USD", "live")
+
+    discount_page = admin_client.get(
+        reverse("admin:storefront_discount_change", args=[discount.pk])
+    ).content.decode()
+    tax_page = admin_client.get(
+        reverse("admin:storefront_tax_change", args=[tax.pk])
+    ).content.decode()
+
+    assert "EUR account (sandbox)" in discount_page
+    assert "USD account (live)" in discount_page
+    assert "https://dashboard.stripe.com/coupons/SUMMER10" in hrefs(discount_page)
+    sandbox_rate = StripeObjectRef.objects.get(local_key=f"tax:{tax.pk}", account__contains="eur")
+    assert sandbox_rate.stripe_id.startswith("txr_") and sandbox_rate.stripe_id in tax_page
+    # Read-only: the field is shown, not a form input.
+    assert 'name="stripe_objects"' not in tax_page
+
+
+def test_money_is_shown_in_the_payment_list(admin_client, demo):
+    html = admin_client.get(reverse("admin:payments_payment_changelist")).content.decode()
+
+    assert "$51.42" in html
+
+
+def test_a_stripe_id_that_looks_like_an_admin_escape_opens_its_record(admin_client):
+    # The admin reads "_3B" in a URL as ";": links must quote ids the admin's way.
+    SandboxObject.objects.create(id="txr_3BT8_5Fx", account="acct_1", object="tax_rate", data={})
+
+    response = admin_client.get(sandbox_record_url("txr_3BT8_5Fx"))
+
+    assert response.status_code == 200
+    assert "txr_3BT8_5Fx" in response.content.decode()
+
+
+def test_the_demo_data_has_what_a_merchant_tries_first():
+    call_command("load_demo")
+
+    for currency in ("USD", "EUR"):
+        items = Item.objects.filter(price_currency=currency)
+        assert items.count() >= 3
+        said = {"USD": "paid in US dollars", "EUR": "paid in euros"}[currency]
+        assert all(said in item.description for item in items)
+    assert Discount.objects.filter(active=True).exists()
+    assert Tax.objects.filter(inclusive=True).exists()
+    assert Tax.objects.filter(inclusive=False).exists()
+    assert not get_user_model().objects.exists()  # the admin login is made by `make run` only
+
+
+def test_a_form_opened_before_the_buyer_paid_cannot_unpay_the_order(admin_client):
+    order = make_order((make_item(price="19.99"), 1))
+    change = reverse("admin:storefront_order_change", args=[order.pk])
+    stale = inline_data(order)  # the merchant opens the form...
+    assert 'name="_save"' in admin_client.get(change).content.decode()
+    pay_order(order)  # ...the buyer pays...
+
+    response = admin_client.post(change, stale | {"lines-0-quantity": "3"})  # ...then Save.
+
+    assert response.status_code == 403
+    order.refresh_from_db()
+    assert order.status == Order.Status.PAID
+    assert order.lines.get().quantity == 1
+
+
+def test_a_tax_or_discount_a_paid_order_used_keeps_its_rate(admin_client, demo):
+    usd, _ = demo  # paid with "Welcome 10% off" and the 8.875 % sales tax
+    tax, discount = usd.taxes.get(), usd.discount
+    unused = make_tax(display_name="Unused", percentage="5")
+    tax_page = reverse("admin:storefront_tax_change", args=[tax.pk])
+
+    html = admin_client.get(tax_page).content.decode()
+    response = admin_client.post(
+        tax_page,
+        {"display_name": "City sales tax", "percentage": "20", "jurisdiction": "US-NY",
+         "description": "", "currency": "USD", "applies_to_new_orders": "on"},
+    )  # fmt: skip
+    discount_html = admin_client.get(
+        reverse("admin:storefront_discount_change", args=[discount.pk])
+    ).content.decode()
+    unused_html = admin_client.get(
+        reverse("admin:storefront_tax_change", args=[unused.pk])
+    ).content.decode()
+
+    assert 'name="percentage"' not in html and 'name="inclusive"' not in html
+    assert response.status_code == 302
+    tax.refresh_from_db()
+    assert (tax.display_name, tax.percentage) == ("City sales tax", Decimal("8.875"))
+    assert 'name="percent_off"' not in discount_html and 'name="name"' in discount_html
+    assert 'name="percentage"' in unused_html
+    usd_page = admin_client.get(reverse("admin:storefront_order_change", args=[usd.pk]))
+    assert "$51.42" in usd_page.content.decode()
+
+
+def test_an_order_line_must_be_in_the_orders_currency(admin_client, demo):
+    eur = Order.objects.get(pk=2)  # open
+    usd_item = Item.objects.filter(price_currency="USD").first()
+    change = reverse("admin:storefront_order_change", args=[eur.pk])
+
+    wrong_item = admin_client.post(change, inline_data(eur, **{"lines-0-item": str(usd_item.pk)}))
+    wrong_price = admin_client.post(change, inline_data(eur, **{"lines-0-unit_price_1": "USD"}))
+    jpy_cents = admin_client.post(change, inline_data(eur, currency="JPY"))
+
+    assert wrong_item.status_code == 200
+    assert "is priced in USD; this order is in EUR." in wrong_item.content.decode()
+    assert "This order is in EUR." in wrong_price.content.decode()
+    assert jpy_cents.status_code == 200
+    eur.refresh_from_db()
+    assert eur.currency == "EUR"
+    assert set(eur.lines.values_list("unit_price_currency", flat=True)) == {"EUR"}

@@ -1,0 +1,55 @@
+"""The merchant's order page in a real browser, saved as screenshots for a person to look at."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from playwright.sync_api import expect
+
+from storefront.models import Order
+from storefront.tests.backoffice_tools import pay_order, pdf_text
+from storefront.tests.browser import screenshot
+
+pytestmark = pytest.mark.browser
+
+
+def log_in(page, next_url: str) -> None:
+    get_user_model().objects.create_superuser("merchant", "", "a long local passphrase")
+    page.goto(f"/admin/login/?next={next_url}")
+    page.get_by_label("Username").fill("merchant")
+    page.get_by_label("Password").fill("a long local passphrase")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"**{next_url}")
+
+
+def test_the_merchant_sees_a_paid_order_with_totals_payment_links_and_invoice(page):
+    call_command("load_demo")
+    order = Order.objects.get(pk=1)
+    payment = pay_order(order)
+
+    page.set_viewport_size({"width": 1280, "height": 800})  # a merchant's screen, not a phone
+    log_in(page, "/admin/storefront/order/")
+    expect(page.locator("#result_list tbody tr")).to_have_count(2)
+    expect(page.locator("#result_list")).to_contain_text("$51.42")
+    expect(page.locator("#result_list")).to_contain_text("€57.00")
+    screenshot(page, "admin-1-orders")
+
+    page.get_by_role("link", name=f"#{order.pk}", exact=True).click()
+    expect(page.locator("#paid-note")).to_contain_text("This order is paid")
+    expect(page.locator("#order-totals")).to_contain_text("−$5.25")
+    expect(page.locator("#order-totals")).to_contain_text("$51.42")
+    payments = page.locator("#order-payments")
+    expect(payments).to_contain_text("Succeeded")
+    record = f"Sandbox record of {payment.payment_intent_id}"
+    expect(payments.get_by_role("link", name=record)).to_be_visible()
+    expect(page.locator("input[name=_save]")).to_have_count(0)
+    screenshot(page, "admin-2-paid-order")
+
+    invoice = page.locator("#invoice-link")
+    expect(invoice).to_have_text("Invoice (PDF)")
+    response = page.request.get(invoice.get_attribute("href"))
+    assert response.headers["content-type"] == "application/pdf"
+    assert "$51.42" in pdf_text(response.body())
+
+    payments.get_by_role("link", name=f"Sandbox record of {payment.checkout_session_id}").click()
+    expect(page.locator("#content")).to_contain_text('"payment_status": "paid"')
+    screenshot(page, "admin-3-sandbox-record")
