@@ -1186,6 +1186,61 @@ def retrieve_event(account: str, params: dict[str, Any], event_id: str) -> Respo
     return Response(200, get_object(account, "event", event_id).data)
 
 
+def payment_intent_object(
+    *, intent_id: str, amount: int, currency: str, created: int, **fields: Any
+) -> dict[str, Any]:
+    """A PaymentIntent shaped like Stripe's example object; `fields` override the defaults."""
+    intent = {
+        "id": intent_id,
+        "object": "payment_intent",
+        "amount": amount,
+        "amount_capturable": 0,
+        "amount_details": {"tip": {}},
+        "amount_received": 0,
+        "application": None,
+        "application_fee_amount": None,
+        "automatic_payment_methods": None,
+        "canceled_at": None,
+        "cancellation_reason": None,
+        "capture_method": "automatic_async",
+        "client_secret": f"{intent_id}_secret_{new_id('', 25)}",
+        "confirmation_method": "automatic",
+        "created": created,
+        "currency": currency,
+        "customer": None,
+        "customer_account": None,
+        "description": None,
+        "excluded_payment_method_types": None,
+        "last_payment_error": None,
+        "latest_charge": None,
+        "livemode": False,
+        "managed_payments": {"enabled": False},
+        "metadata": {},
+        "next_action": None,
+        "on_behalf_of": None,
+        "payment_method": None,
+        "payment_method_configuration_details": None,
+        "payment_method_options": {},
+        "payment_method_types": ["card"],
+        "processing": None,
+        "receipt_email": None,
+        "review": None,
+        "setup_future_usage": None,
+        "shipping": None,
+        "source": None,
+        "statement_descriptor": None,
+        "statement_descriptor_suffix": None,
+        "status": "requires_payment_method",
+        "transfer_data": None,
+        "transfer_group": None,
+    }
+    unknown = set(fields) - set(intent)
+    if unknown:
+        raise ValueError(f"not PaymentIntent fields: {sorted(unknown)}")
+    intent.update(fields)
+    return intent
+
+
 # --- Dispatch -----------------------------------------------------------------------------
 
 Handler = Callable[..., Response]

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from payments.sandbox.api import coupon_redeem, expire_if_due, new_id
+from payments.sandbox.api import coupon_redeem, expire_if_due, new_id, payment_intent_object
 from payments.sandbox.events import checkout_session_event
 from payments.sandbox.models import SandboxObject
 
@@ -176,50 +176,18 @@ def page_summary(session: SandboxObject) -> dict:
 
 
 def _succeeded_payment_intent(intent_id: str, session: dict, intent_data: dict, now: int) -> dict:
-    return {
-        "id": intent_id,
-        "object": "payment_intent",
-        "amount": session["amount_total"],
-        "amount_capturable": 0,
-        "amount_details": {"tip": {}},
-        "amount_received": session["amount_total"],
-        "application": None,
-        "application_fee_amount": None,
-        "automatic_payment_methods": None,
-        "canceled_at": None,
-        "cancellation_reason": None,
-        "capture_method": "automatic",
-        "client_secret": f"{intent_id}_secret_{new_id('', 25)}",
-        "confirmation_method": "automatic",
-        "created": now,
-        "currency": session["currency"],
-        "customer": None,
-        "customer_account": None,
-        "description": intent_data.get("description"),
-        "excluded_payment_method_types": None,
-        "last_payment_error": None,
-        "latest_charge": new_id("ch_"),
-        "livemode": False,
-        "managed_payments": {"enabled": False},
-        "metadata": intent_data.get("metadata", {}),
-        "next_action": None,
-        "on_behalf_of": None,
-        "payment_method": new_id("pm_"),
-        "payment_method_configuration_details": None,
-        "payment_method_options": {},
-        "payment_method_types": ["card"],
-        "processing": None,
-        "receipt_email": None,
-        "review": None,
-        "setup_future_usage": None,
-        "shipping": None,
-        "source": None,
-        "statement_descriptor": None,
-        "statement_descriptor_suffix": None,
-        "status": "succeeded",
-        "transfer_data": None,
-        "transfer_group": None,
-    }
+    return payment_intent_object(
+        intent_id=intent_id,
+        amount=session["amount_total"],
+        currency=session["currency"],
+        created=now,
+        amount_received=session["amount_total"],
+        description=intent_data.get("description"),
+        latest_charge=new_id("ch_"),
+        metadata=intent_data.get("metadata", {}),
+        payment_method=new_id("pm_"),
+        status="succeeded",
+    )
 
 
 def return_url(session: SandboxObject, *, success: bool) -> str | None:

@@ -34,6 +34,7 @@ from payments.sandbox.api import (
     account_id_for_key,
     get_object,
     new_id,
+    payment_intent_object,
 )
 from payments.sandbox.checkout import CARD_SUCCEEDS, DECLINES, Card, CardError
 from payments.sandbox.models import SandboxObject
@@ -87,50 +88,16 @@ def create_payment_intent(account: str, params: dict[str, Any]) -> Response:
     intent_id = new_id("pi_")
     now = int(time.time())
     automatic = params.get("automatic_payment_methods", {"enabled": True})
-    intent = {
-        "id": intent_id,
-        "object": "payment_intent",
-        "amount": params["amount"],
-        "amount_capturable": 0,
-        "amount_details": {"tip": {}},
-        "amount_received": 0,
-        "application": None,
-        "application_fee_amount": None,
-        "automatic_payment_methods": automatic,
-        "canceled_at": None,
-        "cancellation_reason": None,
-        "capture_method": "automatic_async",
-        "client_secret": f"{intent_id}_secret_{new_id('', 25)}",
-        "confirmation_method": "automatic",
-        "created": now,
-        "currency": params["currency"],
-        "customer": None,
-        "customer_account": None,
-        "description": params.get("description"),
-        "excluded_payment_method_types": None,
-        "last_payment_error": None,
-        "latest_charge": None,
-        "livemode": False,
-        "managed_payments": {"enabled": False},
-        "metadata": params.get("metadata", {}),
-        "next_action": None,
-        "on_behalf_of": None,
-        "payment_method": None,
-        "payment_method_configuration_details": None,
-        "payment_method_options": {},
-        "payment_method_types": ["card"],
-        "processing": None,
-        "receipt_email": params.get("receipt_email"),
-        "review": None,
-        "setup_future_usage": None,
-        "shipping": None,
-        "source": None,
-        "statement_descriptor": None,
-        "statement_descriptor_suffix": None,
-        "status": "requires_payment_method",
-        "transfer_data": None,
-        "transfer_group": None,
-    }
+    intent = payment_intent_object(
+        intent_id=intent_id,
+        amount=params["amount"],
+        currency=params["currency"],
+        created=now,
+        automatic_payment_methods=automatic,
+        description=params.get("description"),
+        metadata=params.get("metadata", {}),
+        receipt_email=params.get("receipt_email"),
+    )
     SandboxObject.objects.create(
         id=intent_id, account=account, object="payment_intent", data=intent, private={}
     )

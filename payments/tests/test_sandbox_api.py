@@ -14,16 +14,6 @@ pytestmark = pytest.mark.django_db
 FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "stripe" / "fixtures3.json"
 
 
-@pytest.fixture
-def usd():
-    return stripe.StripeClient("sk_test_sandbox_usd", http_client=SandboxHTTPClient())
-
-
-@pytest.fixture
-def eur():
-    return stripe.StripeClient("sk_test_sandbox_eur", http_client=SandboxHTTPClient())
-
-
 def session_params(**overrides):
     params = {
         "mode": "payment",

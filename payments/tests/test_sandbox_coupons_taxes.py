@@ -9,7 +9,6 @@ import pytest
 import stripe
 
 from payments.sandbox.api import RateTerms, checkout_amounts, spread
-from payments.sandbox.client import SandboxHTTPClient
 from payments.sandbox.models import SandboxObject
 from payments.sandbox.params import Dec, ParamError
 
@@ -17,16 +16,6 @@ pytestmark = pytest.mark.django_db
 
 FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "stripe" / "fixtures3.json"
 GOOD_CARD = {"card_number": "4242 4242 4242 4242", "expiry": "12 / 34", "cvc": "123"}
-
-
-@pytest.fixture
-def usd():
-    return stripe.StripeClient("sk_test_sandbox_usd", http_client=SandboxHTTPClient())
-
-
-@pytest.fixture
-def eur():
-    return stripe.StripeClient("sk_test_sandbox_eur", http_client=SandboxHTTPClient())
 
 
 def example(resource: str) -> dict:

@@ -26,7 +26,6 @@ from payments.models import WebhookEvent
 from payments.sandbox import events
 from payments.sandbox.api import API_VERSION, account_id_for_key
 from payments.sandbox.checkout import Card, CardError, checkout_session_pay
-from payments.sandbox.client import SandboxHTTPClient
 from payments.sandbox.models import SandboxObject
 from payments.tests.sandbox_tools import session_object
 from payments.tests.test_sandbox_api import session_params
@@ -53,16 +52,6 @@ def webhooks_off(settings):
 @pytest.fixture(autouse=True)
 def quick_retries(monkeypatch):
     monkeypatch.setattr(events, "RETRY_DELAYS", (0.01, 0.01, 0.01))
-
-
-@pytest.fixture
-def usd():
-    return stripe.StripeClient("sk_test_sandbox_usd", http_client=SandboxHTTPClient())
-
-
-@pytest.fixture
-def eur():
-    return stripe.StripeClient("sk_test_sandbox_eur", http_client=SandboxHTTPClient())
 
 
 class Receiver:

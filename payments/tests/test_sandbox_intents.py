@@ -19,11 +19,6 @@ def no_delivery(settings):
 
 
 @pytest.fixture
-def usd():
-    return stripe.StripeClient("sk_test_sandbox_usd", http_client=SandboxHTTPClient())
-
-
-@pytest.fixture
 def intent(usd):
     return usd.v1.payment_intents.create(
         {
