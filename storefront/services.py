@@ -51,10 +51,15 @@ def _locked_open(order: Order) -> Order:
     return order
 
 
+def taxes_for_new_orders(*, currency: str):
+    """The taxes the merchant applies to every new order in `currency`."""
+    return Tax.objects.filter(applies_to_new_orders=True, currency=currency)
+
+
 def order_create(*, currency: str) -> Order:
     """Open an empty order in `currency`, with the taxes the merchant applies to new orders."""
     order = Order.objects.create(currency=currency)
-    order.taxes.set(Tax.objects.filter(applies_to_new_orders=True, currency=currency))
+    order.taxes.set(taxes_for_new_orders(currency=currency))
     return order
 
 
@@ -78,7 +83,7 @@ def order_add_item(*, order: Order | None, item: Item, quantity: int) -> Order:
             )
         order.currency = item.currency
         order.save(update_fields=["currency", "updated"])
-        order.taxes.set(Tax.objects.filter(applies_to_new_orders=True, currency=item.currency))
+        order.taxes.set(taxes_for_new_orders(currency=item.currency))
         if order.discount and order.discount.amount_off is not None:
             order.discount = None
             order.save(update_fields=["discount", "updated"])

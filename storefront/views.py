@@ -28,6 +28,7 @@ from storefront.services import (
     order_payment_intent_start,
     order_remove_line,
     order_set_quantity,
+    taxes_for_new_orders,
 )
 
 REAL_STRIPE_JS = "https://js.stripe.com/v3/"
@@ -103,7 +104,11 @@ def item_detail(request: HttpRequest, item_id: int) -> HttpResponse:
     return render(
         request,
         "storefront/item_detail.html",
-        {"item": item, **_payment_context(item.currency)},
+        {
+            "item": item,
+            "taxes": taxes_for_new_orders(currency=item.currency),
+            **_payment_context(item.currency),
+        },
     )
 
 

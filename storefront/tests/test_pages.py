@@ -96,3 +96,23 @@ def test_cancel_page_says_nothing_was_charged_and_links_back(client):
 
     assert "nothing was charged" in page
     assert f'href="/item/{item.pk}"' in page
+
+
+def test_item_page_says_which_taxes_come_on_top_or_are_included(client):
+    from storefront.tests.factories import make_tax
+
+    make_tax(
+        display_name="Sales tax", percentage="8.875", currency="USD", applies_to_new_orders=True
+    )
+    make_tax(
+        display_name="VAT",
+        percentage="19",
+        inclusive=True,
+        currency="EUR",
+        applies_to_new_orders=True,
+    )
+    usd, eur = make_item(currency="USD"), make_item(currency="EUR")
+
+    assert "plus Sales tax 8.875%" in client.get(f"/item/{usd.pk}").content.decode()
+    eur_page = client.get(f"/item/{eur.pk}").content.decode()
+    assert "incl. VAT 19%" in eur_page and "Sales tax" not in eur_page
