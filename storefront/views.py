@@ -70,6 +70,11 @@ def _accessible_order(request: HttpRequest, order_id: int) -> Order | None:
     return None
 
 
+def _no_such_order(request: HttpRequest) -> HttpResponse:
+    """The same answer for an order that does not exist and one this browser may not see."""
+    return render(request, "404.html", {"message": "There is no such order."}, status=404)
+
+
 def _cart(request: HttpRequest) -> Order | None:
     order_id = request.session.get(SESSION_CART)
     if order_id is None:
@@ -184,7 +189,7 @@ def cart(request: HttpRequest) -> HttpResponse:
 def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
     order = _accessible_order(request, order_id)
     if order is None:
-        return render(request, "404.html", {"message": "There is no such order."}, status=404)
+        return _no_such_order(request)
     return _render_order(request, order)
 
 
@@ -208,7 +213,7 @@ def _render_order(request: HttpRequest, order: Order) -> HttpResponse:
 def order_line(request: HttpRequest, order_id: int, line_id: int) -> HttpResponse:
     order = _accessible_order(request, order_id)
     if order is None:
-        return render(request, "404.html", {"message": "There is no such order."}, status=404)
+        return _no_such_order(request)
     try:
         if request.POST.get("action") == "remove":
             order_remove_line(order=order, line_id=line_id)
@@ -228,7 +233,7 @@ def order_line(request: HttpRequest, order_id: int, line_id: int) -> HttpRespons
 def order_discount(request: HttpRequest, order_id: int) -> HttpResponse:
     order = _accessible_order(request, order_id)
     if order is None:
-        return render(request, "404.html", {"message": "There is no such order."}, status=404)
+        return _no_such_order(request)
     form = DiscountCodeForm(request.POST)
     try:
         if not form.is_valid():
@@ -310,7 +315,7 @@ def order_pay(request: HttpRequest, order_id: int) -> HttpResponse:
     """The Payment Element on our own page, for the order's total."""
     order = _accessible_order(request, order_id)
     if order is None:
-        return render(request, "404.html", {"message": "There is no such order."}, status=404)
+        return _no_such_order(request)
     if not order.is_open:
         messages.info(request, f"Order #{order.pk} is {order.get_status_display().lower()}.")
         return redirect(order)

@@ -11,18 +11,7 @@
   if (!button) {
     return;
   }
-  var label = button.textContent;
-
-  function showError(message) {
-    errorBox.textContent = message;
-    errorBox.hidden = false;
-  }
-
-  function setBusy(busy) {
-    button.disabled = busy;
-    button.setAttribute("aria-busy", busy ? "true" : "false");
-    button.textContent = busy ? "Redirecting to checkout\u2026" : label;
-  }
+  var ui = window.busyButton(button, errorBox, "Redirecting to checkout\u2026");
 
   async function createSession() {
     var response;
@@ -66,25 +55,17 @@
     window.location.assign(session.url);
   }
 
-  // Coming back from Checkout with the browser's Back button restores this page from the
-  // back/forward cache as it was left: busy. Make the button usable again.
-  window.addEventListener("pageshow", function (event) {
-    if (event.persisted) {
-      setBusy(false);
-    }
-  });
-
   button.addEventListener("click", async function () {
     if (button.disabled) {
       return;
     }
-    errorBox.hidden = true;
-    setBusy(true);
+    ui.clearError();
+    ui.setBusy(true);
     try {
       await goToCheckout(await createSession());
     } catch (error) {
-      showError(error.message);
-      setBusy(false);
+      ui.showError(error.message);
+      ui.setBusy(false);
     }
   });
 })();

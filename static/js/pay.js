@@ -12,21 +12,10 @@
   }
   var button = document.getElementById("submit-payment");
   var errorBox = document.getElementById("payment-error");
-  var label = button.textContent;
-
-  function showError(message) {
-    errorBox.textContent = message;
-    errorBox.hidden = false;
-  }
-
-  function setBusy(busy) {
-    button.disabled = busy;
-    button.setAttribute("aria-busy", busy ? "true" : "false");
-    button.textContent = busy ? "Paying\u2026" : label;
-  }
+  var ui = window.busyButton(button, errorBox, "Paying\u2026");
 
   if (typeof window.Stripe !== "function") {
-    showError("The payment form could not be loaded. Check your connection and reload the page.");
+    ui.showError("The payment form could not be loaded. Check your connection and reload the page.");
     return;
   }
   var stripe = window.Stripe(form.dataset.publishableKey);
@@ -35,19 +24,13 @@
   paymentElement.mount("#payment-element");
   button.disabled = false;
 
-  window.addEventListener("pageshow", function (event) {
-    if (event.persisted) {
-      setBusy(false);
-    }
-  });
-
   form.addEventListener("submit", async function (event) {
     event.preventDefault();
     if (button.disabled) {
       return;
     }
-    errorBox.hidden = true;
-    setBusy(true);
+    ui.clearError();
+    ui.setBusy(true);
     try {
       var result = await stripe.confirmPayment({
         elements: elements,
@@ -55,11 +38,11 @@
       });
       // confirmPayment only comes back when it did not redirect: that is an error.
       if (result && result.error) {
-        showError(result.error.message || "Your payment could not be completed.");
+        ui.showError(result.error.message || "Your payment could not be completed.");
       }
     } catch (error) {
-      showError("We could not reach the payment provider. Please try again.");
+      ui.showError("We could not reach the payment provider. Please try again.");
     }
-    setBusy(false);
+    ui.setBusy(false);
   });
 })();
