@@ -207,6 +207,8 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # runserver logs every request itself; gunicorn (production) does not, so ours does there.
+    "loggers": {"storefront.requests": {"level": "WARNING" if DEBUG else "INFO"}},
     # The stripe library logs request lines at INFO, with Stripe's request ids; keep them,
     # they never carry keys.
 }
