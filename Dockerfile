@@ -26,8 +26,8 @@ COPY templates/ templates/
 COPY static/ static/
 COPY fixtures/ fixtures/
 
-# Hashed, compressed statics for WhiteNoise. The settings refuse to load without a real-looking
-# SECRET_KEY when DEBUG is off; this one exists for this command only and is not in the image.
+# Hashed, compressed statics for WhiteNoise. No secret is needed to collect them; this throwaway
+# key exists for this command only and is not in the image.
 RUN DEBUG=0 READ_ENV_FILE=0 \
     SECRET_KEY=collectstatic-at-build-time-only-never-used-to-sign-anything-0123456789 \
     python manage.py collectstatic --noinput

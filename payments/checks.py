@@ -12,7 +12,9 @@ def _variables(code: str) -> str:
     )
 
 
-@register(Tags.security)
+# Tagged `deploy`: what a production site must have. `check --deploy`, the release step and
+# every gunicorn worker (storefront/wsgi.py) run it; offline commands (makemigrations) do not.
+@register(Tags.security, deploy=True)
 def check_stripe_accounts(app_configs=None, **kwargs) -> list:
     problems = []
     for code in settings.SHOP_CURRENCIES:

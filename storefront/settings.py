@@ -46,20 +46,11 @@ TESTING = "PYTEST_VERSION" in os.environ
 _PRODUCTION = not (DEBUG or TESTING)
 
 SECRET_KEY = env.str("SECRET_KEY", default="")
-_INSECURE_KEY_PREFIX = "django-insecure-"
 if not _PRODUCTION and not SECRET_KEY:
-    # Good enough for a laptop or a test run; production refuses to start without a real key.
-    SECRET_KEY = _INSECURE_KEY_PREFIX + "local-development-only"
-elif _PRODUCTION and (
-    len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY.startswith(_INSECURE_KEY_PREFIX)
-):
-    # The same bar as `check --deploy` (security.W009), enforced for every command and worker.
-    raise ImproperlyConfigured(
-        "SECRET_KEY is "
-        + ("not set" if not SECRET_KEY else "not a real secret key (too short or a placeholder)")
-        + ": with DEBUG off, set SECRET_KEY to a long random string (50 characters or more), "
-        'e.g. the output of: python -c "import secrets; print(secrets.token_urlsafe(64))"'
-    )
+    # Good enough for a laptop or a test run. In production a missing or weak key is a system
+    # check error (storefront.checks): gunicorn's workers and the release step refuse to start,
+    # while offline commands (makemigrations, shell) still run, as in stock Django.
+    SECRET_KEY = "django-insecure-local-development-only"  # noqa: S105
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])

@@ -2,12 +2,11 @@
 
 The app refuses to serve a configuration that cannot work, with a message naming the variable
 to set:
-- a missing or weak SECRET_KEY with DEBUG off is refused by the settings themselves, so every
-  command refuses it too;
-- everything else the system checks call an error, notably a currency with no Stripe keys and
-  no STRIPE_SANDBOX=1 (payments.E002) or half a Stripe account, is refused here. `runserver`
-  and `migrate` (the release step) run the checks themselves; gunicorn does not, so this
-  module runs them before the first request, in each worker (it takes a few milliseconds).
+every system check error, deployment checks included: notably a missing or weak SECRET_KEY with
+DEBUG off (storefront.E001) and a currency with no Stripe keys and no STRIPE_SANDBOX=1
+(payments.E002) or half a Stripe account. The release step runs `check --deploy` first for the
+same reason; gunicorn runs no checks, so this module runs them before the first request, in
+each worker (it takes a few milliseconds).
 """
 
 import os
@@ -25,7 +24,7 @@ def refuse_misconfiguration() -> None:
     """Raise ImproperlyConfigured listing every system check error (and its hint), if any."""
     errors = [
         message
-        for message in checks.run_checks(include_deployment_checks=False)
+        for message in checks.run_checks(include_deployment_checks=True)
         if message.is_serious() and not message.is_silenced()
     ]
     if errors:

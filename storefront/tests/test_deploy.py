@@ -335,7 +335,7 @@ def test_gunicorn_refuses_to_start(tmp_path, changes, expected):
     ],
 )
 def test_release_step_refuses_too(tmp_path, changes, expected):
-    """The Procfile's release step (migrate) stops the deploy before the new code serves."""
+    """The Procfile's release step (check, migrate) stops the deploy before the new code serves."""
     result = run(procfile()["release"], production_env(tmp_path, **changes))
 
     assert result.returncode != 0
@@ -450,7 +450,9 @@ def test_procfile():
     commands = procfile()
 
     assert set(commands) == {"web", "release"}
-    assert commands["release"] == "python manage.py migrate --noinput"
+    assert commands["release"] == (
+        "python manage.py check --deploy --fail-level ERROR && python manage.py migrate --noinput"
+    )
     web = shlex.split(commands["web"])
     assert web[:2] == ["gunicorn", "storefront.wsgi"]
     assert "--bind" in web
@@ -668,7 +670,7 @@ def test_docker_compose_wires_postgres():
         db["environment"]["POSTGRES_PASSWORD"],
     )
     assert web["build"] == migrate["build"] == "."
-    assert " ".join(migrate["command"]) == procfile()["release"]
+    assert migrate["command"] == ["sh", "-c", procfile()["release"]]
     assert migrate["depends_on"]["db"]["condition"] == "service_healthy"
     assert web["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
     assert web["environment"]["DEBUG"] == "0"
@@ -816,3 +818,13 @@ def test_request_id_is_made_when_missing_or_unfit(client, incoming):
     response = client.get("/", **headers)
 
     assert re.fullmatch(r"[0-9a-f]{32}", response["X-Request-ID"])
+
+
+def test_offline_commands_need_no_secret_key(tmp_path):
+    """Like stock Django, makemigrations runs in a bare production environment; serving does not."""
+    env = production_env(tmp_path, SECRET_KEY=None)
+
+    result = run("python manage.py makemigrations --check --dry-run", env)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No changes detected" in result.stdout
