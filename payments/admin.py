@@ -12,10 +12,10 @@ from django.utils.html import format_html_join
 
 from currencies.formatting import format_money
 from currencies.minor_units import CurrencyError, from_minor_units
-from payments.accounts import SANDBOX_KEY_PREFIXES, account_for
+from payments.stripe.accounts import SANDBOX_KEY_PREFIXES, account_for
 from payments.errors import PaymentError
 from payments.models import Payment, StripeObjectRef, WebhookEvent
-from payments.sandbox.models import SandboxObject
+from payments.stripe.sandbox.models import SandboxObject
 
 STRIPE_DASHBOARD = "https://dashboard.stripe.com/"
 # Dashboard pages by the kind of object; any other id is found through the dashboard's search.

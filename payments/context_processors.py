@@ -1,6 +1,6 @@
 from django.http import HttpRequest
 
-from payments.accounts import any_sandbox_in_use
+from payments.stripe.accounts import any_sandbox_in_use
 
 
 def sandbox(request: HttpRequest) -> dict[str, bool]:

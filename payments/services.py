@@ -14,10 +14,11 @@ from django.utils import timezone
 from djmoney.money import Money
 
 from currencies.minor_units import CurrencyError, to_minor_units
-from payments import fulfilment, gateway
-from payments.accounts import StripeAccount, account_for
+from payments import fulfilment
+from payments.stripe import client as gateway
+from payments.stripe.accounts import StripeAccount, account_for
 from payments.errors import PaymentError
-from payments.gateway import CheckoutSession, PaymentIntent
+from payments.stripe.client import CheckoutSession, PaymentIntent
 from payments.models import Payment, StripeObjectRef, WebhookEvent
 from payments.signals import payment_failed, payment_succeeded
 

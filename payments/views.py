@@ -7,8 +7,8 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from payments import gateway
-from payments.accounts import account_for
+from payments.stripe import client as gateway
+from payments.stripe.accounts import account_for
 from payments.errors import AccountUnavailable, WebhookRejected
 from payments.models import WebhookEvent
 from payments.services import webhook_receive

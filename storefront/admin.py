@@ -16,7 +16,7 @@ from django.utils.html import format_html, format_html_join
 
 from currencies.formatting import format_money
 from currencies.minor_units import CurrencyError, from_minor_units, to_minor_units
-from payments.accounts import configured_accounts
+from payments.stripe.accounts import configured_accounts
 from payments.admin import payment_amount, payment_links_html, stripe_object_url, with_sandbox_flags
 from payments.models import Payment, StripeObjectRef
 from storefront.exports import orders_csv_response

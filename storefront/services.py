@@ -9,9 +9,9 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
-from payments.accounts import configured_accounts
+from payments.stripe.accounts import configured_accounts
 from payments.fulfilment import Outcome
-from payments.gateway import CheckoutSession, PaymentIntent
+from payments.stripe.client import CheckoutSession, PaymentIntent
 from payments.services import (
     CheckoutLine,
     CouponSpec,

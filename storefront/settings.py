@@ -89,7 +89,7 @@ INSTALLED_APPS = [
     "djmoney",
     "currencies",
     "payments",
-    "payments.sandbox",
+    "payments.stripe.sandbox",
     "storefront",
 ]
 

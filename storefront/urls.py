@@ -29,6 +29,6 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("", include(shop_patterns)),
     path("payments/", include("payments.urls")),
-    path("sandbox/", include("payments.sandbox.urls")),
+    path("sandbox/", include("payments.stripe.sandbox.urls")),
     path("admin/", admin.site.urls),
 ]

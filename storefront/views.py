@@ -12,7 +12,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from payments.accounts import account_for
+from payments.stripe.accounts import account_for
 from payments.errors import PaymentError
 from payments.services import checkout_confirm, payment_intent_confirm
 from storefront.forms import AddToOrderForm, DiscountCodeForm, LineQuantityForm, first_error

@@ -10,7 +10,7 @@ import pytest
 from pypdf import PdfReader
 
 from payments.models import Payment
-from payments.sandbox.checkout import Card, checkout_session_pay
+from payments.stripe.sandbox.checkout import Card, checkout_session_pay
 from payments.services import checkout_confirm
 from storefront.models import Order
 from storefront.services import order_checkout_start

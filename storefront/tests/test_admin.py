@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from payments.admin import sandbox_record_url
 from payments.models import Payment, StripeObjectRef, WebhookEvent
-from payments.sandbox.models import SandboxObject
+from payments.stripe.sandbox.models import SandboxObject
 from storefront.models import Discount, Item, Order, OrderItem, Tax
 from storefront.tests.backoffice_tools import pay_order, pdf_text
 from storefront.tests.factories import make_discount, make_item, make_order, make_tax

@@ -11,9 +11,9 @@ import pytest
 import stripe
 from playwright.sync_api import Page, Route, expect
 
-from payments.sandbox.client import sandbox_outage
-from payments.sandbox.models import SandboxObject
-from payments.tests.sandbox_tools import requests_of, sandbox_account, session_object
+from payments.stripe.sandbox.client import sandbox_outage
+from payments.stripe.sandbox.models import SandboxObject
+from payments.stripe.sandbox.tests.sandbox_tools import requests_of, sandbox_account, session_object
 from storefront.models import Order
 from storefront.tests.browser import (
     CANCEL_URL,

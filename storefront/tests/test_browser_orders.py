@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from payments.tests.sandbox_tools import sandbox_account, session_object
+from payments.stripe.sandbox.tests.sandbox_tools import sandbox_account, session_object
 from storefront.models import Order
 from storefront.tests.browser import (
     CARD_PAYS,

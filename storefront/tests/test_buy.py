@@ -3,10 +3,10 @@
 import pytest
 import stripe
 
-from payments.accounts import account_for
-from payments.sandbox.client import sandbox_outage
-from payments.sandbox.models import SandboxObject, SandboxRequest
-from payments.tests.sandbox_tools import requests_of, sandbox_account, session_object
+from payments.stripe.accounts import account_for
+from payments.stripe.sandbox.client import sandbox_outage
+from payments.stripe.sandbox.models import SandboxObject, SandboxRequest
+from payments.stripe.sandbox.tests.sandbox_tools import requests_of, sandbox_account, session_object
 from storefront.models import Order
 from storefront.tests.factories import make_item
 

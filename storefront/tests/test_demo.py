@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from payments.tests.sandbox_tools import session_object
+from payments.stripe.sandbox.tests.sandbox_tools import session_object
 from storefront.models import Item, Order
 
 pytestmark = pytest.mark.django_db

@@ -758,7 +758,7 @@ def test_redact_blanks_stripe_secrets_and_keeps_the_rest():
 
 
 def test_no_secret_reaches_the_log(console_log):
-    logger = logging.getLogger("payments.gateway")
+    logger = logging.getLogger("payments.stripe.client")
 
     logger.error("stripe call with key %s failed", SECRETS[0])
     logger.warning("webhook secret %(secret)s", {"secret": SECRETS[4]})
@@ -779,7 +779,7 @@ def test_json_lines_are_one_record_each():
         raise RuntimeError("two\nlines")
     except RuntimeError:
         record = logging.LogRecord(
-            "payments.gateway", logging.ERROR, __file__, 1, "failed %s", ("x",), sys.exc_info()
+            "payments.stripe.client", logging.ERROR, __file__, 1, "failed %s", ("x",), sys.exc_info()
         )
     record.request_id = "abc"
     record.status = 502
@@ -791,7 +791,7 @@ def test_json_lines_are_one_record_each():
     parsed = json.loads(line)
     assert parsed["message"] == "failed x"
     assert parsed["level"] == "ERROR"
-    assert parsed["logger"] == "payments.gateway"
+    assert parsed["logger"] == "payments.stripe.client"
     assert parsed["request_id"] == "abc"
     assert parsed["status"] == 502
     assert "request" not in parsed

@@ -8,8 +8,8 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from payments.models import StripeObjectRef
-from payments.sandbox.models import SandboxObject
-from payments.tests.sandbox_tools import requests_of, sandbox_account, session_object
+from payments.stripe.sandbox.models import SandboxObject
+from payments.stripe.sandbox.tests.sandbox_tools import requests_of, sandbox_account, session_object
 from storefront.pricing import order_totals
 from storefront.tests.factories import make_discount, make_item, make_order, make_tax
 

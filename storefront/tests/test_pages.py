@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from payments.accounts import account_for
+from payments.stripe.accounts import account_for
 from storefront.tests.factories import make_item
 
 pytestmark = pytest.mark.django_db

@@ -4,9 +4,9 @@ import pytest
 from django.urls import reverse
 
 from payments.models import Payment
-from payments.sandbox.models import SandboxObject
-from payments.tests.sandbox_tools import requests_of, sandbox_account
-from payments.tests.webhook_tools import event_for, post_event
+from payments.stripe.sandbox.models import SandboxObject
+from payments.stripe.sandbox.tests.sandbox_tools import requests_of, sandbox_account
+from payments.stripe.tests.webhook_tools import event_for, post_event
 from storefront.models import Order, OrderItem
 from storefront.tests.factories import make_discount, make_item, make_order, make_tax
 
@@ -201,9 +201,9 @@ def test_checkouts_own_payment_intent_events_are_left_to_the_session_events(clie
 def test_paying_by_checkout_and_by_payment_element_pays_once_and_flags_the_second(
     client, eur_order
 ):
-    from payments.sandbox.checkout import checkout_session_pay
-    from payments.tests.sandbox_tools import session_object
-    from payments.tests.webhook_tools import CARD
+    from payments.stripe.sandbox.checkout import checkout_session_pay
+    from payments.stripe.sandbox.tests.sandbox_tools import session_object
+    from payments.stripe.tests.webhook_tools import CARD
 
     client.get(reverse("storefront:order_pay", args=[eur_order.pk]))
     intent = set_intent(intent_of(eur_order), status="succeeded")

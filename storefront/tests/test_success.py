@@ -2,7 +2,7 @@
 
 import pytest
 
-from payments.sandbox.checkout import Card, checkout_session_pay
+from payments.stripe.sandbox.checkout import Card, checkout_session_pay
 from storefront.models import Order, OrderItem
 from storefront.tests.factories import make_item
 

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from payments.sandbox.api import coupon_redeem, expire_if_due, new_id, payment_intent_object
-from payments.sandbox.events import checkout_session_event
-from payments.sandbox.models import SandboxObject
+from payments.stripe.sandbox.api import coupon_redeem, expire_if_due, new_id, payment_intent_object
+from payments.stripe.sandbox.events import checkout_session_event
+from payments.stripe.sandbox.models import SandboxObject
 
 # Stripe's test cards that the sandbox knows, and what each does.
 CARD_SUCCEEDS = "4242424242424242"

@@ -3,7 +3,7 @@
 import pytest
 import stripe
 
-from payments.sandbox.client import SandboxHTTPClient
+from payments.stripe.sandbox.client import SandboxHTTPClient
 
 
 @pytest.fixture

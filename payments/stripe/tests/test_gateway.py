@@ -3,8 +3,8 @@
 import pytest
 import stripe
 
-from payments import gateway
-from payments.accounts import account_for
+from payments.stripe import client as gateway
+from payments.stripe.accounts import account_for
 from payments.errors import PaymentError
 
 

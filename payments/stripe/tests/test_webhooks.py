@@ -8,7 +8,7 @@ from django.db import IntegrityError
 
 from payments.models import Payment, WebhookEvent
 from payments.signals import payment_failed, payment_succeeded, webhook_rejected
-from payments.tests.webhook_tools import event_for, paid_session, post_event, sign
+from payments.stripe.tests.webhook_tools import event_for, paid_session, post_event, sign
 from storefront.models import Order
 from storefront.tests.factories import make_item
 
@@ -132,7 +132,7 @@ def test_failed_or_expired_session_marks_the_payment_and_not_the_order(
 ):
     item = make_item()
     session_id = client.get(f"/buy/{item.pk}").json()["id"]
-    from payments.tests.sandbox_tools import session_object
+    from payments.stripe.sandbox.tests.sandbox_tools import session_object
 
     session = {**session_object(session_id).data, "status": "expired"}
 
@@ -182,9 +182,9 @@ def test_a_second_payment_for_a_paid_order_is_flagged_for_refund(client):
     session_id = client.get(f"/buy/{item.pk}").json()["id"]
     order = Order.objects.get()
     first = client.get(f"/buy/order/{order.pk}").json()["id"]
-    from payments.sandbox.checkout import checkout_session_pay
-    from payments.tests.sandbox_tools import session_object
-    from payments.tests.webhook_tools import CARD
+    from payments.stripe.sandbox.checkout import checkout_session_pay
+    from payments.stripe.sandbox.tests.sandbox_tools import session_object
+    from payments.stripe.tests.webhook_tools import CARD
 
     for sid in (session_id, first):
         checkout_session_pay(session_id=sid, card=CARD, email="")

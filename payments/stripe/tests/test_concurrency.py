@@ -14,7 +14,7 @@ from django.test import Client
 
 from payments.models import Payment, WebhookEvent
 from payments.signals import payment_succeeded
-from payments.tests.webhook_tools import event_for, paid_session, post_event
+from payments.stripe.tests.webhook_tools import event_for, paid_session, post_event
 from storefront.models import Order
 from storefront.tests.factories import make_item
 
@@ -109,10 +109,10 @@ def test_two_events_and_the_success_page_racing_fulfil_once(paid, succeeded_sign
 
 
 def test_checkout_and_payment_element_racing_for_one_order_pay_it_once(succeeded_signals):
-    from payments.sandbox.checkout import checkout_session_pay
-    from payments.sandbox.models import SandboxObject
-    from payments.tests.sandbox_tools import session_object
-    from payments.tests.webhook_tools import CARD
+    from payments.stripe.sandbox.checkout import checkout_session_pay
+    from payments.stripe.sandbox.models import SandboxObject
+    from payments.stripe.sandbox.tests.sandbox_tools import session_object
+    from payments.stripe.tests.webhook_tools import CARD
 
     client = Client()
     item = make_item(price="24.00", currency="EUR")

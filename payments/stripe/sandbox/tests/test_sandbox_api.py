@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 import stripe
 
-from payments.sandbox.client import SandboxHTTPClient
-from payments.sandbox.models import SandboxObject, SandboxRequest
+from payments.stripe.sandbox.client import SandboxHTTPClient
+from payments.stripe.sandbox.models import SandboxObject, SandboxRequest
 
 pytestmark = pytest.mark.django_db
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import stripe
 
-from payments.sandbox.api import RateTerms, checkout_amounts, spread
-from payments.sandbox.models import SandboxObject
-from payments.sandbox.params import Dec, ParamError
+from payments.stripe.sandbox.api import RateTerms, checkout_amounts, spread
+from payments.stripe.sandbox.models import SandboxObject
+from payments.stripe.sandbox.params import Dec, ParamError
 
 pytestmark = pytest.mark.django_db
 

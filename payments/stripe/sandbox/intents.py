@@ -25,8 +25,8 @@ from currencies.minor_units import (
     check_minor_amount,
     minimum_charge,
 )
-from payments.sandbox import api, events
-from payments.sandbox.api import (
+from payments.stripe.sandbox import api, events
+from payments.stripe.sandbox.api import (
     MAXIMUM_AMOUNT,
     ApiError,
     Response,
@@ -36,9 +36,9 @@ from payments.sandbox.api import (
     new_id,
     payment_intent_object,
 )
-from payments.sandbox.checkout import CARD_SUCCEEDS, DECLINES, Card, CardError
-from payments.sandbox.models import SandboxObject
-from payments.sandbox.params import Bool, Int, Metadata, Obj, ParamError, Str
+from payments.stripe.sandbox.checkout import CARD_SUCCEEDS, DECLINES, Card, CardError
+from payments.stripe.sandbox.models import SandboxObject
+from payments.stripe.sandbox.params import Bool, Int, Metadata, Obj, ParamError, Str
 
 CARD_NEEDS_AUTHENTICATION = "4000002760003184"
 

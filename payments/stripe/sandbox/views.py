@@ -7,9 +7,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from payments.accounts import sandbox_allowed
-from payments.sandbox import intents
-from payments.sandbox.checkout import (
+from payments.stripe.accounts import sandbox_allowed
+from payments.stripe.sandbox import intents
+from payments.stripe.sandbox.checkout import (
     Card,
     CardError,
     checkout_session_pay,

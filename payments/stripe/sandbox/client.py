@@ -18,7 +18,7 @@ from typing import Any
 import stripe
 from django.conf import settings
 
-from payments.sandbox import api
+from payments.stripe.sandbox import api
 
 _outage_global: dict[str, str | None] = {"kind": None}
 OUTAGE_KINDS = ("unreachable", "server_error")

@@ -23,12 +23,12 @@ from django.core.management import CommandError, call_command
 from django.db import transaction
 
 from payments.models import WebhookEvent
-from payments.sandbox import events
-from payments.sandbox.api import API_VERSION, account_id_for_key
-from payments.sandbox.checkout import Card, CardError, checkout_session_pay
-from payments.sandbox.models import SandboxObject
-from payments.tests.sandbox_tools import session_object
-from payments.tests.test_sandbox_api import session_params
+from payments.stripe.sandbox import events
+from payments.stripe.sandbox.api import API_VERSION, account_id_for_key
+from payments.stripe.sandbox.checkout import Card, CardError, checkout_session_pay
+from payments.stripe.sandbox.models import SandboxObject
+from payments.stripe.sandbox.tests.sandbox_tools import session_object
+from payments.stripe.sandbox.tests.test_sandbox_api import session_params
 from storefront.models import Order
 from storefront.tests.factories import make_item
 
@@ -404,7 +404,7 @@ def test_the_endpoint_is_the_shops_webhook_url_on_the_return_urls_origin(usd):
     assert events.event_endpoint(event).url == "http://127.0.0.1:8000" + WEBHOOK_PATH
 
 
-@pytest.mark.urls("payments.sandbox.urls")  # a URLconf without the shop's webhook endpoint
+@pytest.mark.urls("payments.stripe.sandbox.urls")  # a URLconf without the shop's webhook endpoint
 def test_the_endpoint_falls_back_to_the_documented_path():
     assert events.endpoint_for("https://shop.example", "USD").url == (
         "https://shop.example" + WEBHOOK_PATH

@@ -2,8 +2,8 @@
 
 import pytest
 
-from payments.sandbox.models import SandboxObject
-from payments.tests.sandbox_tools import session_object
+from payments.stripe.sandbox.models import SandboxObject
+from payments.stripe.sandbox.tests.sandbox_tools import session_object
 from storefront.tests.factories import make_item
 
 pytestmark = pytest.mark.django_db

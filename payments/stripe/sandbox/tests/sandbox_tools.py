@@ -1,8 +1,8 @@
 """Reading the sandbox from tests: which account answered what."""
 
-from payments.accounts import account_for
-from payments.sandbox.api import account_id_for_key
-from payments.sandbox.models import SandboxObject, SandboxRequest
+from payments.stripe.accounts import account_for
+from payments.stripe.sandbox.api import account_id_for_key
+from payments.stripe.sandbox.models import SandboxObject, SandboxRequest
 
 
 def sandbox_account(currency: str) -> str:

@@ -5,8 +5,8 @@ import json
 import pytest
 import stripe
 
-from payments.sandbox.client import SandboxHTTPClient
-from payments.sandbox.models import SandboxObject
+from payments.stripe.sandbox.client import SandboxHTTPClient
+from payments.stripe.sandbox.models import SandboxObject
 
 pytestmark = pytest.mark.django_db
 

@@ -25,7 +25,7 @@ from typing import Any
 import stripe
 from django.conf import settings
 
-from payments.accounts import StripeAccount
+from payments.stripe.accounts import StripeAccount
 from payments.errors import PaymentError, WebhookRejected
 
 logger = logging.getLogger(__name__)
@@ -107,7 +107,7 @@ _clients_lock = threading.Lock()
 
 def _new_http_client(account: StripeAccount) -> stripe.HTTPClient:
     if account.sandbox:
-        from payments.sandbox.client import SandboxHTTPClient
+        from payments.stripe.sandbox.client import SandboxHTTPClient
 
         return SandboxHTTPClient()
     return stripe.RequestsClient(timeout=settings.STRIPE_TIMEOUT)

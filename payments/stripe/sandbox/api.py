@@ -43,9 +43,9 @@ from currencies.minor_units import (
     from_minor_units,
     minimum_charge,
 )
-from payments.accounts import SANDBOX_KEY_PREFIXES
-from payments.sandbox.models import SandboxObject, SandboxRequest
-from payments.sandbox.params import (
+from payments.stripe.accounts import SANDBOX_KEY_PREFIXES
+from payments.stripe.sandbox.models import SandboxObject, SandboxRequest
+from payments.stripe.sandbox.params import (
     Bool,
     Dec,
     Int,
@@ -869,7 +869,7 @@ def _checkout_page_url(params: dict[str, Any], session_id: str) -> str:
 def webhook_secret_for_key(api_key: str) -> str:
     """The webhook secret of a sandbox key's account: `sk_test_sandbox_usd` → `whsec_sandbox_usd`.
 
-    The same derivation as `payments.accounts` uses to hand sandbox accounts their keys.
+    The same derivation as `payments.stripe.accounts` uses to hand sandbox accounts their keys.
     """
     return "whsec_" + api_key.removeprefix("sk_test_")
 
@@ -1171,7 +1171,7 @@ def expire_if_due(obj: SandboxObject) -> None:
 
 def _expire(obj: SandboxObject) -> None:
     """Expire a locked, open session and record the event (sent once the transaction commits)."""
-    from payments.sandbox import events  # events builds on this module
+    from payments.stripe.sandbox import events  # events builds on this module
 
     obj.data.update(status="expired", url=None)
     obj.save(update_fields=["data"])

@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 
 from django.core.management.base import BaseCommand, CommandError
 
-from payments.sandbox import events
-from payments.sandbox.models import SandboxObject
+from payments.stripe.sandbox import events
+from payments.stripe.sandbox.models import SandboxObject
 
 SIGNATURE_VALID_MINUTES = 5
 

@@ -54,8 +54,8 @@ from django.conf import settings
 from django.db import connections, transaction
 from django.urls import NoReverseMatch, reverse
 
-from payments.sandbox.api import API_VERSION, new_id
-from payments.sandbox.models import SandboxObject
+from payments.stripe.sandbox.api import API_VERSION, new_id
+from payments.stripe.sandbox.models import SandboxObject
 
 logger = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.utils.html import format_html
 
 from payments.admin import ReadOnlyAdmin
-from payments.sandbox.models import SandboxObject, SandboxRequest
+from payments.stripe.sandbox.models import SandboxObject, SandboxRequest
 
 
 def _pretty(value) -> str:
