@@ -10,8 +10,9 @@ import pytest
 from pypdf import PdfReader
 
 from payments.models import Payment
-from payments.stripe.sandbox.checkout import Card, checkout_session_pay
 from payments.services import checkout_confirm
+from payments.stripe.sandbox.cards import Card
+from payments.stripe.sandbox.hosted_checkout import checkout_session_pay
 from storefront.models import Order
 from storefront.services import order_checkout_start
 

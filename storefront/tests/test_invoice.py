@@ -7,7 +7,7 @@ from django.test import Client
 from django.urls import reverse
 from pypdf import PdfReader
 
-from payments.stripe.sandbox.checkout import checkout_session_pay
+from payments.stripe.sandbox.hosted_checkout import checkout_session_pay
 from storefront.invoices import invoice_money, order_invoice_pdf
 from storefront.models import Order
 from storefront.tests.backoffice_tools import CARD, pay_order, pdf_text, render_first_page

@@ -201,7 +201,7 @@ def test_checkouts_own_payment_intent_events_are_left_to_the_session_events(clie
 def test_paying_by_checkout_and_by_payment_element_pays_once_and_flags_the_second(
     client, eur_order
 ):
-    from payments.stripe.sandbox.checkout import checkout_session_pay
+    from payments.stripe.sandbox.hosted_checkout import checkout_session_pay
     from payments.stripe.sandbox.tests.sandbox_tools import session_object
     from payments.stripe.tests.webhook_tools import CARD
 

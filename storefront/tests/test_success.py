@@ -2,7 +2,8 @@
 
 import pytest
 
-from payments.stripe.sandbox.checkout import Card, checkout_session_pay
+from payments.stripe.sandbox.cards import Card
+from payments.stripe.sandbox.hosted_checkout import checkout_session_pay
 from storefront.models import Order, OrderItem
 from storefront.tests.factories import make_item
 

@@ -18,7 +18,7 @@ from typing import Any
 import stripe
 from django.conf import settings
 
-from payments.stripe.sandbox import api
+from payments.stripe.sandbox import server
 
 _outage_global: dict[str, str | None] = {"kind": None}
 OUTAGE_KINDS = ("unreachable", "server_error")
@@ -64,13 +64,13 @@ class SandboxHTTPClient(stripe.HTTPClient):
             post_data = post_data.decode()
         kind = _outage_global["kind"]
         if kind:
-            response = api.outage_response(kind, method, url, headers or {})
+            response = server.outage_response(kind, method, url, headers or {})
             if response is None:
                 raise stripe.APIConnectionError(
                     "Sandbox outage: the connection to the API timed out.", should_retry=True
                 )
         else:
-            response = api.handle_request(method, url, headers or {}, post_data)
+            response = server.handle_request(method, url, headers or {}, post_data)
         return json.dumps(response.body), response.status, response.headers
 
     def request_stream(self, method, url, headers, post_data=None, *, _usage=None):

@@ -1,11 +1,16 @@
 """Webhook events in the sandbox: recorded like Stripe's Events, sent signed like Stripe sends them.
 
 What happens to a Checkout Session (paid: `checkout.session.completed`; expired:
-`checkout.session.expired`), or to a PaymentIntent (`intents`), becomes an Event (`evt_...`,
-shaped like Stripe's own example: `id`, `object`, `api_version`, `created`, `data.object` = a
-snapshot of the object, `livemode`, `pending_webhooks`, `request`, `type`), kept as a
-`SandboxObject(object="event")` of the account and readable through the API
-(`GET /v1/events/{id}`).
+`checkout.session.expired`), or to a PaymentIntent (`payment_intent.succeeded`,
+`payment_intent.payment_failed`), becomes an Event (`evt_...`, shaped like Stripe's own
+example: `id`, `object`, `api_version`, `created`, `data.object` = a snapshot of the object,
+`livemode`, `pending_webhooks`, `request`, `type`), kept as a `SandboxObject(object="event")` of
+the account and readable through the API (`GET /v1/events/{id}`, `retrieve_event`).
+
+The modules where things happen make the events (`checkout_sessions` on expiry,
+`hosted_checkout` on payment, `payment_confirmation` for PaymentIntents) by calling
+`event_create` or `checkout_session_event` with the object as it now is; this module knows
+nothing of them (it imports only `objects` and `models`).
 
 Each event is then POSTed to the account's webhook endpoint: the shop's own
 `payments:stripe_webhook` URL (`/payments/webhooks/stripe/<currency>/`) on the origin the
@@ -54,8 +59,15 @@ from django.conf import settings
 from django.db import connections, transaction
 from django.urls import NoReverseMatch, reverse
 
-from payments.stripe.sandbox.api import API_VERSION, new_id
 from payments.stripe.sandbox.models import SandboxObject
+from payments.stripe.sandbox.objects import (
+    API_VERSION,
+    RETRIEVE,
+    Response,
+    get_object,
+    new_id,
+    parse_params,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -215,6 +227,12 @@ def checkout_session_event(session: SandboxObject, type: str) -> SandboxObject:
         secret=session.private.get("webhook_secret"),
         endpoint=session_endpoint(session),
     )
+
+
+def retrieve_event(account: str, params: dict[str, Any], event_id: str) -> Response:
+    """`GET /v1/events/{id}`: the account's own events only, as at Stripe."""
+    parse_params(RETRIEVE, params)
+    return Response(200, get_object(account, "event", event_id).data)
 
 
 def event_get(event_id: str) -> SandboxObject:

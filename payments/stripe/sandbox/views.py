@@ -8,15 +8,15 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from payments.stripe.accounts import sandbox_allowed
-from payments.stripe.sandbox import intents
-from payments.stripe.sandbox.checkout import (
-    Card,
-    CardError,
+from payments.stripe.sandbox import payment_confirmation
+from payments.stripe.sandbox.cards import Card, CardError
+from payments.stripe.sandbox.hosted_checkout import (
     checkout_session_pay,
     page_summary,
     return_url,
     session_for_page,
 )
+from payments.stripe.sandbox.objects import ApiError
 
 
 @require_http_methods(["GET", "POST"])
@@ -76,7 +76,7 @@ def payment_intent_confirm(request: HttpRequest, intent_id: str) -> JsonResponse
         raise Http404("The Stripe sandbox is off.")
     try:
         body = json.loads(request.body)
-        result = intents.confirm_in_browser(
+        result = payment_confirmation.confirm_in_browser(
             intent_id=intent_id,
             client_secret=str(body.get("client_secret", "")),
             publishable_key=str(body.get("publishable_key", "")),
@@ -88,7 +88,7 @@ def payment_intent_confirm(request: HttpRequest, intent_id: str) -> JsonResponse
             {"error": {"type": "invalid_request_error", "message": "Malformed request."}},
             status=400,
         )
-    except intents.ConfirmError as exc:
+    except payment_confirmation.ConfirmError as exc:
         return JsonResponse({"error": exc.error}, status=400)
     return JsonResponse(result)
 
@@ -99,11 +99,11 @@ def payment_intent_authenticate(request: HttpRequest, intent_id: str) -> HttpRes
     if not sandbox_allowed():
         raise Http404("The Stripe sandbox is off.")
     try:
-        intent = intents.intent_for_page(intent_id)
-    except intents.ApiError:
+        intent = payment_confirmation.intent_for_page(intent_id)
+    except ApiError:
         raise Http404("No such payment.") from None
     if request.method == "POST":
-        url = intents.authentication_finish(
+        url = payment_confirmation.authentication_finish(
             intent_id=intent.id, complete=request.POST.get("outcome") == "complete"
         )
         return redirect(url)

@@ -109,7 +109,7 @@ def test_two_events_and_the_success_page_racing_fulfil_once(paid, succeeded_sign
 
 
 def test_checkout_and_payment_element_racing_for_one_order_pay_it_once(succeeded_signals):
-    from payments.stripe.sandbox.checkout import checkout_session_pay
+    from payments.stripe.sandbox.hosted_checkout import checkout_session_pay
     from payments.stripe.sandbox.models import SandboxObject
     from payments.stripe.sandbox.tests.sandbox_tools import session_object
     from payments.stripe.tests.webhook_tools import CARD

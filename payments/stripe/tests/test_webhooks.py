@@ -182,7 +182,7 @@ def test_a_second_payment_for_a_paid_order_is_flagged_for_refund(client):
     session_id = client.get(f"/buy/{item.pk}").json()["id"]
     order = Order.objects.get()
     first = client.get(f"/buy/order/{order.pk}").json()["id"]
-    from payments.stripe.sandbox.checkout import checkout_session_pay
+    from payments.stripe.sandbox.hosted_checkout import checkout_session_pay
     from payments.stripe.sandbox.tests.sandbox_tools import session_object
     from payments.stripe.tests.webhook_tools import CARD
 

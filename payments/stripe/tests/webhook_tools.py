@@ -7,7 +7,8 @@ import time
 import stripe
 
 from payments.stripe.accounts import account_for
-from payments.stripe.sandbox.checkout import Card, checkout_session_pay
+from payments.stripe.sandbox.cards import Card
+from payments.stripe.sandbox.hosted_checkout import checkout_session_pay
 from payments.stripe.sandbox.tests.sandbox_tools import session_object
 
 CARD = Card(number="4242424242424242", exp_month=12, exp_year=2040, cvc="123")

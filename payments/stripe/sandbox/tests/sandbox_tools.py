@@ -1,8 +1,8 @@
 """Reading the sandbox from tests: which account answered what."""
 
 from payments.stripe.accounts import account_for
-from payments.stripe.sandbox.api import account_id_for_key
 from payments.stripe.sandbox.models import SandboxObject, SandboxRequest
+from payments.stripe.sandbox.objects import account_id_for_key
 
 
 def sandbox_account(currency: str) -> str:

@@ -24,9 +24,10 @@ from django.db import transaction
 
 from payments.models import WebhookEvent
 from payments.stripe.sandbox import events
-from payments.stripe.sandbox.api import API_VERSION, account_id_for_key
-from payments.stripe.sandbox.checkout import Card, CardError, checkout_session_pay
+from payments.stripe.sandbox.cards import Card, CardError
+from payments.stripe.sandbox.hosted_checkout import checkout_session_pay
 from payments.stripe.sandbox.models import SandboxObject
+from payments.stripe.sandbox.objects import API_VERSION, account_id_for_key
 from payments.stripe.sandbox.tests.sandbox_tools import session_object
 from payments.stripe.sandbox.tests.test_sandbox_api import session_params
 from storefront.models import Order

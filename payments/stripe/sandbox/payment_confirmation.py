@@ -1,114 +1,45 @@
-"""PaymentIntents in the sandbox: the API calls (secret key) and what Stripe.js does (browser).
+"""What Stripe.js does with a PaymentIntent in the buyer's browser: confirm it, authenticate it.
 
-API, like Stripe's: `POST /v1/payment_intents` (amount, currency, automatic payment methods,
-metadata, description; `payment_method_types` is refused, as the pinned API version does) and
-`GET /v1/payment_intents/{id}`.
+Like Stripe.js's `confirmPayment`: the stub Stripe.js posts the card typed into the sandbox's
+Payment Element to `/sandbox/payment_intents/<id>/confirm/` (`views.payment_intent_confirm`)
+with the client secret and the publishable key, which must both match the PaymentIntent (the
+publishable key names the same account as its secret key, `objects.account_id_for_key`).
+`confirm_in_browser` answers as `confirmPayment` resolves: where to send the browser, or an
+error to show on the page (`ConfirmError` for a request Stripe.js would refuse).
 
-Browser, like Stripe.js's `confirmPayment`: the stub Stripe.js posts the card typed into the
-sandbox's Payment Element to `/sandbox/payment_intents/<id>/confirm/` with the client secret and
-the publishable key. A paying card moves the PaymentIntent to `succeeded`; a declining one
-records `last_payment_error` and leaves it open for another card; 4000 0027 6000 3184 asks for
-a confirmation step first (`requires_action`, a page to complete or fail it), as 3-D Secure
-does. Each outcome sends the signed `payment_intent.*` event to the account's webhook endpoint,
-found from the `return_url`'s origin.
+- A paying card (`cards.CARD_SUCCEEDS`) moves the PaymentIntent to `succeeded` (with a charge
+  and a payment method), and the browser goes to the `return_url` with `payment_intent`,
+  `payment_intent_client_secret` and `redirect_status` appended.
+- A declining one (`cards.DECLINES`, or any other number: a "live" card) records
+  `last_payment_error` and leaves it in `requires_payment_method`, open for another card.
+- 4000 0027 6000 3184 (`cards.CARD_NEEDS_AUTHENTICATION`) asks for a confirmation step first
+  (`requires_action`, `next_action.redirect_to_url`), as 3-D Secure does: a page
+  (`/sandbox/payment_intents/<id>/authenticate/`, `views.payment_intent_authenticate`) to
+  complete it or fail it (`authentication_finish`).
+
+Confirming and authenticating run under the PaymentIntent's row lock. A success or a failure
+records the signed `payment_intent.succeeded` or `payment_intent.payment_failed` event
+(`events`) for the account's webhook endpoint, found from the `return_url`'s origin, with the
+account's webhook secret (`whsec_sandbox_usd` for `pk_test_sandbox_usd`); asking for
+authentication records none.
 """
 
-import time
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from django.db import transaction
 
-from currencies.minor_units import (
-    STRIPE_CURRENCIES,
-    CurrencyError,
-    check_minor_amount,
-    minimum_charge,
+from payments.stripe.sandbox import events
+from payments.stripe.sandbox.cards import (
+    CARD_NEEDS_AUTHENTICATION,
+    CARD_SUCCEEDS,
+    DECLINES,
+    LIVE_CARD_MESSAGE,
+    Card,
+    CardError,
 )
-from payments.stripe.sandbox import api, events
-from payments.stripe.sandbox.api import (
-    MAXIMUM_AMOUNT,
-    ApiError,
-    Response,
-    _parse,
-    account_id_for_key,
-    get_object,
-    new_id,
-    payment_intent_object,
-)
-from payments.stripe.sandbox.checkout import CARD_SUCCEEDS, DECLINES, Card, CardError
 from payments.stripe.sandbox.models import SandboxObject
-from payments.stripe.sandbox.params import Bool, Int, Metadata, Obj, ParamError, Str
-
-CARD_NEEDS_AUTHENTICATION = "4000002760003184"
-
-
-def _check_intent(params: dict[str, Any], path: str) -> None:
-    currency = params["currency"]
-    if currency != currency.lower() or currency.upper() not in STRIPE_CURRENCIES:
-        raise ParamError(f"Invalid currency: {currency}.", param="currency")
-    try:
-        check_minor_amount(params["amount"], currency)
-    except CurrencyError as exc:
-        raise ParamError(str(exc), param="amount", code="amount_invalid") from exc
-    minimum = minimum_charge(currency)
-    if minimum is not None and params["amount"] < minimum:
-        raise ParamError(
-            f"Amount must be at least {minimum} {currency} (in minor units).",
-            param="amount",
-            code="amount_too_small",
-        )
-    if params["amount"] > MAXIMUM_AMOUNT:
-        raise ParamError(
-            f"Amount must be no more than {MAXIMUM_AMOUNT} (in minor units).",
-            param="amount",
-            code="amount_too_large",
-        )
-
-
-PAYMENT_INTENT_CREATE = Obj(
-    {
-        "amount": Int(minimum=1),
-        "currency": Str(max_length=3),
-        "automatic_payment_methods": Obj(
-            {"enabled": Bool(), "allow_redirects": Str(choices=("always", "never"))},
-            required=("enabled",),
-        ),
-        "metadata": Metadata(),
-        "description": Str(max_length=1000),
-        "receipt_email": Str(max_length=800),
-    },
-    required=("amount", "currency"),
-    check=_check_intent,
-)
-
-
-def create_payment_intent(account: str, params: dict[str, Any]) -> Response:
-    params = _parse(PAYMENT_INTENT_CREATE, params)
-    intent_id = new_id("pi_")
-    now = int(time.time())
-    automatic = params.get("automatic_payment_methods", {"enabled": True})
-    intent = payment_intent_object(
-        intent_id=intent_id,
-        amount=params["amount"],
-        currency=params["currency"],
-        created=now,
-        automatic_payment_methods=automatic,
-        description=params.get("description"),
-        metadata=params.get("metadata", {}),
-        receipt_email=params.get("receipt_email"),
-    )
-    SandboxObject.objects.create(
-        id=intent_id, account=account, object="payment_intent", data=intent, private={}
-    )
-    return Response(200, intent)
-
-
-def retrieve_payment_intent(account: str, params: dict[str, Any], intent_id: str) -> Response:
-    return Response(200, get_object(account, "payment_intent", intent_id).data)
-
-
-# --- What Stripe.js does in the buyer's browser ------------------------------------------
+from payments.stripe.sandbox.objects import ApiError, account_id_for_key, new_id
 
 
 class ConfirmError(Exception):
@@ -236,12 +167,14 @@ def confirm_in_browser(
             _fail(obj, code, decline_code, message)
             return {"error": {"type": "card_error", "code": code, "message": message}}
         if parsed.number != CARD_SUCCEEDS:
-            message = (
-                "Your card was declined. Your request was in test mode, but used a non test "
-                "card. Use a test card such as 4242 4242 4242 4242."
-            )
-            _fail(obj, "card_declined", "test_mode_live_card", message)
-            return {"error": {"type": "card_error", "code": "card_declined", "message": message}}
+            _fail(obj, "card_declined", "test_mode_live_card", LIVE_CARD_MESSAGE)
+            return {
+                "error": {
+                    "type": "card_error",
+                    "code": "card_declined",
+                    "message": LIVE_CARD_MESSAGE,
+                }
+            }
         _succeed(obj)
         return {"redirect": _return_url(return_url, obj.data, "succeeded")}
 
@@ -270,11 +203,3 @@ def intent_for_page(intent_id: str) -> SandboxObject:
         return SandboxObject.objects.get(id=intent_id, object="payment_intent")
     except SandboxObject.DoesNotExist:
         raise ApiError(404, "No such payment_intent") from None
-
-
-api.ROUTES.extend(
-    [
-        ("post", r"/v1/payment_intents", create_payment_intent),
-        ("get", r"/v1/payment_intents/(pi_[A-Za-z0-9]+)", retrieve_payment_intent),
-    ]
-)

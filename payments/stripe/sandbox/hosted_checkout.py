@@ -1,69 +1,38 @@
-"""What happens on the sandbox's hosted checkout page: a buyer pays (or fails to) with a card."""
+"""The sandbox's hosted checkout page: what happens on it, as on Stripe's own page.
 
-import re
+A Checkout Session's `url` points here (`/sandbox/checkout/<id>/`, on the shop's own origin;
+the page is `views.checkout_page`). The page shows the session's lines, its coupon and each tax
+rate with the session's own figures (`page_summary`, which adds up to `amount_total` exactly),
+and takes a test card (`cards`).
+
+Paying (`checkout_session_pay`) works like Stripe's: under the session's row lock, so two
+submissions of the page pay once; an overdue session expires first (and stays expired even
+though the payment is then refused); a declined or unknown card raises `CardError` and leaves
+the session open. A paid session turns `complete`/`paid`, gets a succeeded PaymentIntent
+(`payment_intents.payment_intent_object`, with the session's `payment_intent_data`), counts its
+coupon's redemption (`coupons.coupon_redeem`), and records one `checkout.session.completed`
+event (`events`), sent once the payment commits. The buyer then goes to the session's
+`success_url` (or back to its `cancel_url`) with `{CHECKOUT_SESSION_ID}` filled in
+(`return_url`).
+"""
+
 import time
-from dataclasses import dataclass
 
 from django.db import transaction
 
-from payments.stripe.sandbox.api import coupon_redeem, expire_if_due, new_id, payment_intent_object
+from payments.stripe.sandbox.cards import (
+    CARD_SUCCEEDS,
+    DECLINES,
+    LIVE_CARD_MESSAGE,
+    Card,
+    CardError,
+)
+from payments.stripe.sandbox.checkout_sessions import expire_if_due
+from payments.stripe.sandbox.coupons import coupon_redeem
 from payments.stripe.sandbox.events import checkout_session_event
 from payments.stripe.sandbox.models import SandboxObject
-
-# Stripe's test cards that the sandbox knows, and what each does.
-CARD_SUCCEEDS = "4242424242424242"
-DECLINES = {
-    "4000000000000002": ("card_declined", "generic_decline", "Your card was declined."),
-    "4000000000009995": (
-        "card_declined",
-        "insufficient_funds",
-        "Your card has insufficient funds.",
-    ),
-}
-
-
-class CardError(Exception):
-    """The card did not pay; `message` is what Stripe's page would tell the buyer."""
-
-    def __init__(self, message: str, *, decline_code: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.decline_code = decline_code
-
-
-@dataclass(frozen=True)
-class Card:
-    number: str
-    exp_month: int
-    exp_year: int
-    cvc: str
-
-    @classmethod
-    def from_form(cls, number: str, expiry: str, cvc: str) -> "Card":
-        digits = re.sub(r"[\s-]", "", number or "")
-        if not digits.isdecimal() or not 12 <= len(digits) <= 19 or not _luhn_ok(digits):
-            raise CardError("Your card number is invalid.")
-        match = re.fullmatch(r"\s*(\d{1,2})\s*/\s*(\d{2}|\d{4})\s*", expiry or "")
-        if not match or not 1 <= int(match.group(1)) <= 12:
-            raise CardError("Your card's expiration date is incomplete.")
-        month, year = int(match.group(1)), int(match.group(2))
-        year = year + 2000 if year < 100 else year
-        today = time.gmtime()
-        if (year, month) < (today.tm_year, today.tm_mon):
-            raise CardError("Your card's expiration date is in the past.")
-        if not re.fullmatch(r"\d{3,4}", cvc or ""):
-            raise CardError("Your card's security code is incomplete.")
-        return cls(number=digits, exp_month=month, exp_year=year, cvc=cvc)
-
-
-def _luhn_ok(digits: str) -> bool:
-    total = 0
-    for index, char in enumerate(reversed(digits)):
-        value = int(char)
-        if index % 2:
-            value = value * 2 - 9 if value > 4 else value * 2
-        total += value
-    return total % 10 == 0
+from payments.stripe.sandbox.objects import new_id
+from payments.stripe.sandbox.payment_intents import payment_intent_object
 
 
 def session_for_page(session_id: str) -> SandboxObject | None:
@@ -100,10 +69,7 @@ def checkout_session_pay(*, session_id: str, card: Card, email: str) -> SandboxO
             _, decline_code, message = DECLINES[card.number]
             raise CardError(message, decline_code=decline_code)
         if card.number != CARD_SUCCEEDS:
-            raise CardError(
-                "Your card was declined. Your request was in test mode, but used a non test "
-                "card. Use a test card such as 4242 4242 4242 4242."
-            )
+            raise CardError(LIVE_CARD_MESSAGE)
         now = int(time.time())
         intent_id = new_id("pi_")
         intent_data = session.private.get("payment_intent_data", {})

@@ -1,0 +1,77 @@
+"""Stripe's test cards that the sandbox knows, and what each does; reading a card from a form.
+
+- 4242 4242 4242 4242 (`CARD_SUCCEEDS`) pays.
+- 4000 0000 0000 0002 declines (`card_declined`/`generic_decline`) and 4000 0000 0000 9995 for
+  insufficient funds (`DECLINES`: code, decline code, the message the buyer sees).
+- 4000 0027 6000 3184 (`CARD_NEEDS_AUTHENTICATION`) asks for a confirmation step first, as a
+  3-D Secure card does; on a PaymentIntent only (`payment_confirmation`).
+- Any other valid number is a "live" card in test mode, declined with `LIVE_CARD_MESSAGE`.
+
+`Card.from_form` reads what the buyer typed (spaces and dashes allowed; a number that passes
+the Luhn check; an expiry `MM / YY` or `MM / YYYY` not in the past; a 3- or 4-digit CVC) and
+raises `CardError` with the message Stripe's page would show.
+"""
+
+import re
+import time
+from dataclasses import dataclass
+
+# Stripe's test cards that the sandbox knows, and what each does.
+CARD_SUCCEEDS = "4242424242424242"
+DECLINES = {
+    "4000000000000002": ("card_declined", "generic_decline", "Your card was declined."),
+    "4000000000009995": (
+        "card_declined",
+        "insufficient_funds",
+        "Your card has insufficient funds.",
+    ),
+}
+CARD_NEEDS_AUTHENTICATION = "4000002760003184"
+LIVE_CARD_MESSAGE = (
+    "Your card was declined. Your request was in test mode, but used a non test "
+    "card. Use a test card such as 4242 4242 4242 4242."
+)
+
+
+class CardError(Exception):
+    """The card did not pay; `message` is what Stripe's page would tell the buyer."""
+
+    def __init__(self, message: str, *, decline_code: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.decline_code = decline_code
+
+
+@dataclass(frozen=True)
+class Card:
+    number: str
+    exp_month: int
+    exp_year: int
+    cvc: str
+
+    @classmethod
+    def from_form(cls, number: str, expiry: str, cvc: str) -> "Card":
+        digits = re.sub(r"[\s-]", "", number or "")
+        if not digits.isdecimal() or not 12 <= len(digits) <= 19 or not _luhn_ok(digits):
+            raise CardError("Your card number is invalid.")
+        match = re.fullmatch(r"\s*(\d{1,2})\s*/\s*(\d{2}|\d{4})\s*", expiry or "")
+        if not match or not 1 <= int(match.group(1)) <= 12:
+            raise CardError("Your card's expiration date is incomplete.")
+        month, year = int(match.group(1)), int(match.group(2))
+        year = year + 2000 if year < 100 else year
+        today = time.gmtime()
+        if (year, month) < (today.tm_year, today.tm_mon):
+            raise CardError("Your card's expiration date is in the past.")
+        if not re.fullmatch(r"\d{3,4}", cvc or ""):
+            raise CardError("Your card's security code is incomplete.")
+        return cls(number=digits, exp_month=month, exp_year=year, cvc=cvc)
+
+
+def _luhn_ok(digits: str) -> bool:
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        value = int(char)
+        if index % 2:
+            value = value * 2 - 9 if value > 4 else value * 2
+        total += value
+    return total % 10 == 0
