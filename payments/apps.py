@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core import checks
 
 
 class PaymentsConfig(AppConfig):
@@ -6,4 +7,6 @@ class PaymentsConfig(AppConfig):
     verbose_name = "Payments"
 
     def ready(self) -> None:
-        from payments import checks  # noqa: F401  (registers the system checks)
+        from payments.checks import check_rails
+
+        checks.register(check_rails)

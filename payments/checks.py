@@ -1,74 +1,35 @@
-"""System checks: refuse to run in production with a currency that cannot take money."""
+"""System checks of the core: the rails this site runs can be loaded."""
 
 from django.conf import settings
-from django.core.checks import Error, Tags, Warning, register
+from django.core.checks import Error
 
-from currencies.minor_units import STRIPE_CURRENCIES
-
-
-def _variables(code: str) -> str:
-    return ", ".join(
-        f"STRIPE_{code}_{name}" for name in ("SECRET_KEY", "PUBLISHABLE_KEY", "WEBHOOK_SECRET")
-    )
+from payments.rails import Rail
 
 
-# Tagged `deploy`: what a production site must have. `check --deploy`, the release step and
-# every gunicorn worker (storefront/wsgi.py) run it; offline commands (makemigrations) do not.
-@register(Tags.security, deploy=True)
-def check_stripe_accounts(app_configs=None, **kwargs) -> list:
+def check_rails(app_configs=None, **kwargs) -> list:
+    from django.utils.module_loading import import_string
+
     problems = []
-    for code in settings.SHOP_CURRENCIES:
-        if code not in STRIPE_CURRENCIES:
+    names = set()
+    for path in settings.PAYMENT_RAILS:
+        try:
+            rail_class = import_string(path)
+        except ImportError as exc:
             problems.append(
                 Error(
-                    f"Stripe does not support the currency {code}.",
-                    hint="Remove it from SHOP_CURRENCIES.",
-                    id="payments.E001",
+                    f"PAYMENT_RAILS names {path}, which cannot be imported: {exc}.",
+                    id="payments.E010",
                 )
             )
             continue
-        keys = settings.STRIPE_ACCOUNTS[code]
-        if not any(keys.values()):
-            if not settings.STRIPE_SANDBOX:
-                problems.append(
-                    Error(
-                        f"No Stripe account is configured for {code}.",
-                        hint=f"Set {_variables(code)}; or STRIPE_SANDBOX=1 to take {code} "
-                        "payments in the offline sandbox (demo sites only).",
-                        id="payments.E002",
-                    )
-                )
-            continue
-        missing = [
-            f"STRIPE_{code}_{name.upper()}"
-            for name in ("secret_key", "publishable_key")
-            if not keys[name]
-        ]
-        if missing:
+        if not (isinstance(rail_class, type) and issubclass(rail_class, Rail)):
+            problems.append(Error(f"{path} is not a payments.rails.Rail.", id="payments.E011"))
+        elif rail_class.name in names:
             problems.append(
                 Error(
-                    f"The Stripe account for {code} is only partly configured.",
-                    hint="Set " + " and ".join(missing) + ".",
-                    id="payments.E003",
+                    f"Two rails in PAYMENT_RAILS are named {rail_class.name!r}.", id="payments.E012"
                 )
             )
-            continue
-        secret_live = keys["secret_key"].startswith(("sk_live_", "rk_live_"))
-        publishable_live = keys["publishable_key"].startswith("pk_live_")
-        if secret_live != publishable_live:
-            problems.append(
-                Error(
-                    f"The {code} secret and publishable keys are not both test or both live keys.",
-                    hint=f"Take both from the same mode of the {code} Stripe dashboard.",
-                    id="payments.E004",
-                )
-            )
-        if not keys["webhook_secret"]:
-            problems.append(
-                Warning(
-                    f"STRIPE_{code}_WEBHOOK_SECRET is not set: {code} payments cannot be "
-                    "confirmed by webhook.",
-                    id="payments.W001",
-                )
-            )
+        else:
+            names.add(rail_class.name)
     return problems

@@ -1,8 +1,8 @@
 from django.http import HttpRequest
 
-from payments.stripe.accounts import any_sandbox_in_use
+from payments.rails import all_rails
 
 
 def sandbox(request: HttpRequest) -> dict[str, bool]:
-    """`sandbox_mode` is true when any currency takes its payments in the offline sandbox."""
-    return {"sandbox_mode": any_sandbox_in_use()}
+    """`sandbox_mode` is true when any rail takes payments in an offline sandbox."""
+    return {"sandbox_mode": any(rail.sandbox_in_use() for rail in all_rails().values())}

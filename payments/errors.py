@@ -1,4 +1,4 @@
-"""The payment layer's one exception: what callers see instead of any Stripe error."""
+"""The payment layer's exceptions: what callers see instead of any provider's error."""
 
 
 class PaymentError(Exception):
@@ -6,7 +6,8 @@ class PaymentError(Exception):
 
     `message` is written for the buyer and is safe to show on a page; `status` is the HTTP
     status a view should answer with (502 when the provider failed or refused, 503 when it could
-    not be reached or no account is configured); `request_id` is Stripe's, for the logs.
+    not be reached or no account is configured, 404 when there is no such payment);
+    `request_id` is the provider's, for the logs.
     """
 
     def __init__(self, message: str, *, status: int = 502, request_id: str | None = None) -> None:
@@ -17,14 +18,18 @@ class PaymentError(Exception):
 
 
 class AccountUnavailable(PaymentError):
-    """No Stripe account (and no permitted sandbox) for a currency."""
+    """No account (and no permitted sandbox) of a rail for a currency."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message, status=503)
 
 
 class WebhookRejected(PaymentError):
-    """A webhook delivery that failed verification; `message` says why (for the log, not money)."""
+    """A notification that failed authentication; `message` says why (for the log, not money).
 
-    def __init__(self, message: str) -> None:
+    `account` is the rail's identity of the account whose endpoint it reached, when known.
+    """
+
+    def __init__(self, message: str, *, account: str = "") -> None:
         super().__init__(message, status=400)
+        self.account = account

@@ -1,12 +1,17 @@
 """How the payment layer tells the shop that something was paid, without knowing the shop.
 
-An app registers a handler for the references it makes (`"order-5"` → kind `"order"`). The
-payment layer calls it inside the transaction that records the payment as succeeded, exactly
-once per payment, and writes down what the handler answered.
+`settings.PAYMENT_FULFILMENT` maps the kind of a reference to the dotted path of the function
+that fulfils it: `{"order": "storefront.services.order_mark_paid"}` makes a payment for
+`"order-5"` call `order_mark_paid(ident="5", amount=..., currency=..., payment=...)`. The core
+calls it inside the transaction that records the payment as succeeded, exactly once per
+payment, and writes down what it answered.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from django.conf import settings
+from django.utils.module_loading import import_string
 
 
 @dataclass(frozen=True)
@@ -16,17 +21,21 @@ class Outcome:
 
 
 Handler = Callable[..., Outcome]
-_handlers: dict[str, Handler] = {}
 
 
-def register(kind: str, handler: Handler) -> None:
-    """`handler(ident=..., amount=..., currency=..., payment=...)` fulfils what `kind-ident` is."""
-    _handlers[kind] = handler
+def reference_for(kind: str, ident: object) -> str:
+    """The reference of one thing to be paid: `reference_for("order", 5)` is `"order-5"`."""
+    return f"{kind}-{ident}"
+
+
+def _handler(kind: str) -> Handler | None:
+    path = settings.PAYMENT_FULFILMENT.get(kind)
+    return import_string(path) if path else None
 
 
 def fulfil(*, reference: str, amount: int, currency: str, payment) -> Outcome:
     kind, _, ident = reference.partition("-")
-    handler = _handlers.get(kind)
+    handler = _handler(kind)
     if handler is None or not ident:
         return Outcome(False, f"Nothing in this shop is called {reference!r}.")
     return handler(ident=ident, amount=amount, currency=currency, payment=payment)

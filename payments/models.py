@@ -1,47 +1,16 @@
-"""What the payment layer remembers about Stripe."""
+"""What the payment layer remembers, whatever the rail: payments and notifications."""
 
 from django.db import models
 
 
-class StripeObjectRef(models.Model):
-    """A Stripe object made for one of our rows on one account: created once, then reused.
-
-    Coupons and tax rates cannot be changed in place at Stripe, so a row is keyed by a
-    fingerprint of the parameters it was created with: editing the Discount or Tax changes the
-    fingerprint and the next checkout creates (and remembers) a new Stripe object.
-    """
-
-    class Kind(models.TextChoices):
-        COUPON = "coupon", "Coupon"
-        TAX_RATE = "tax_rate", "Tax rate"
-
-    # The account's publishable key: public, and distinct for each account and mode.
-    account = models.CharField(max_length=255)
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    local_key = models.CharField(max_length=64, help_text='Our row, e.g. "discount:5".')
-    fingerprint = models.CharField(max_length=64)
-    stripe_id = models.CharField(max_length=255)
-    created = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-created"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["account", "kind", "local_key", "fingerprint"],
-                name="stripe_object_ref_once_per_account",
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.local_key} → {self.stripe_id}"
-
-
 class Payment(models.Model):
-    """One attempt to take money for something we sell: a Checkout Session (or PaymentIntent).
+    """One attempt to take money for something we sell, on one rail and one account.
 
-    `status` follows the provider; `fulfilled_at` says when what was bought was marked paid
-    (exactly once); `flag` is a note for the merchant when a payment needs a person (an amount
-    that does not match, a second payment for an order already paid).
+    A rail records it when it starts the payment; only a notification or a confirmation from
+    the same rail and account moves it. `status` follows the provider; `fulfilled_at` says when
+    what was bought was marked paid (exactly once); `flag` is a note for the merchant when a
+    payment needs a person (an amount that does not match, a second payment for an order
+    already paid).
     """
 
     class Status(models.TextChoices):
@@ -50,15 +19,30 @@ class Payment(models.Model):
         FAILED = "failed", "Failed"
         EXPIRED = "expired", "Expired"
 
-    provider = models.CharField(max_length=20, default="stripe")
-    account = models.CharField(max_length=3, help_text="Currency of the Stripe account.")
+    rail = models.CharField(max_length=20, help_text='The rail that started it, e.g. "stripe".')
+    account = models.CharField(
+        max_length=255,
+        help_text="The rail's account that took it (for Stripe: the account's publishable key).",
+    )
     livemode = models.BooleanField(default=False)
-    reference = models.CharField(max_length=64, db_index=True, help_text='e.g. "order-5"')
-    # NULL, not "", when unknown: unique constraints must ignore missing ids.
-    checkout_session_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
-    payment_intent_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
-    amount = models.BigIntegerField(help_text="Minor units of the currency.")
+    reference = models.CharField(
+        max_length=64, db_index=True, help_text='What it pays for, e.g. "order-5".'
+    )
+    provider_ref = models.CharField(
+        max_length=255, help_text="The provider's id of this payment (a Checkout Session's)."
+    )
+    # NULL, not "", when unknown: the unique constraint must ignore missing ids.
+    provider_payment_ref = models.CharField(  # noqa: DJ001 (see above)
+        max_length=255,
+        null=True,
+        blank=True,
+        help_text="The provider's id of the money movement, where it differs (a PaymentIntent).",
+    )
     currency = models.CharField(max_length=3)
+    amount_expected = models.BigIntegerField(help_text="Minor units, as the payment was started.")
+    amount_received = models.BigIntegerField(
+        null=True, blank=True, help_text="Minor units the provider says it took."
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     succeeded_at = models.DateTimeField(null=True, blank=True)
     fulfilled_at = models.DateTimeField(null=True, blank=True)
@@ -68,17 +52,32 @@ class Payment(models.Model):
 
     class Meta:
         ordering = ["-created", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rail", "provider_ref"], name="payment_provider_ref_once_per_rail"
+            ),
+            models.UniqueConstraint(
+                fields=["rail", "provider_payment_ref"],
+                name="payment_provider_payment_ref_once_per_rail",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.checkout_session_id or self.payment_intent_id} ({self.status})"
+        return f"{self.provider_ref} ({self.status})"
+
+    @property
+    def provider_id(self) -> str:
+        """The id a merchant searches for at the provider: the money movement's, if known."""
+        return self.provider_payment_ref or self.provider_ref
 
 
 class WebhookEvent(models.Model):
-    """Every webhook delivery that reached us, recorded before it is acted on.
+    """Every notification that reached us, recorded before it is acted on.
 
-    A signed event is stored once per account and event id (the database refuses a second row),
-    so a duplicate delivery is acknowledged and does nothing. A delivery whose processing failed
-    keeps its row as `failed` and leaves the id free, so Stripe's retry is processed afresh.
+    An authentic notification is stored once per rail, account and event id (the database
+    refuses a second row), so a duplicate delivery is acknowledged and does nothing. A delivery
+    whose processing failed keeps its row as `failed` and leaves the id free, so the provider's
+    retry is processed afresh.
     """
 
     class Status(models.TextChoices):
@@ -87,7 +86,8 @@ class WebhookEvent(models.Model):
         FAILED = "failed", "Failed"
         REJECTED = "rejected", "Rejected"
 
-    account = models.CharField(max_length=3)
+    rail = models.CharField(max_length=20)
+    account = models.CharField(max_length=255)
     event_id = models.CharField(max_length=255, blank=True)
     type = models.CharField(max_length=100, blank=True)
     signature_valid = models.BooleanField()
@@ -102,11 +102,11 @@ class WebhookEvent(models.Model):
         ordering = ["-received_at", "-pk"]
         constraints = [
             models.UniqueConstraint(
-                fields=["account", "event_id"],
+                fields=["rail", "account", "event_id"],
                 condition=models.Q(signature_valid=True) & ~models.Q(status="failed"),
-                name="webhook_event_once_per_account",
+                name="webhook_event_once_per_rail_account",
             )
         ]
 
     def __str__(self) -> str:
-        return f"{self.account} {self.event_id or '(unsigned)'} {self.type} {self.status}"
+        return f"{self.rail} {self.event_id or '(unsigned)'} {self.type} {self.status}"

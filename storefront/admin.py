@@ -16,9 +16,8 @@ from django.utils.html import format_html, format_html_join
 
 from currencies.formatting import format_money
 from currencies.minor_units import CurrencyError, from_minor_units, to_minor_units
-from payments.stripe.accounts import configured_accounts
-from payments.admin import payment_amount, payment_links_html, stripe_object_url, with_sandbox_flags
-from payments.models import Payment, StripeObjectRef
+from payments.admin import payment_amount, payment_links_html
+from payments.services import payments_for, provider_objects
 from storefront.exports import orders_csv_response
 from storefront.invoices import invoice_response, tax_label
 from storefront.models import Discount, Item, Order, OrderItem, Tax
@@ -204,17 +203,16 @@ class OrderAdmin(admin.ModelAdmin):
     def payments(self, obj: Order) -> str:
         if obj.pk is None:
             return "-"
-        payments = with_sandbox_flags(Payment.objects.filter(reference=f"order-{obj.pk}"))
         rows = [
             (
                 reverse("admin:payments_payment_change", args=[payment.pk]),
-                payment.checkout_session_id or payment.payment_intent_id,
+                payment.provider_ref,
                 payment.get_status_display(),
                 payment_amount(payment),
                 payment.flag,
                 payment_links_html(payment),
             )
-            for payment in payments
+            for payment in payments_for(obj.payment_reference)
         ]
         if not rows:
             return "No payment started."
@@ -272,19 +270,12 @@ class PricingLockedOncePaid(admin.ModelAdmin):
         return fields
 
 
-def _stripe_objects_html(local_key: str) -> str:
-    """The Stripe objects made for one of our rows, on each account, with links to them."""
-    accounts = {account.publishable_key: account for account in configured_accounts()}
-    refs = StripeObjectRef.objects.filter(local_key=local_key).order_by("account", "-created")
-    rows = []
-    for ref in refs:
-        account = accounts.get(ref.account)
-        if account is None:
-            where = f"an account no longer configured ({ref.account[:8]}…{ref.account[-4:]})"
-        else:
-            mode = "sandbox" if account.sandbox else ("live" if account.livemode else "test")
-            where = f"{account.currency} account ({mode})"
-        rows.append((where, ref.get_kind_display(), stripe_object_url(ref), ref.stripe_id))
+def _provider_objects_html(local_key: str) -> str:
+    """What the payment rails made at their providers for one of our rows, with links."""
+    rows = [
+        (obj.account_label, obj.kind, obj.url or "", obj.provider_id)
+        for obj in provider_objects(local_key)
+    ]
     if not rows:
         return "None yet: made on first use (or by manage.py stripe_sync)."
     body = format_html_join("", '<tr><td>{}</td><td>{}</td><td><a href="{}">{}</a></td></tr>', rows)
@@ -301,7 +292,7 @@ class DiscountAdmin(PricingLockedOncePaid):
 
     @admin.display(description="Stripe coupons")
     def stripe_objects(self, obj: Discount) -> str:
-        return _stripe_objects_html(f"discount:{obj.pk}") if obj.pk else "-"
+        return _provider_objects_html(f"discount:{obj.pk}") if obj.pk else "-"
 
 
 @admin.register(Tax)
@@ -314,4 +305,4 @@ class TaxAdmin(PricingLockedOncePaid):
 
     @admin.display(description="Stripe tax rates")
     def stripe_objects(self, obj: Tax) -> str:
-        return _stripe_objects_html(f"tax:{obj.pk}") if obj.pk else "-"
+        return _provider_objects_html(f"tax:{obj.pk}") if obj.pk else "-"

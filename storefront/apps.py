@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core import checks
 
 
 class StorefrontConfig(AppConfig):
@@ -6,9 +7,6 @@ class StorefrontConfig(AppConfig):
     verbose_name = "Storefront"
 
     def ready(self) -> None:
-        from payments import fulfilment
-        from storefront import checks  # noqa: F401  (registers the system checks)
-        from storefront.services import order_mark_paid
+        from storefront.checks import check_secret_key
 
-        # Payments for "order-<id>" references mark that order paid.
-        fulfilment.register("order", order_mark_paid)
+        checks.register(check_secret_key, checks.Tags.security, deploy=True)

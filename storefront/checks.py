@@ -5,7 +5,7 @@ every gunicorn worker (storefront/wsgi.py) run them; offline commands do not nee
 """
 
 from django.conf import settings
-from django.core.checks import Error, Tags, register
+from django.core.checks import Error
 from django.core.exceptions import ImproperlyConfigured
 
 INSECURE_PREFIX = "django-insecure-"
@@ -15,7 +15,6 @@ HINT = (
 )
 
 
-@register(Tags.security, deploy=True)
 def check_secret_key(app_configs=None, **kwargs) -> list:
     if settings.DEBUG or settings.TESTING:
         return []

@@ -57,7 +57,7 @@ def paying_payments(orders: Iterable[Order]) -> dict[int, Payment]:
     A succeeded payment that fulfilled the order wins over one that was flagged (say, a
     second payment to refund).
     """
-    by_reference = {f"order-{order.pk}": order.pk for order in orders}
+    by_reference = {order.payment_reference: order.pk for order in orders}
     found: dict[int, Payment] = {}
     payments = Payment.objects.filter(
         reference__in=by_reference, status=Payment.Status.SUCCEEDED
@@ -74,7 +74,7 @@ def order_rows(order: Order, payment: Payment | None) -> Iterator[list[str]]:
     order_total = _decimal(totals.total, currency)
     payment_id = ""
     if payment is not None:
-        payment_id = payment.payment_intent_id or payment.checkout_session_id or ""
+        payment_id = payment.provider_id
     date = timezone.localtime(order.created).strftime("%Y-%m-%d %H:%M:%S")
     for line, priced in zip(order.lines.all(), totals.lines, strict=True):
         yield [

@@ -89,7 +89,7 @@ def payment_status(order: Order, payment: Payment | None) -> str:
         when = f" on {_date(order.paid_at)}" if order.paid_at else ""
         reference = ""
         if payment is not None:
-            reference = f" (payment {payment.payment_intent_id or payment.checkout_session_id})"
+            reference = f" (payment {payment.provider_id})"
         return f"Paid{when}{reference}."
     if order.status == Order.Status.CANCELLED:
         return "Cancelled: not paid."

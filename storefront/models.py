@@ -7,15 +7,19 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from djmoney.models.fields import MoneyField
 from djmoney.models.validators import MinMoneyValidator
 
 from currencies.formatting import format_money
 from currencies.minor_units import CurrencyError, to_minor_units
 from currencies.offered import CURRENCY_CHOICES, is_offered
+from payments.fulfilment import reference_for
 
 # More of one item than this in one order is a typo, not a purchase.
 MAX_QUANTITY = 999
+# The kind of an order's payment reference (settings.PAYMENT_FULFILMENT names its handler).
+PAYMENT_KIND = "order"
 
 
 class Item(models.Model):
@@ -222,6 +226,25 @@ class Order(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status == self.Status.OPEN
+
+    @property
+    def payment_reference(self) -> str:
+        """What the payment layer calls this order (`"order-5"`), made in this one place."""
+        return reference_for(PAYMENT_KIND, self.pk)
+
+    @classmethod
+    def for_payment_reference(cls, reference: str) -> "Order | None":
+        """The order a payment's reference names, if it names one that exists."""
+        kind, _, ident = reference.partition("-")
+        if kind != PAYMENT_KIND or not ident.isdecimal():
+            return None
+        return cls.objects.filter(pk=int(ident)).first()
+
+    def mark_paid(self) -> None:
+        """Record that the order was paid now (the caller holds its row lock)."""
+        self.status = self.Status.PAID
+        self.paid_at = timezone.now()
+        self.save(update_fields=["status", "paid_at", "updated"])
 
     def clean(self) -> None:
         super().clean()

@@ -7,20 +7,18 @@ quantities within bounds, nothing changes once paid) and talk to the payment lay
 import logging
 
 from django.db import transaction
-from django.utils import timezone
 
-from payments.stripe.accounts import configured_accounts
 from payments.fulfilment import Outcome
-from payments.stripe.client import CheckoutSession, PaymentIntent
-from payments.services import (
-    CheckoutLine,
-    CouponSpec,
-    TaxRateSpec,
-    checkout_start,
-    payment_intent_start,
-    stripe_object_ensure,
+from payments.services import payment_start, rails_prepare
+from payments.values import (
+    DiscountTerms,
+    Method,
+    Payable,
+    PayableLine,
+    PaymentStart,
+    TaxTerms,
 )
-from storefront.models import MAX_QUANTITY, Discount, Item, Order, OrderItem, Tax
+from storefront.models import MAX_QUANTITY, PAYMENT_KIND, Discount, Item, Order, OrderItem, Tax
 from storefront.pricing import order_totals
 
 logger = logging.getLogger(__name__)
@@ -138,9 +136,9 @@ def order_apply_discount_code(*, order: Order, code: str) -> Discount:
     return discount
 
 
-def coupon_spec(discount: Discount) -> CouponSpec:
-    """Our Discount as the payment layer's coupon."""
-    return CouponSpec(
+def discount_terms(discount: Discount) -> DiscountTerms:
+    """Our Discount as the payment layer's plain value."""
+    return DiscountTerms(
         key=f"discount:{discount.pk}",
         name=discount.name,
         percent_off=discount.percent_off,
@@ -150,9 +148,9 @@ def coupon_spec(discount: Discount) -> CouponSpec:
     )
 
 
-def tax_rate_spec(tax: Tax) -> TaxRateSpec:
-    """Our Tax as the payment layer's tax rate."""
-    return TaxRateSpec(
+def tax_terms(tax: Tax) -> TaxTerms:
+    """Our Tax as the payment layer's plain value."""
+    return TaxTerms(
         key=f"tax:{tax.pk}",
         display_name=tax.display_name,
         percentage=tax.percentage,
@@ -162,26 +160,13 @@ def tax_rate_spec(tax: Tax) -> TaxRateSpec:
     )
 
 
-def stripe_sync() -> list[str]:
-    """Push every active Discount and every Tax to every account now; return what was done.
-
-    Amount-off discounts go only to the account of their own currency.
-    """
-    report = []
-    for account in configured_accounts():
-        where = f"{account.currency}{' (sandbox)' if account.sandbox else ''}"
-        specs = [("coupon", coupon_spec(d)) for d in Discount.objects.filter(active=True)]
-        specs += [("tax_rate", tax_rate_spec(t)) for t in Tax.objects.all()]
-        for kind, spec in specs:
-            amount_off = getattr(spec, "amount_off", None)
-            if amount_off is not None and str(amount_off.currency) != account.currency:
-                continue
-            stripe_id, created = stripe_object_ensure(
-                account, kind=kind, key=spec.key, params=spec.params()
-            )
-            verb = "created" if created else "already there"
-            report.append(f"{where}: {spec.key} -> {kind} {stripe_id} ({verb})")
-    return report
+def payment_rails_prepare() -> list[str]:
+    """Have every rail make now what checkouts will need (Stripe: every active Discount as a
+    coupon and every Tax as a tax rate, on every account); return what was done."""
+    return rails_prepare(
+        discounts=[discount_terms(d) for d in Discount.objects.filter(active=True)],
+        taxes=[tax_terms(t) for t in Tax.objects.all()],
+    )
 
 
 def _reprice(order: Order) -> Order:
@@ -200,53 +185,56 @@ def _reprice(order: Order) -> Order:
     return order
 
 
-def order_checkout_start(*, order: Order, success_url: str, cancel_url: str) -> CheckoutSession:
-    """Open one Checkout Session for the whole order on the account of its currency.
-
-    Raises OrderError (the order cannot be paid) or PaymentError (Stripe could not be asked).
-    """
-    order = _reprice(order)
-    lines = [
-        CheckoutLine(
-            name=line.item.name,
-            unit_price=line.unit_price,
-            quantity=line.quantity,
-            description=line.item.description,
-        )
-        for line in order.lines.select_related("item")
-    ]
-    return checkout_start(
+def order_payable(order: Order) -> Payable:
+    """The order as the payment layer's plain value, priced from our database."""
+    lines = list(order.lines.select_related("item"))
+    return Payable(
+        reference=order.payment_reference,
         currency=order.currency,
-        lines=lines,
-        reference=f"order-{order.pk}",
-        metadata={"kind": "order", "order_id": str(order.pk)},
-        success_url=success_url,
-        cancel_url=cancel_url,
-        discount=coupon_spec(order.discount) if order.discount else None,
-        taxes=[tax_rate_spec(tax) for tax in order.taxes.all()],
-    )
-
-
-def order_payment_intent_start(*, order: Order) -> PaymentIntent:
-    """A PaymentIntent for the order's total (after discount and taxes), for the Payment Element.
-
-    Our pricing decides the amount (a PaymentIntent knows nothing of coupons or tax rates), the
-    same figures the order page shows. Raises OrderError or PaymentError.
-    """
-    order = _reprice(order)
-    return payment_intent_start(
-        currency=order.currency,
-        amount=order_totals(order).total,
-        reference=f"order-{order.pk}",
-        metadata={"kind": "order", "order_id": str(order.pk)},
+        total=order_totals(order).total,
         description=f"Order #{order.pk}",
+        lines=tuple(
+            PayableLine(
+                name=line.item.name,
+                unit_price=line.unit_price,
+                quantity=line.quantity,
+                description=line.item.description,
+            )
+            for line in lines
+        ),
+        discount=discount_terms(order.discount) if order.discount else None,
+        taxes=tuple(tax_terms(tax) for tax in order.taxes.all()),
+        metadata={"kind": PAYMENT_KIND, "order_id": str(order.pk)},
     )
 
 
-def item_checkout_start(*, item: Item, success_url: str, cancel_url: str) -> CheckoutSession:
-    """Buy one `item` now: a one-line order of its own, paid on its currency's account."""
+def order_payment_start(
+    *, order: Order, rail: str, method: Method, return_url: str, cancel_url: str
+) -> PaymentStart:
+    """Start paying the whole order on `rail`, at the catalogue's current prices.
+
+    Raises OrderError (the order cannot be paid) or PaymentError (the provider could not be
+    asked).
+    """
+    order = _reprice(order)
+    return payment_start(
+        rail=rail,
+        method=method,
+        payable=order_payable(order),
+        return_url=return_url,
+        cancel_url=cancel_url,
+    )
+
+
+def item_payment_start(
+    *, item: Item, rail: str, method: Method, return_url: str, cancel_url: str
+) -> tuple[Order, PaymentStart]:
+    """Buy one `item` now: a one-line order of its own, paid on `rail`."""
     order = order_add_item(order=None, item=item, quantity=1)
-    return order_checkout_start(order=order, success_url=success_url, cancel_url=cancel_url)
+    start = order_payment_start(
+        order=order, rail=rail, method=method, return_url=return_url, cancel_url=cancel_url
+    )
+    return order, start
 
 
 def order_mark_paid(*, ident: str, amount: int, currency: str, payment) -> Outcome:
@@ -273,7 +261,5 @@ def order_mark_paid(*, ident: str, amount: int, currency: str, payment) -> Outco
             f"Paid {amount} {currency} for order #{order.pk}, which costs {expected} "
             f"{order.currency}: check and refund or adjust.",
         )
-    order.status = Order.Status.PAID
-    order.paid_at = timezone.now()
-    order.save(update_fields=["status", "paid_at", "updated"])
+    order.mark_paid()
     return Outcome(True)

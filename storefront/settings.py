@@ -34,6 +34,7 @@ for _name in [name for name, value in os.environ.items() if value == ""]:
         "LOG_FORMAT",
         "SHOP_CURRENCIES",
         "SHOP_PAYMENT_FLOW",
+        "PAYMENT_RAILS",
         "SHOP_NAME",
         "SHOP_ADDRESS",
     }:
@@ -89,7 +90,7 @@ INSTALLED_APPS = [
     "djmoney",
     "currencies",
     "payments",
-    "payments.stripe.sandbox",
+    "payments.stripe",
     "storefront",
 ]
 
@@ -222,6 +223,14 @@ SHOP_CURRENCIES = sorted(
     | _KEYED_CURRENCIES
 )
 
+# --- Payments -------------------------------------------------------------------------------
+
+# The rails this site takes money on, in the order their buttons appear (payments.rails). A
+# line removed turns a rail off; its past payments stay readable in the admin.
+PAYMENT_RAILS = env.list("PAYMENT_RAILS", default=["payments.stripe.rail.StripeRail"])
+# What a succeeded payment fulfils, by the kind of its reference ("order-5" → "order").
+PAYMENT_FULFILMENT = {"order": "storefront.services.order_mark_paid"}
+
 # --- Stripe ---------------------------------------------------------------------------------
 
 # One Stripe account per currency. A currency without keys runs on the offline sandbox, which
@@ -235,7 +244,10 @@ STRIPE_ACCOUNTS = {
     }
     for code in SHOP_CURRENCIES
 }
-STRIPE_SANDBOX = env.bool("STRIPE_SANDBOX", default=DEBUG)
+STRIPE_SANDBOX = env.bool("STRIPE_SANDBOX", default=DEBUG or TESTING)
+if STRIPE_SANDBOX:
+    # A true plug-in: its models, pages and admin exist only where it may run.
+    INSTALLED_APPS.insert(INSTALLED_APPS.index("payments.stripe") + 1, "payments.stripe.sandbox")
 # A web worker cannot wait for ever: (connect, read) seconds per attempt, and retries of network
 # errors and 409/5xx answers, which Stripe's idempotency keys make safe.
 STRIPE_TIMEOUT = (

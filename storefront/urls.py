@@ -17,8 +17,11 @@ shop_patterns = (
         path("order/<int:order_id>/discount/", views.order_discount, name="order_discount"),
         path("order/<int:order_id>/pay/", views.order_pay, name="order_pay"),
         path("order/<int:order_id>/invoice.pdf", views.order_invoice, name="order_invoice"),
-        path("payment/return/", views.payment_return, name="payment_return"),
-        path("success/", views.checkout_success, name="success"),
+        path("payment/<slug:rail>/return/", views.payment_return, name="payment_return"),
+        # Return links made before there was more than one rail are Stripe's: Checkout's
+        # success page and the Payment Element's return page, in sessions still open.
+        path("success/", views.payment_return, {"rail": "stripe"}, name="success"),
+        path("payment/return/", views.payment_return, {"rail": "stripe"}),
         path("cancel/", views.checkout_cancel, name="cancel"),
     ],
     "storefront",
@@ -28,7 +31,6 @@ urlpatterns = [
     # Normally answered by storefront.health.HealthCheckMiddleware before routing.
     path("healthz", health.healthz, name="healthz"),
     path("", include(shop_patterns)),
-    path("payments/", include("payments.urls")),
-    path("sandbox/", include("payments.stripe.sandbox.urls")),
+    path("", include("payments.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -2,53 +2,35 @@
 
 import secrets
 
-from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from payments.stripe.accounts import account_for
 from payments.errors import PaymentError
-from payments.services import checkout_confirm, payment_intent_confirm
+from payments.services import default_rail, pay_options, payment_confirm
+from payments.values import Method
 from storefront.forms import AddToOrderForm, DiscountCodeForm, LineQuantityForm, first_error
 from storefront.invoices import invoice_response
 from storefront.models import Item, Order
 from storefront.pricing import order_totals
 from storefront.services import (
     OrderError,
-    item_checkout_start,
+    item_payment_start,
     order_add_item,
     order_apply_discount_code,
-    order_checkout_start,
-    order_payment_intent_start,
+    order_payment_start,
     order_remove_line,
     order_set_quantity,
     taxes_for_new_orders,
 )
 
-REAL_STRIPE_JS = "https://js.stripe.com/v3/"
 # Session keys: the order being filled, and every order this browser may see and pay.
 SESSION_CART = "cart_order_id"
 SESSION_ORDERS = "order_ids"
-
-
-def _payment_context(currency: str) -> dict:
-    """What a page with a pay button needs: the account's publishable key and its Stripe.js,
-    and which flow the main button uses (the other stays offered as a link)."""
-    try:
-        account = account_for(currency)
-    except PaymentError as exc:
-        return {"payments_unavailable": exc.message}
-    return {
-        "publishable_key": account.publishable_key,
-        "stripe_js_url": static("sandbox/stripe.js") if account.sandbox else REAL_STRIPE_JS,
-        "payment_flow": settings.SHOP_PAYMENT_FLOW,
-    }
 
 
 def _remember(request: HttpRequest, order_id: int) -> None:
@@ -89,13 +71,17 @@ def _back(request: HttpRequest, default: str) -> HttpResponse:
     return redirect(default)
 
 
-def _checkout_urls(request: HttpRequest, currency: str, cancel_query: str) -> dict[str, str]:
+def _return_urls(request: HttpRequest, rail: str, cancel_query: str) -> dict[str, str]:
+    """Where a provider sends the buyer back: our return page for `rail`, or the cancel page."""
     return {
-        # Stripe fills in {CHECKOUT_SESSION_ID}; the currency says which account to ask.
-        "success_url": request.build_absolute_uri(reverse("storefront:success"))
-        + f"?session_id={{CHECKOUT_SESSION_ID}}&currency={currency.lower()}",
+        "return_url": request.build_absolute_uri(reverse("storefront:payment_return", args=[rail])),
         "cancel_url": request.build_absolute_uri(reverse("storefront:cancel")) + cancel_query,
     }
+
+
+def _chosen_rail(request: HttpRequest, currency: str, method: Method) -> str:
+    """`?rail=` if the page's button named one, else the first rail that pays this way."""
+    return request.GET.get("rail") or default_rail(currency=currency, method=method)
 
 
 @require_GET
@@ -112,7 +98,13 @@ def item_detail(request: HttpRequest, item_id: int) -> HttpResponse:
         {
             "item": item,
             "taxes": taxes_for_new_orders(currency=item.currency),
-            **_payment_context(item.currency),
+            "pay_options": pay_options(
+                currency=item.currency,
+                urls={
+                    Method.REDIRECT: reverse("storefront:buy", args=[item.pk]),
+                    Method.ON_PAGE: reverse("storefront:item_pay", args=[item.pk]),
+                },
+            ),
         },
     )
 
@@ -120,37 +112,46 @@ def item_detail(request: HttpRequest, item_id: int) -> HttpResponse:
 @never_cache
 @require_GET
 def buy_item(request: HttpRequest, item_id: str) -> JsonResponse:
-    """Create a Checkout Session for one item and answer `{"id": "cs_...", "url": "..."}`."""
+    """Start paying for one item on the provider's page: `{"id": "cs_...", "url": "..."}`."""
     item = Item.objects.filter(pk=int(item_id)).first() if item_id.isdecimal() else None
     if item is None:
         return JsonResponse({"error": "There is no such item."}, status=404)
-    urls = _checkout_urls(request, item.currency, f"?item={item.pk}")
     try:
-        session = item_checkout_start(item=item, **urls)
+        rail = _chosen_rail(request, item.currency, Method.REDIRECT)
+        order, start = item_payment_start(
+            item=item,
+            rail=rail,
+            method=Method.REDIRECT,
+            **_return_urls(request, rail, f"?item={item.pk}"),
+        )
     except OrderError as exc:
         return JsonResponse({"error": exc.message}, status=409)
     except PaymentError as exc:
         return JsonResponse({"error": exc.message}, status=exc.status)
-    if order_id := session.metadata.get("order_id"):
-        _remember(request, int(order_id))
-    return JsonResponse({"id": session.id, "url": session.url})
+    _remember(request, order.pk)
+    return JsonResponse({"id": start.provider_ref, "url": start.redirect_url})
 
 
 @never_cache
 @require_GET
 def buy_order(request: HttpRequest, order_id: str) -> JsonResponse:
-    """One Checkout Session for a whole order: `{"id": "cs_...", "url": "..."}`."""
+    """Start paying for a whole order on the provider's page: `{"id": ..., "url": ...}`."""
     order = _accessible_order(request, int(order_id)) if order_id.isdecimal() else None
     if order is None:
         return JsonResponse({"error": "There is no such order."}, status=404)
-    urls = _checkout_urls(request, order.currency, f"?order={order.pk}")
     try:
-        session = order_checkout_start(order=order, **urls)
+        rail = _chosen_rail(request, order.currency, Method.REDIRECT)
+        start = order_payment_start(
+            order=order,
+            rail=rail,
+            method=Method.REDIRECT,
+            **_return_urls(request, rail, f"?order={order.pk}"),
+        )
     except OrderError as exc:
         return JsonResponse({"error": exc.message}, status=409)
     except PaymentError as exc:
         return JsonResponse({"error": exc.message}, status=exc.status)
-    return JsonResponse({"id": session.id, "url": session.url})
+    return JsonResponse({"id": start.provider_ref, "url": start.redirect_url})
 
 
 @require_POST
@@ -205,7 +206,13 @@ def _render_order(request: HttpRequest, order: Order) -> HttpResponse:
         "tax_rows": [(tax, tax_amounts.get(tax.pk, 0)) for tax in taxes],
     }
     if order.is_open and lines:
-        context.update(_payment_context(order.currency))
+        context["pay_options"] = pay_options(
+            currency=order.currency,
+            urls={
+                Method.REDIRECT: reverse("storefront:buy_order", args=[order.pk]),
+                Method.ON_PAGE: reverse("storefront:order_pay", args=[order.pk]),
+            },
+        )
     return render(request, "storefront/order_detail.html", context)
 
 
@@ -245,45 +252,25 @@ def order_discount(request: HttpRequest, order_id: int) -> HttpResponse:
     return redirect(order)
 
 
-def _returned_from_payment(
-    request: HttpRequest, template: str, *, param: str, prefix: str, confirm, name: str
-) -> HttpResponse:
-    """A page the buyer comes back to from Stripe: say how the payment stands, from Stripe.
+@never_cache
+@require_GET
+def payment_return(request: HttpRequest, rail: str) -> HttpResponse:
+    """Where a provider sends the buyer back: say how the payment stands, as the provider says.
 
-    `confirm(currency, ident)` asks Stripe about `?<param>=<ident>&currency=...` and fulfils
-    it if paid (the same once-only fulfilment as the webhook's).
+    The same once-only fulfilment as the notification's runs here, so whichever comes first
+    marks the order paid.
     """
-    ident = request.GET.get(param, "")
-    currency = request.GET.get("currency", "")
-    if not ident.startswith(prefix) or not currency.isalpha():
-        return render(
-            request, template, {"problem": "This link does not point to a payment."}, status=400
-        )
+    template = "storefront/payment_result.html"
     try:
-        paid_for, payment = confirm(currency, ident)
+        state, payment = payment_confirm(rail=rail, query=request.GET)
     except PaymentError as exc:
         return render(request, template, {"problem": exc.message}, status=exc.status)
-    order_id = paid_for.metadata.get("order_id", "")
-    order = Order.objects.filter(pk=int(order_id)).first() if order_id.isdecimal() else None
+    order = Order.for_payment_reference(payment.reference)
     if order is not None:
         _remember(request, order.pk)
         if request.session.get(SESSION_CART) == order.pk and not order.is_open:
             del request.session[SESSION_CART]
-    return render(request, template, {name: paid_for, "payment": payment, "order": order})
-
-
-@never_cache
-@require_GET
-def checkout_success(request: HttpRequest) -> HttpResponse:
-    """Where Checkout sends the buyer after paying."""
-    return _returned_from_payment(
-        request,
-        "storefront/success.html",
-        param="session_id",
-        prefix="cs_",
-        confirm=lambda currency, ident: checkout_confirm(currency=currency, session_id=ident),
-        name="session",
-    )
+    return render(request, template, {"state": state, "payment": payment, "order": order})
 
 
 @require_GET
@@ -306,59 +293,40 @@ def item_pay(request: HttpRequest, item_id: int) -> HttpResponse:
         messages.error(request, exc.message)
         return redirect(item)
     _remember(request, order.pk)
-    return redirect("storefront:order_pay", order_id=order.pk)
+    pay_url = reverse("storefront:order_pay", args=[order.pk])
+    if rail := request.GET.get("rail"):
+        pay_url += f"?rail={rail}"
+    return redirect(pay_url)
 
 
 @never_cache
 @require_GET
 def order_pay(request: HttpRequest, order_id: int) -> HttpResponse:
-    """The Payment Element on our own page, for the order's total."""
+    """Pay for an order on our own page, with the rail's own form (Stripe: the Payment Element)."""
     order = _accessible_order(request, order_id)
     if order is None:
         return _no_such_order(request)
     if not order.is_open:
         messages.info(request, f"Order #{order.pk} is {order.get_status_display().lower()}.")
         return redirect(order)
+    template = "storefront/order_pay.html"
     try:
-        intent = order_payment_intent_start(order=order)
+        rail = _chosen_rail(request, order.currency, Method.ON_PAGE)
+        start = order_payment_start(
+            order=order,
+            rail=rail,
+            method=Method.ON_PAGE,
+            **_return_urls(request, rail, f"?order={order.pk}"),
+        )
     except OrderError as exc:
         messages.error(request, exc.message)
         return redirect(order)
     except PaymentError as exc:
         return render(
-            request,
-            "storefront/order_pay.html",
-            {"order": order, "problem": exc.message},
-            status=exc.status,
+            request, template, {"order": order, "problem": exc.message}, status=exc.status
         )
-    return_url = (
-        request.build_absolute_uri(reverse("storefront:payment_return"))
-        + f"?currency={order.currency.lower()}"
-    )
     return render(
-        request,
-        "storefront/order_pay.html",
-        {
-            "order": order,
-            "totals": order_totals(order),
-            "client_secret": intent.client_secret,
-            "return_url": return_url,
-            **_payment_context(order.currency),
-        },
-    )
-
-
-@never_cache
-@require_GET
-def payment_return(request: HttpRequest) -> HttpResponse:
-    """Where Stripe.js sends the buyer after confirmPayment."""
-    return _returned_from_payment(
-        request,
-        "storefront/payment_return.html",
-        param="payment_intent",
-        prefix="pi_",
-        confirm=lambda currency, ident: payment_intent_confirm(currency=currency, intent_id=ident),
-        name="intent",
+        request, template, {"order": order, "totals": order_totals(order), "start": start}
     )
 
 

@@ -34,6 +34,22 @@ class StripeAccount:
         """Lower-case currency code, as used in URLs (`/payments/webhooks/stripe/eur/`)."""
         return self.currency.lower()
 
+    @property
+    def identity(self) -> str:
+        """What names this account on our records (`Payment.account`): its publishable key.
+
+        Public, and distinct for every Stripe account and for its test and live modes, so a
+        payment started on one account (or mode) is never confused with another's, even
+        when the merchant points a currency at a different account.
+        """
+        return self.publishable_key
+
+    @property
+    def label(self) -> str:
+        """`USD account (sandbox)`: the account in a merchant's words."""
+        mode = "sandbox" if self.sandbox else ("live" if self.livemode else "test")
+        return f"{self.currency} account ({mode})"
+
 
 def sandbox_allowed() -> bool:
     return bool(settings.STRIPE_SANDBOX)
@@ -78,6 +94,16 @@ def configured_accounts() -> list[StripeAccount]:
         except AccountUnavailable:
             continue
     return accounts
+
+
+def account_with_identity(identity: str) -> StripeAccount | None:
+    """The configured account that `identity` (a Payment's `account`) names, if any."""
+    return next((a for a in configured_accounts() if a.identity == identity), None)
+
+
+def is_sandbox_identity(identity: str) -> bool:
+    """Whether `identity` names a sandbox account (configured now or not)."""
+    return identity.startswith(SANDBOX_KEY_PREFIXES["publishable_key"])
 
 
 def any_sandbox_in_use() -> bool:

@@ -1,4 +1,4 @@
-"""The one module of the shop that talks to Stripe.
+"""The one module of the shop that talks to Stripe (the `stripe` library).
 
 Everything Stripe-specific stops here: callers pass plain parameters and get our own small
 values (`CheckoutSession`) or our own exception (`PaymentError`). `stripe.*` errors never leave
@@ -24,9 +24,10 @@ from typing import Any
 
 import stripe
 from django.conf import settings
+from django.templatetags.static import static
 
-from payments.stripe.accounts import StripeAccount
 from payments.errors import PaymentError, WebhookRejected
+from payments.stripe.accounts import StripeAccount
 
 logger = logging.getLogger(__name__)
 
@@ -99,6 +100,16 @@ class PaymentIntent:
             metadata=dict(data.get("metadata") or {}),
             last_error=error.get("message"),
         )
+
+
+REAL_STRIPE_JS = "https://js.stripe.com/v3/"
+
+
+def stripe_js_url(account: StripeAccount) -> str:
+    """Where a page of ours loads Stripe.js from for `account`: Stripe's, or the sandbox's stub."""
+    if account.sandbox:
+        return static("sandbox/stripe.js")
+    return REAL_STRIPE_JS
 
 
 _clients: dict[tuple, stripe.StripeClient] = {}
@@ -233,16 +244,16 @@ def webhook_event_verify(
             payload, header, account.webhook_secret, WEBHOOK_TOLERANCE_SECONDS
         )
     except stripe.SignatureVerificationError as exc:
-        raise WebhookRejected(str(exc.user_message or exc)) from exc
+        raise WebhookRejected(str(exc.user_message or exc), account=account.identity) from exc
     except UnicodeDecodeError as exc:
-        raise WebhookRejected("The body is not UTF-8 text.") from exc
+        raise WebhookRejected("The body is not UTF-8 text.", account=account.identity) from exc
     timestamp = next(int(part[2:]) for part in header.split(",") if part.startswith("t="))
     if timestamp > time.time() + WEBHOOK_TOLERANCE_SECONDS:
-        raise WebhookRejected(f"Timestamp in the future ({timestamp}).")
+        raise WebhookRejected(f"Timestamp in the future ({timestamp}).", account=account.identity)
     try:
         event = json.loads(payload)
     except ValueError as exc:
-        raise WebhookRejected("The body is not JSON.") from exc
+        raise WebhookRejected("The body is not JSON.", account=account.identity) from exc
     if not (isinstance(event, dict) and event.get("object") == "event" and event.get("id")):
-        raise WebhookRejected("The body is not a Stripe event.")
+        raise WebhookRejected("The body is not a Stripe event.", account=account.identity)
     return event

@@ -10,11 +10,12 @@ import pytest
 from pypdf import PdfReader
 
 from payments.models import Payment
-from payments.services import checkout_confirm
+from payments.services import payment_confirm
 from payments.stripe.sandbox.cards import Card
 from payments.stripe.sandbox.hosted_checkout import checkout_session_pay
+from payments.values import Method
 from storefront.models import Order
-from storefront.services import order_checkout_start
+from storefront.services import order_payment_start
 
 CARD = Card(number="4242424242424242", exp_month=12, exp_year=2040, cvc="123")
 
@@ -22,13 +23,16 @@ CARD = Card(number="4242424242424242", exp_month=12, exp_year=2040, cvc="123")
 def pay_order(order: Order) -> Payment:
     """Pay `order` in one sandbox checkout, as a buyer would, and confirm it as the success page
     does; returns the payment (the order is refreshed: paid)."""
-    session = order_checkout_start(
+    start = order_payment_start(
         order=order,
-        success_url="http://testserver/success/?session_id={CHECKOUT_SESSION_ID}",
+        rail="stripe",
+        method=Method.REDIRECT,
+        return_url="http://testserver/payment/stripe/return/",
         cancel_url="http://testserver/cancel/",
     )
-    checkout_session_pay(session_id=session.id, card=CARD, email="buyer@example.com")
-    _, payment = checkout_confirm(currency=order.currency, session_id=session.id)
+    checkout_session_pay(session_id=start.provider_ref, card=CARD, email="buyer@example.com")
+    query = {"session_id": start.provider_ref, "currency": order.currency.lower()}
+    _, payment = payment_confirm(rail="stripe", query=query)
     order.refresh_from_db()
     assert order.status == Order.Status.PAID, payment.flag
     return payment

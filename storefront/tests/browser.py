@@ -27,7 +27,9 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 TIMEOUT_MS = 15_000
 
 CHECKOUT_URL = re.compile(r"/sandbox/checkout/(cs_test_[A-Za-z0-9]+)/$")
-SUCCESS_URL = re.compile(r"/success/\?session_id=(cs_test_[A-Za-z0-9]+)&currency=([a-z]{3})$")
+SUCCESS_URL = re.compile(
+    r"/payment/stripe/return/\?session_id=(cs_test_[A-Za-z0-9]+)&currency=([a-z]{3})$"
+)
 CANCEL_URL = re.compile(r"/cancel/\?item=(\d+)$")
 
 CARD_PAYS = "4242 4242 4242 4242"

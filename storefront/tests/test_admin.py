@@ -12,8 +12,9 @@ from django.core.management import call_command
 from django.test import RequestFactory
 from django.urls import reverse
 
-from payments.admin import sandbox_record_url
-from payments.models import Payment, StripeObjectRef, WebhookEvent
+from payments.models import Payment, WebhookEvent
+from payments.stripe.links import sandbox_record_url
+from payments.stripe.models import StripeObjectRef
 from payments.stripe.sandbox.models import SandboxObject
 from storefront.models import Discount, Item, Order, OrderItem, Tax
 from storefront.tests.backoffice_tools import pay_order, pdf_text
@@ -53,7 +54,8 @@ def hrefs(html: str) -> list[str]:
 def test_every_registered_model_has_a_list_and_an_object_page_that_load(admin_client, demo):
     call_command("stripe_sync")  # coupons and tax rates remembered per account
     WebhookEvent.objects.create(
-        account="USD", event_id="evt_1", type="checkout.session.completed",
+        rail="stripe", account="pk_test_sandbox_usd", event_id="evt_1",
+        type="checkout.session.completed",
         signature_valid=True, status=WebhookEvent.Status.PROCESSED, payload="{}",
     )  # fmt: skip
     checked = []
@@ -78,7 +80,7 @@ def test_every_registered_model_has_a_list_and_an_object_page_that_load(admin_cl
         "storefront.Tax",
         "payments.Payment",
         "payments.WebhookEvent",
-        "payments.StripeObjectRef",
+        "payments_stripe.StripeObjectRef",
         "sandbox.SandboxObject",
         "sandbox.SandboxRequest",
     } <= set(checked)
@@ -123,7 +125,7 @@ def test_order_page_shows_lines_totals_payments_and_the_invoice_button(admin_cli
     for text in ["$52.48", "−$5.25", "Sales tax 8.875% (added)", "$4.19", "$51.42"]:
         assert text in totals
     payments = re.search(r'<table class="order-payments".*?</table>', html, re.S).group(0)
-    assert payment.checkout_session_id in payments and "Succeeded" in payments
+    assert payment.provider_ref in payments and "Succeeded" in payments
     invoice = reverse("admin:storefront_order_invoice", args=[usd.pk])
     assert f'href="{invoice}"' in html and "Invoice (PDF)" in html
 
@@ -268,15 +270,16 @@ def test_the_admin_invoice_view(admin_client, client, demo):
 
 
 def stripe_payment(**fields) -> Payment:
-    fields.setdefault("account", "USD")
+    fields.setdefault("rail", "stripe")
+    fields.setdefault("account", "pk_test_usd")
     fields.setdefault("reference", "order-1")
-    return Payment.objects.create(amount=5142, currency="usd", **fields)
+    return Payment.objects.create(amount_expected=5142, currency="USD", **fields)
 
 
 def test_a_test_mode_payment_links_to_the_test_dashboard(admin_client, settings, demo):
     real_keys(settings, "USD", "test")
     payment = stripe_payment(
-        checkout_session_id="cs_test_real", payment_intent_id="pi_3TestMode", livemode=False
+        provider_ref="cs_test_real", provider_payment_ref="pi_3TestMode", livemode=False
     )
 
     for url in [
@@ -291,7 +294,10 @@ def test_a_test_mode_payment_links_to_the_test_dashboard(admin_client, settings,
 def test_a_live_payment_links_to_the_live_dashboard(admin_client, settings, demo):
     real_keys(settings, "USD", "live")
     payment = stripe_payment(
-        checkout_session_id="cs_live_real", payment_intent_id="pi_3LiveMode", livemode=True
+        account="pk_live_usd",
+        provider_ref="cs_live_real",
+        provider_payment_ref="pi_3LiveMode",
+        livemode=True,
     )
 
     html = admin_client.get(
@@ -304,7 +310,7 @@ def test_a_live_payment_links_to_the_live_dashboard(admin_client, settings, demo
 
 def test_an_unpaid_session_without_payment_intent_is_found_by_search(admin_client, settings):
     real_keys(settings, "USD", "test")
-    payment = stripe_payment(checkout_session_id="cs_test_pending")
+    payment = stripe_payment(provider_ref="cs_test_pending")
 
     html = admin_client.get(
         reverse("admin:payments_payment_change", args=[payment.pk])
@@ -315,7 +321,7 @@ def test_an_unpaid_session_without_payment_intent_is_found_by_search(admin_clien
 
 def test_a_sandbox_payment_links_to_the_sandbox_record_never_to_stripe(admin_client, demo):
     usd, payment = demo
-    assert SandboxObject.objects.filter(pk=payment.payment_intent_id).exists()
+    assert SandboxObject.objects.filter(pk=payment.provider_payment_ref).exists()
 
     order_page = admin_client.get(
         reverse("admin:storefront_order_change", args=[usd.pk])
@@ -326,10 +332,10 @@ def test_a_sandbox_payment_links_to_the_sandbox_record_never_to_stripe(admin_cli
 
     for html in (order_page, payment_page):
         assert "dashboard.stripe.com" not in html
-        for stripe_id in (payment.checkout_session_id, payment.payment_intent_id):
+        for stripe_id in (payment.provider_ref, payment.provider_payment_ref):
             record = sandbox_record_url(stripe_id)
             assert record in hrefs(html)
-    record = admin_client.get(sandbox_record_url(payment.checkout_session_id))
+    record = admin_client.get(sandbox_record_url(payment.provider_ref))
     assert record.status_code == 200
     assert "&quot;payment_status&quot;: &quot;paid&quot;" in record.content.decode()
 
@@ -343,15 +349,16 @@ def test_a_sandbox_payment_stays_a_sandbox_one_after_real_keys_arrive(admin_clie
     ).content.decode()
 
     assert "dashboard.stripe.com" not in html
-    assert sandbox_record_url(payment.payment_intent_id) in html
+    assert sandbox_record_url(payment.provider_payment_ref) in html
 
 
 def test_payments_and_webhook_events_are_read_only_and_searchable(admin_client, demo):
     _, payment = demo
     WebhookEvent.objects.create(
-        account="USD", event_id="evt_findme", type="checkout.session.completed",
+        rail="stripe", account="pk_test_sandbox_usd", event_id="evt_findme",
+        type="checkout.session.completed",
         signature_valid=True, status=WebhookEvent.Status.PROCESSED,
-        payload=f'{{"data": {{"object": {{"id": "{payment.checkout_session_id}"}}}}}}',
+        payload=f'{{"data": {{"object": {{"id": "{payment.provider_ref}"}}}}}}',
     )  # fmt: skip
     payments = reverse("admin:payments_payment_changelist")
     events = reverse("admin:payments_webhookevent_changelist")
@@ -359,11 +366,11 @@ def test_payments_and_webhook_events_are_read_only_and_searchable(admin_client, 
     def found(url: str, query: str) -> int:
         return admin_client.get(url, {"q": query}).context["cl"].result_count
 
-    assert found(payments, payment.checkout_session_id) == 1
-    assert found(payments, payment.payment_intent_id) == 1
+    assert found(payments, payment.provider_ref) == 1
+    assert found(payments, payment.provider_payment_ref) == 1
     assert found(payments, "cs_test_nothing") == 0
     assert found(events, "evt_findme") == 1
-    assert found(events, payment.checkout_session_id) == 1
+    assert found(events, payment.provider_ref) == 1
     change = reverse("admin:payments_payment_change", args=[payment.pk])
     assert admin_client.post(change, {"status": "failed"}).status_code == 403
     assert admin_client.get(reverse("admin:payments_payment_add")).status_code == 403

@@ -39,7 +39,7 @@ def test_the_merchant_sees_a_paid_order_with_totals_payment_links_and_invoice(pa
     expect(page.locator("#order-totals")).to_contain_text("$51.42")
     payments = page.locator("#order-payments")
     expect(payments).to_contain_text("Succeeded")
-    record = f"Sandbox record of {payment.payment_intent_id}"
+    record = f"Sandbox record of {payment.provider_payment_ref}"
     expect(payments.get_by_role("link", name=record)).to_be_visible()
     expect(page.locator("input[name=_save]")).to_have_count(0)
     screenshot(page, "admin-2-paid-order")
@@ -50,6 +50,6 @@ def test_the_merchant_sees_a_paid_order_with_totals_payment_links_and_invoice(pa
     assert response.headers["content-type"] == "application/pdf"
     assert "$51.42" in pdf_text(response.body())
 
-    payments.get_by_role("link", name=f"Sandbox record of {payment.checkout_session_id}").click()
+    payments.get_by_role("link", name=f"Sandbox record of {payment.provider_ref}").click()
     expect(page.locator("#content")).to_contain_text('"payment_status": "paid"')
     screenshot(page, "admin-3-sandbox-record")

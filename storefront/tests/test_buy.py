@@ -58,7 +58,8 @@ def test_session_is_built_from_our_database_in_minor_units(client):
                 "quantity": "1",
             }
         ],
-        "success_url": "http://testserver/success/?session_id={CHECKOUT_SESSION_ID}&currency=usd",
+        "success_url": "http://testserver/payment/stripe/return/"
+        "?session_id={CHECKOUT_SESSION_ID}&currency=usd",
         "cancel_url": f"http://testserver/cancel/?item={item.pk}",
         "client_reference_id": f"order-{order.pk}",
         "metadata": {"kind": "order", "order_id": str(order.pk)},
@@ -180,7 +181,7 @@ def test_a_stripe_refusal_is_a_502_not_a_500(client, settings, monkeypatch):
     item = make_item(currency="USD")
     # A price Stripe cannot take (here: bypassing the model's own validation) is refused by the
     # sandbox as by Stripe, and the buyer gets words, not a traceback.
-    monkeypatch.setattr("payments.services.to_minor_units", lambda amount, currency: 10)
+    monkeypatch.setattr("payments.stripe.checkout.to_minor_units", lambda amount, currency: 10)
 
     response = buy(client, item.pk)
 

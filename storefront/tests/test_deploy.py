@@ -779,7 +779,13 @@ def test_json_lines_are_one_record_each():
         raise RuntimeError("two\nlines")
     except RuntimeError:
         record = logging.LogRecord(
-            "payments.stripe.client", logging.ERROR, __file__, 1, "failed %s", ("x",), sys.exc_info()
+            "payments.stripe.client",
+            logging.ERROR,
+            __file__,
+            1,
+            "failed %s",
+            ("x",),
+            sys.exc_info(),
         )
     record.request_id = "abc"
     record.status = 502

@@ -52,7 +52,7 @@ def three_orders(offer_currency):
 def test_every_line_of_usd_eur_and_jpy_orders_with_the_charged_figures(three_orders):
     usd, eur, jpy, usd_payment, eur_payment = three_orders
     date = {o.pk: f"{o.created:%Y-%m-%d %H:%M:%S}" for o in (usd, eur, jpy)}
-    usd_pi, eur_pi = usd_payment.payment_intent_id, eur_payment.payment_intent_id
+    usd_pi, eur_pi = usd_payment.provider_payment_ref, eur_payment.provider_payment_ref
     assert usd_pi.startswith("pi_") and eur_pi.startswith("pi_")
 
     rows = read_csv(orders_csv_response(Order.objects.all()))
@@ -124,18 +124,20 @@ def test_the_payment_that_fulfilled_the_order_is_named_not_a_flagged_second_one(
     usd, *_ = three_orders
     fulfilling = Payment.objects.get(reference=f"order-{usd.pk}")
     Payment.objects.create(
-        account="USD",
-        reference=f"order-{usd.pk}",
-        payment_intent_id="pi_second_one",
-        amount=5142,
-        currency="usd",
+        rail="stripe",
+        account="pk_test_sandbox_usd",
+        reference=usd.payment_reference,
+        provider_ref="pi_second_one",
+        amount_expected=5142,
+        amount_received=5142,
+        currency="USD",
         status=Payment.Status.SUCCEEDED,
         flag="already paid: refund this payment",
     )
 
     rows = read_csv(orders_csv_response(Order.objects.filter(pk=usd.pk)))
 
-    assert {row[11] for row in rows[1:]} == {fulfilling.payment_intent_id}
+    assert {row[11] for row in rows[1:]} == {fulfilling.provider_payment_ref}
 
 
 def test_many_orders_cost_a_bounded_number_of_queries(django_assert_max_num_queries):

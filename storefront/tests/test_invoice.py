@@ -61,8 +61,8 @@ def test_paid_usd_invoice_has_seller_number_lines_discount_tax_total_and_payment
     assert "Sales tax 8.875% (added)" in text and "$4.19" in text
     assert "Total" in text and "$51.42" in text
     assert f"Paid on {usd_order.paid_at:%-d %B %Y}" in text
-    assert payment.payment_intent_id.startswith("pi_")
-    assert payment.payment_intent_id in text
+    assert payment.provider_payment_ref.startswith("pi_")
+    assert payment.provider_payment_ref in text
     assert "All amounts in USD." in text
 
 

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
-from payments.models import StripeObjectRef
+from payments.stripe.models import StripeObjectRef
 from payments.stripe.sandbox.models import SandboxObject
 from payments.stripe.sandbox.tests.sandbox_tools import requests_of, sandbox_account, session_object
 from storefront.pricing import order_totals

@@ -25,8 +25,8 @@ def eur_order(client):
 
 
 def intent_of(order) -> SandboxObject:
-    payment = Payment.objects.get(reference=f"order-{order.pk}", payment_intent_id__isnull=False)
-    return SandboxObject.objects.get(id=payment.payment_intent_id)
+    payment = Payment.objects.get(reference=order.payment_reference, provider_ref__startswith="pi_")
+    return SandboxObject.objects.get(id=payment.provider_ref)
 
 
 def set_intent(intent: SandboxObject, **fields) -> dict:
@@ -59,7 +59,7 @@ def test_pay_page_creates_a_payment_intent_for_the_order_total_on_its_account(cl
     assert f'data-client-secret="{intent.data["client_secret"]}"' in page
     assert 'data-publishable-key="pk_test_sandbox_eur"' in page
     assert "sk_test" not in page
-    assert "/payment/return/?currency=eur" in page
+    assert "/payment/stripe/return/?currency=eur" in page
     assert "Pay €43.20" in page
 
 
@@ -163,8 +163,8 @@ def test_payment_intent_succeeded_webhook_pays_the_order_once(client, eur_order)
     assert (first.json()["outcome"], again.json()["outcome"]) == ("processed", "duplicate")
     eur_order.refresh_from_db()
     assert eur_order.status == Order.Status.PAID
-    payment = Payment.objects.get(payment_intent_id=intent["id"])
-    assert (payment.status, payment.amount, payment.flag) == ("succeeded", 4320, "")
+    payment = Payment.objects.get(provider_ref=intent["id"])
+    assert (payment.status, payment.amount_received, payment.flag) == ("succeeded", 4320, "")
 
 
 def test_a_payment_failed_webhook_leaves_the_order_open(client, eur_order):
@@ -179,7 +179,7 @@ def test_a_payment_failed_webhook_leaves_the_order_open(client, eur_order):
     assert response.json()["outcome"] == "processed"
     eur_order.refresh_from_db()
     assert eur_order.is_open
-    assert Payment.objects.get(payment_intent_id=intent["id"]).status == "pending"
+    assert Payment.objects.get(provider_ref=intent["id"]).status == "pending"
 
 
 def test_checkouts_own_payment_intent_events_are_left_to_the_session_events(client):
@@ -215,8 +215,8 @@ def test_paying_by_checkout_and_by_payment_element_pays_once_and_flags_the_secon
 
     eur_order.refresh_from_db()
     assert eur_order.status == Order.Status.PAID
-    by_intent = Payment.objects.get(payment_intent_id=intent["id"])
-    by_checkout = Payment.objects.get(checkout_session_id=session_id)
+    by_intent = Payment.objects.get(provider_ref=intent["id"])
+    by_checkout = Payment.objects.get(provider_ref=session_id)
     assert by_intent.fulfilled_at and not by_intent.flag
     assert by_checkout.status == "succeeded" and not by_checkout.fulfilled_at
     assert "already paid: refund this payment" in by_checkout.flag

@@ -13,10 +13,10 @@ The modules where things happen make the events (`checkout_sessions` on expiry,
 nothing of them (it imports only `objects` and `models`).
 
 Each event is then POSTed to the account's webhook endpoint: the shop's own
-`payments:stripe_webhook` URL (`/payments/webhooks/stripe/<currency>/`) on the origin the
-session's return URLs point at, with Stripe's headers and a `Stripe-Signature` made with the
-account's webhook secret (`whsec_sandbox_<currency>` for a sandbox key), freshly timestamped
-for every attempt.
+`payments:notification` URL of the Stripe rail (`/payments/webhooks/stripe/<currency>/`) on
+the origin the session's return URLs point at, with Stripe's headers and a `Stripe-Signature`
+made with the account's webhook secret (`whsec_sandbox_<currency>` for a sandbox key), freshly
+timestamped for every attempt.
 
 Delivery, like Stripe's (compressed in time): an answer in 2xx delivers the event
 (`pending_webhooks` becomes 0); anything else (another status, a refused connection, a timeout
@@ -125,7 +125,7 @@ def webhook_path(currency: str) -> str:
     """The path of the shop's webhook endpoint for an account's currency."""
     currency = currency.lower()
     try:
-        return reverse("payments:stripe_webhook", kwargs={"currency": currency})
+        return reverse("payments:notification", kwargs={"rail": "stripe", "account": currency})
     except NoReverseMatch:
         return WEBHOOK_PATH_FALLBACK.format(currency=currency)
 

@@ -1,6 +1,6 @@
 """The system check that stops a production site that cannot take a currency's money."""
 
-from payments.checks import check_stripe_accounts
+from payments.stripe.checks import check_stripe_accounts
 
 
 def ids():

@@ -3,9 +3,9 @@
 import pytest
 import stripe
 
+from payments.errors import PaymentError
 from payments.stripe import client as gateway
 from payments.stripe.accounts import account_for
-from payments.errors import PaymentError
 
 
 def test_each_account_has_its_own_client_with_its_own_key():

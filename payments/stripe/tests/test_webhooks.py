@@ -67,9 +67,10 @@ def test_completed_event_pays_the_order_once_and_says_so_once(
     order = Order.objects.get()
     assert order.status == Order.Status.PAID
     payment = Payment.objects.get()
-    assert (payment.status, payment.amount, payment.currency) == ("succeeded", 1999, "USD")
-    assert payment.checkout_session_id == paid["id"]
-    assert payment.payment_intent_id == paid["payment_intent"]
+    assert (payment.status, payment.amount_received, payment.currency) == ("succeeded", 1999, "USD")
+    assert (payment.rail, payment.account) == ("stripe", "pk_test_sandbox_usd")
+    assert payment.provider_ref == paid["id"]
+    assert payment.provider_payment_ref == paid["payment_intent"]
     assert payment.fulfilled_at is not None and payment.flag == ""
     assert [name for name, _ in signals] == ["succeeded"]
     record = WebhookEvent.objects.get()
@@ -157,7 +158,6 @@ def test_unhandled_event_type_is_recorded_and_acknowledged(client):
 
 def test_event_for_an_unknown_order_is_acknowledged_and_flagged(client, paid):
     Order.objects.all().delete()
-    Payment.objects.all().delete()
 
     response = post_event(client, event_for(paid))
 
@@ -165,6 +165,57 @@ def test_event_for_an_unknown_order_is_acknowledged_and_flagged(client, paid):
     payment = Payment.objects.get()
     assert payment.status == "succeeded" and payment.fulfilled_at is None
     assert "There is no order" in payment.flag
+
+
+# --- A notification acts only on a payment the same rail and account started ---------------
+
+
+def test_an_event_for_a_session_we_never_started_pays_nothing(client, paid):
+    Payment.objects.all().delete()
+
+    response = post_event(client, event_for(paid))
+
+    assert (response.status_code, response.json()["outcome"]) == (200, "ignored")
+    assert not Payment.objects.exists()
+    assert Order.objects.get().status == Order.Status.OPEN
+    record = WebhookEvent.objects.get()
+    assert record.status == "ignored" and paid["id"] in record.error
+
+
+def test_a_usd_session_reported_on_the_eur_account_pays_nothing(client, paid):
+    """Signed with the EUR secret and posted to the EUR endpoint: authentic for EUR, but the
+    session was started on the USD account."""
+    response = post_event(client, event_for(paid), "eur")
+
+    assert (response.status_code, response.json()["outcome"]) == (200, "ignored")
+    assert Order.objects.get().status == Order.Status.OPEN
+    assert Payment.objects.get().status == "pending"
+    record = WebhookEvent.objects.get()
+    assert (record.account, record.status) == ("pk_test_sandbox_eur", "ignored")
+
+
+def test_a_test_mode_event_for_a_live_payment_pays_nothing(client, paid):
+    Payment.objects.update(livemode=True)
+
+    response = post_event(client, event_for(paid))
+
+    assert response.json()["outcome"] == "ignored"
+    assert Order.objects.get().status == Order.Status.OPEN
+    assert Payment.objects.get().status == "pending"
+
+
+def test_a_live_event_for_a_test_payment_pays_nothing(client, paid):
+    response = post_event(client, {**event_for(paid), "livemode": True})
+
+    assert response.json()["outcome"] == "ignored"
+    assert Order.objects.get().status == Order.Status.OPEN
+
+
+def test_the_success_page_on_another_account_finds_nothing(client, paid):
+    response = client.get(f"/success/?session_id={paid['id']}&currency=eur")
+
+    assert response.status_code == 404
+    assert Order.objects.get().status == Order.Status.OPEN
 
 
 def test_a_payment_that_does_not_match_the_order_is_flagged_not_fulfilled(client, paid):
@@ -197,17 +248,17 @@ def test_a_second_payment_for_a_paid_order_is_flagged_for_refund(client):
 
 def test_processing_error_answers_500_keeps_nothing_and_the_retry_works(client, paid, monkeypatch):
     event = event_for(paid)
-    from payments import services
+    from payments import records
 
-    real = services.checkout_fulfil
+    real = records.payment_apply
 
-    def explode(**kwargs):
-        real(**kwargs)  # writes, then fails: all of it must roll back
+    def explode(state):
+        real(state)  # writes, then fails: all of it must roll back
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(services, "checkout_fulfil", explode)
+    monkeypatch.setattr(records, "payment_apply", explode)
     failed = post_event(client, event)
-    monkeypatch.setattr(services, "checkout_fulfil", real)
+    monkeypatch.setattr(records, "payment_apply", real)
     retried = post_event(client, event)
 
     assert failed.status_code == 500
@@ -283,9 +334,14 @@ def test_within_tolerance_is_accepted(client, paid):
     assert response.status_code == 200
 
 
-def test_only_post_and_only_known_accounts(client, paid):
+def test_only_post_and_only_known_accounts_and_rails(client, paid, settings):
     assert client.get("/payments/webhooks/stripe/usd/").status_code == 405
     assert post_event(client, event_for(paid), "jpy", secret="whsec_x").status_code == 404
+    paypal = client.post("/payments/webhooks/paypal/usd/", "{}", content_type="application/json")
+    assert paypal.status_code == 404
+    settings.PAYMENT_RAILS = []  # the site turned Stripe off
+    assert post_event(client, event_for(paid)).status_code == 404
+    assert Order.objects.get().status == Order.Status.OPEN
 
 
 def test_the_webhook_needs_no_csrf_token_but_the_shop_does(paid):
@@ -298,17 +354,15 @@ def test_the_webhook_needs_no_csrf_token_but_the_shop_does(paid):
 
 
 def test_the_database_refuses_a_second_row_for_one_event():
-    WebhookEvent.objects.create(
-        account="USD", event_id="evt_1", signature_valid=True, status="processed"
-    )
-    WebhookEvent.objects.create(
-        account="USD", event_id="evt_1", signature_valid=True, status="failed"
-    )
-    WebhookEvent.objects.create(
-        account="EUR", event_id="evt_1", signature_valid=True, status="processed"
-    )
+    def record(rail="stripe", account="pk_test_usd", status="processed"):
+        return WebhookEvent.objects.create(
+            rail=rail, account=account, event_id="evt_1", signature_valid=True, status=status
+        )
+
+    record()
+    record(status="failed")
+    record(account="pk_test_eur")
+    record(rail="bank_transfer")
 
     with pytest.raises(IntegrityError):
-        WebhookEvent.objects.create(
-            account="USD", event_id="evt_1", signature_valid=True, status="ignored"
-        )
+        record(status="ignored")

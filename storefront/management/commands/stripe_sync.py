@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from payments.errors import PaymentError
-from storefront.services import stripe_sync
+from storefront.services import payment_rails_prepare
 
 
 class Command(BaseCommand):
@@ -14,7 +14,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         try:
-            report = stripe_sync()
+            report = payment_rails_prepare()
         except PaymentError as exc:
             raise CommandError(f"Stripe could not be reached or refused: {exc.message}") from exc
         for line in report:

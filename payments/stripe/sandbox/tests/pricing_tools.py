@@ -1,21 +1,11 @@
 """Building coupons, tax rates and the Checkout Sessions that use them, for the sandbox's tests."""
 
-import json
-from pathlib import Path
-
 import pytest
 import stripe
 
 from payments.stripe.sandbox.models import SandboxObject
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "stripe" / "fixtures3.json"
 GOOD_CARD = {"card_number": "4242 4242 4242 4242", "expiry": "12 / 34", "cvc": "123"}
-
-
-def example(resource: str) -> dict:
-    if not FIXTURES.is_file():
-        pytest.skip(f"Stripe's example objects are not at {FIXTURES}")
-    return json.loads(FIXTURES.read_text())["resources"][resource]
 
 
 def line(currency, unit_amount, quantity=1, tax_rates=(), name="Thing"):

@@ -1,17 +1,15 @@
 """The sandbox answers the official `stripe` library the way Stripe's API does."""
 
 import json
-from pathlib import Path
 
 import pytest
 import stripe
 
 from payments.stripe.sandbox.client import SandboxHTTPClient
 from payments.stripe.sandbox.models import SandboxObject, SandboxRequest
+from payments.stripe.sandbox.tests.sandbox_tools import stripe_example
 
 pytestmark = pytest.mark.django_db
-
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "stripe" / "fixtures3.json"
 
 
 def session_params(**overrides):
@@ -69,9 +67,7 @@ def test_session_is_created_like_stripe_does(usd):
 
 
 def test_session_has_every_field_of_stripes_own_example():
-    if not FIXTURES.is_file():
-        pytest.skip(f"Stripe's example objects are not at {FIXTURES}")
-    example = json.loads(FIXTURES.read_text())["resources"]["checkout.session"]
+    example = stripe_example("checkout.session")
     client = stripe.StripeClient("sk_test_sandbox_usd", http_client=SandboxHTTPClient())
 
     session = client.v1.checkout.sessions.create(session_params()).to_dict()

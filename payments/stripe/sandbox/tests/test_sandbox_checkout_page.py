@@ -32,7 +32,7 @@ def test_paying_with_4242_completes_the_session_and_returns_to_success(client, s
 
     assert response.status_code == 302
     assert response["Location"] == (
-        f"http://testserver/success/?session_id={session_id}&currency=eur"
+        f"http://testserver/payment/stripe/return/?session_id={session_id}&currency=eur"
     )
     session = session_object(session_id).data
     assert (session["status"], session["payment_status"]) == ("complete", "paid")

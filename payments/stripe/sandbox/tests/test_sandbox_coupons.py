@@ -8,11 +8,11 @@ import stripe
 from payments.stripe.sandbox.models import SandboxObject
 from payments.stripe.sandbox.tests.pricing_tools import (
     GOOD_CARD,
-    example,
     line,
     refused,
     session_params,
 )
+from payments.stripe.sandbox.tests.sandbox_tools import stripe_example as example
 
 pytestmark = pytest.mark.django_db
 

@@ -8,12 +8,12 @@ import pytest
 
 from payments.stripe.sandbox.pricing import RateTerms, checkout_amounts, spread
 from payments.stripe.sandbox.tests.pricing_tools import (
-    example,
     line,
     refused,
     session_params,
     vat,
 )
+from payments.stripe.sandbox.tests.sandbox_tools import stripe_example as example
 
 pytestmark = pytest.mark.django_db
 

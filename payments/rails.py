@@ -1,0 +1,136 @@
+"""The rail interface, and the registry of the rails this site runs.
+
+A rail is one way money reaches the merchant (Stripe, a bank transfer, PrivatBank's "Pay in
+parts"), in one package under `payments/`. It subclasses `Rail` and is listed by dotted path
+in `settings.PAYMENT_RAILS`; removing a line turns the rail off (its pay buttons disappear,
+its notifications answer 404, its recorded payments stay readable in the admin).
+
+The core owns what every rail shares: the `Payment` row (recorded when a rail starts a
+payment), the notification log, moving a payment once (`payments.records`), fulfilment and
+signals. A rail owns everything about its provider: accounts, how to start and confirm a
+payment, how a notification is authenticated and what it means, where the merchant looks.
+"""
+
+from collections.abc import Mapping, Sequence
+from functools import cache
+from typing import ClassVar
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.utils.module_loading import import_string
+
+from payments.errors import PaymentError
+from payments.values import (
+    DiscountTerms,
+    Link,
+    Method,
+    Notification,
+    Payable,
+    PaymentStart,
+    PayOption,
+    ProviderObject,
+    ProviderState,
+    TaxTerms,
+)
+
+
+class Rail:
+    """Base class of a payment rail. Subclasses set the class attributes and override what
+    they support; the defaults say "not supported".
+    """
+
+    #: Short, stable name: stored on every Payment and WebhookEvent, used in URLs.
+    name: ClassVar[str]
+    #: What the merchant reads in the admin.
+    verbose_name: ClassVar[str]
+    #: The ways a buyer can pay through this rail (`Method.REDIRECT`, `Method.ON_PAGE`).
+    methods: ClassVar[tuple[Method, ...]] = ()
+
+    def accepts(self, *, currency: str) -> bool:
+        """Whether this rail can take a payment in `currency` now (configured, or sandboxed)."""
+        return False
+
+    def pay_option(self, *, currency: str, urls: Mapping[Method, str]) -> PayOption | None:
+        """The buttons this rail puts on a page selling something in `currency`.
+
+        `urls` are the shop's own URLs that start a payment by each method; the rail's template
+        links to them. None when the rail cannot take `currency` (the page shows nothing).
+        """
+        return None
+
+    def start(
+        self, *, payable: Payable, method: Method, return_url: str, cancel_url: str
+    ) -> PaymentStart:
+        """Start paying `payable` and record the `Payment` (payments.records.payment_record).
+
+        `return_url` is where the provider sends the buyer back; the rail adds what it needs to
+        find the payment again (its `confirm` reads it). Raises PaymentError.
+        """
+        raise PaymentError(f"{self.verbose_name} cannot start payments.", status=404)
+
+    def confirm(self, *, query: Mapping[str, str]) -> ProviderState:
+        """Ask the provider how the payment named in a return URL's `query` stands.
+
+        Never trusts the query beyond the id it names. Raises PaymentError (404 when the query
+        names no payment of this rail).
+        """
+        raise PaymentError("This link does not point to a payment.", status=400)
+
+    def notification_read(self, *, request: HttpRequest, account: str) -> Notification:
+        """Authenticate a notification posted to this rail's endpoint for `account` (the slug
+        in its URL) and read it. Raises WebhookRejected when it is not authentic, and
+        PaymentError(404) when `account` names no account of this rail.
+        """
+        raise PaymentError(f"{self.verbose_name} takes no notifications.", status=404)
+
+    def prepare(
+        self, *, discounts: Sequence[DiscountTerms], taxes: Sequence[TaxTerms]
+    ) -> list[str]:
+        """Make at the provider, ahead of the first payment, what payments will need (Stripe's
+        coupons and tax rates); return a line per object for the operator."""
+        return []
+
+    def provider_objects(self, key: str) -> list[ProviderObject]:
+        """What this rail made at its provider for our row `key` (`"discount:5"`)."""
+        return []
+
+    def admin_links(self, payment) -> list[Link]:
+        """Where the merchant can look at `payment` at the provider (or in a sandbox)."""
+        return []
+
+    def account_label(self, account: str) -> str:
+        """`account` (as stored on a Payment) in words a merchant recognises."""
+        return account
+
+    def urlpatterns(self) -> list:
+        """URL patterns this rail serves beyond its notification endpoint, from the site's
+        root (a sandbox's pages); read once, when the URLconf loads."""
+        return []
+
+    def sandbox_in_use(self) -> bool:
+        """Whether any account of this rail takes its payments in an offline sandbox now."""
+        return False
+
+
+@cache
+def _load(paths: tuple[str, ...]) -> dict[str, Rail]:
+    loaded: dict[str, Rail] = {}
+    for path in paths:
+        rail = import_string(path)()
+        if rail.name in loaded:
+            raise ValueError(f"Two rails are named {rail.name!r} in PAYMENT_RAILS.")
+        loaded[rail.name] = rail
+    return loaded
+
+
+def all_rails() -> dict[str, Rail]:
+    """The rails of `settings.PAYMENT_RAILS`, by name, in the order listed."""
+    return _load(tuple(settings.PAYMENT_RAILS))
+
+
+def rail_named(name: str) -> Rail:
+    """The rail called `name`, or PaymentError(404) when this site does not run it."""
+    rail = all_rails().get(name)
+    if rail is None:
+        raise PaymentError("This way of paying is not available in this shop.", status=404)
+    return rail

@@ -1,0 +1,231 @@
+"""The core's once-only bookkeeping, the same for every rail.
+
+- `payment_record`: a rail has started a payment; remember it (rail, account, provider id,
+  what it should cost).
+- `payment_apply`: a rail has read how a payment stands (from a notification, or by asking the
+  provider when the buyer comes back); move the payment accordingly, exactly once, and fulfil
+  what it paid for. Only a payment that the same rail and account started, in the same mode,
+  is ever moved.
+- `notification_receive` / `notification_reject`: every notification is recorded before it is
+  acted on; an event id is processed once per rail and account.
+
+Exactly-once is the database's job here, not an `exists()` check: a unique constraint on the
+event row, and a conditional UPDATE for each state change, so any number of concurrent callers
+(webhook retries, success pages) see each change happen once.
+"""
+
+import logging
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from payments import fulfilment
+from payments.errors import PaymentError
+from payments.models import Payment, WebhookEvent
+from payments.signals import payment_failed, payment_succeeded, webhook_rejected
+from payments.values import Notification, ProviderState, ProviderStatus
+
+logger = logging.getLogger(__name__)
+
+# What a rejected delivery keeps of its body: enough to investigate, not a way to fill the disk.
+REJECTED_PAYLOAD_LIMIT = 10_000
+
+
+class UnknownPayment(PaymentError):
+    """A state for a payment that this rail and account did not start (or in the other mode)."""
+
+    def __init__(self) -> None:
+        super().__init__("We could not find this payment.", status=404)
+
+
+def payment_record(
+    *,
+    rail: str,
+    account: str,
+    livemode: bool,
+    reference: str,
+    provider_ref: str,
+    currency: str,
+    amount: int,
+) -> Payment:
+    """Remember a payment a rail has just started at its provider."""
+    return Payment.objects.create(
+        rail=rail,
+        account=account,
+        livemode=livemode,
+        reference=reference,
+        provider_ref=provider_ref,
+        currency=currency,
+        amount_expected=amount,
+    )
+
+
+def _started_payment(state: ProviderState) -> Payment:
+    """The payment `state` is about, if the same rail and account started it in the same mode."""
+    payment = Payment.objects.filter(rail=state.rail, provider_ref=state.provider_ref).first()
+    if payment is None or (payment.account, payment.livemode) != (state.account, state.livemode):
+        raise UnknownPayment()
+    return payment
+
+
+def _succeed(payment: Payment, state: ProviderState) -> Payment:
+    """Move `payment` to succeeded and fulfil what it paid for, exactly once.
+
+    The move is one conditional UPDATE: under any number of concurrent callers exactly one sees
+    it happen, and only that one fulfils, inside the caller's transaction, and announces it
+    after commit.
+    """
+    now = timezone.now()
+    changes = {
+        "status": Payment.Status.SUCCEEDED,
+        "succeeded_at": now,
+        "amount_received": state.amount,
+        "currency": state.currency,
+        "updated": now,
+    }
+    if state.provider_payment_ref:
+        changes["provider_payment_ref"] = state.provider_payment_ref
+    moved = (
+        Payment.objects.filter(pk=payment.pk)
+        .exclude(status=Payment.Status.SUCCEEDED)
+        .update(**changes)
+    )
+    payment.refresh_from_db()
+    if not moved:
+        return payment
+    outcome = fulfilment.fulfil(
+        reference=payment.reference, amount=state.amount, currency=state.currency, payment=payment
+    )
+    if outcome.fulfilled:
+        payment.fulfilled_at = now
+    else:
+        payment.flag = outcome.note
+        logger.error("payment %s not fulfilled: %s", payment.pk, outcome.note)
+    payment.save(update_fields=["fulfilled_at", "flag", "updated"])
+    transaction.on_commit(
+        lambda: payment_succeeded.send(sender=Payment, payment=payment), robust=True
+    )
+    return payment
+
+
+def _close(payment: Payment, status: str, *, note: str = "") -> Payment:
+    """A payment failed or expired: note it, unless it already succeeded (never un-pay)."""
+    moved = Payment.objects.filter(pk=payment.pk, status=Payment.Status.PENDING).update(
+        status=status, updated=timezone.now()
+    )
+    payment.refresh_from_db()
+    if moved:
+        transaction.on_commit(
+            lambda: payment_failed.send(sender=Payment, payment=payment, reason=note),
+            robust=True,
+        )
+    return payment
+
+
+def _declined(payment: Payment, *, note: str) -> Payment:
+    """One attempt was refused; the payment stays open for another, and the decline is said."""
+    transaction.on_commit(
+        lambda: payment_failed.send(sender=Payment, payment=payment, reason=note), robust=True
+    )
+    return payment
+
+
+def payment_apply(state: ProviderState) -> Payment:
+    """Move the payment `state` is about as the provider says, once; fulfil it if it succeeded.
+
+    Called from notifications and return pages, any number of times, concurrently. Raises
+    UnknownPayment when the same rail and account did not start it.
+    """
+    with transaction.atomic():
+        payment = _started_payment(state)
+        if state.status == ProviderStatus.SUCCEEDED:
+            return _succeed(payment, state)
+        if state.status == ProviderStatus.FAILED:
+            return _close(payment, Payment.Status.FAILED, note=state.message)
+        if state.status == ProviderStatus.EXPIRED:
+            return _close(payment, Payment.Status.EXPIRED, note=state.message)
+        if state.status == ProviderStatus.DECLINED:
+            return _declined(payment, note=state.message)
+        return payment
+
+
+def _act_on(notification: Notification) -> tuple[WebhookEvent.Status, str]:
+    """Apply a notification's state; return how its record should read."""
+    if notification.state is None:
+        return WebhookEvent.Status.IGNORED, ""
+    try:
+        payment_apply(notification.state)
+    except UnknownPayment:
+        # Never a payment of ours on this rail and account: nothing to move, nothing to create.
+        note = f"No payment {notification.state.provider_ref} was started on this account."
+        logger.warning("notification %s ignored: %s", notification.event_id, note)
+        return WebhookEvent.Status.IGNORED, note
+    return WebhookEvent.Status.PROCESSED, ""
+
+
+def notification_receive(notification: Notification, *, payload: str) -> tuple[WebhookEvent, bool]:
+    """Record an authentic notification and act on it, once per rail, account and event id.
+
+    The event row and everything the notification changes commit together. A second delivery
+    of the same event (even one arriving while the first is still being processed: the database
+    makes it wait) finds the row and is counted as a duplicate. If processing raises, nothing
+    of it is kept, the failure is recorded, and the exception propagates (the view answers 500
+    so the provider retries, and the retry is processed afresh). Returns (record, duplicate).
+    """
+    fields = {
+        "rail": notification.rail,
+        "account": notification.account,
+        "event_id": notification.event_id,
+        "type": notification.type[:100],
+        "signature_valid": True,
+    }
+    try:
+        with transaction.atomic():
+            try:
+                with transaction.atomic():
+                    record = WebhookEvent.objects.create(
+                        **fields, status=WebhookEvent.Status.PROCESSED, payload=payload
+                    )
+            except IntegrityError:
+                record = None
+            else:
+                record.status, record.error = _act_on(notification)
+                record.processed_at = timezone.now()
+                record.save(update_fields=["status", "error", "processed_at"])
+    except Exception as exc:
+        WebhookEvent.objects.create(
+            **fields, status=WebhookEvent.Status.FAILED, payload=payload, error=repr(exc)[:2000]
+        )
+        raise
+    if record is None:
+        record = WebhookEvent.objects.exclude(status=WebhookEvent.Status.FAILED).get(
+            rail=notification.rail,
+            account=notification.account,
+            event_id=notification.event_id,
+            signature_valid=True,
+        )
+        WebhookEvent.objects.filter(pk=record.pk).update(duplicates=F("duplicates") + 1)
+        record.duplicates += 1
+        return record, True
+    return record, False
+
+
+def notification_reject(*, rail: str, account: str, payload: bytes, reason: str) -> None:
+    """Record a delivery that failed authentication, and announce it."""
+    logger.warning("%s notification rejected on account %s: %s", rail, account, reason)
+    with transaction.atomic():
+        record = WebhookEvent.objects.create(
+            rail=rail,
+            account=account,
+            signature_valid=False,
+            status=WebhookEvent.Status.REJECTED,
+            payload=payload[:REJECTED_PAYLOAD_LIMIT].decode("utf-8", errors="replace"),
+            error=reason,
+        )
+        transaction.on_commit(
+            lambda: webhook_rejected.send(
+                sender=WebhookEvent, account=account, reason=reason, record=record
+            ),
+            robust=True,
+        )

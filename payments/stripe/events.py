@@ -1,0 +1,63 @@
+"""Stripe's webhook events, read into the core's notifications.
+
+Which event types mean what:
+- `checkout.session.completed` / `.async_payment_succeeded`: the session as it stands (paid,
+  or completed with a delayed payment method still processing);
+- `checkout.session.async_payment_failed`: failed; `checkout.session.expired`: expired;
+- `payment_intent.succeeded` / `.payment_failed`, for our own PaymentIntents only (Checkout's
+  PaymentIntents are left to the checkout.session.* events, so one payment never counts twice);
+  a failed attempt is a decline: the PaymentIntent stays open for another card.
+Every other type is recorded and acknowledged, and changes nothing.
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+from payments.errors import WebhookRejected
+from payments.stripe import NAME
+from payments.stripe.accounts import StripeAccount
+from payments.stripe.checkout import session_state
+from payments.stripe.client import CheckoutSession, PaymentIntent
+from payments.stripe.intents import intent_state, is_ours
+from payments.values import Notification, ProviderState
+
+SESSION_PAID = ("checkout.session.completed", "checkout.session.async_payment_succeeded")
+SESSION_FAILED = "checkout.session.async_payment_failed"
+SESSION_EXPIRED = "checkout.session.expired"
+INTENT_EVENTS = ("payment_intent.succeeded", "payment_intent.payment_failed")
+
+
+def _state(
+    account: StripeAccount, event_type: str, data: Mapping[str, Any]
+) -> ProviderState | None:
+    livemode = bool(data.get("livemode", False))
+    if event_type in (*SESSION_PAID, SESSION_FAILED, SESSION_EXPIRED):
+        session = CheckoutSession.from_stripe(data)
+        return session_state(
+            account, session, livemode=livemode, failed=event_type == SESSION_FAILED
+        )
+    if event_type in INTENT_EVENTS:
+        intent = PaymentIntent.from_stripe(data)
+        return intent_state(account, intent, livemode=livemode) if is_ours(intent) else None
+    return None
+
+
+def event_read(account: StripeAccount, event: Mapping[str, Any]) -> Notification:
+    """Read a verified event (a dict) received on `account`'s endpoint.
+
+    The state carries the event's own `livemode`, so a test-mode event never moves a live
+    payment (nor the reverse). Raises WebhookRejected for a signed body that is not an event
+    of the shape Stripe sends.
+    """
+    event_type = str(event.get("type", ""))
+    data = (event.get("data") or {}).get("object") if isinstance(event.get("data"), dict) else None
+    state = None
+    if event_type in (*SESSION_PAID, SESSION_FAILED, SESSION_EXPIRED, *INTENT_EVENTS):
+        if not isinstance(data, dict) or not isinstance(data.get("id"), str):
+            raise WebhookRejected(
+                "The event has no data.object with an id.", account=account.identity
+            )
+        state = _state(account, event_type, {**data, "livemode": event.get("livemode", False)})
+    return Notification(
+        rail=NAME, account=account.identity, event_id=str(event["id"]), type=event_type, state=state
+    )

@@ -1,0 +1,166 @@
+"""The Stripe rail as the core sees it: one account per currency, two ways to pay.
+
+- `Method.REDIRECT`: a Checkout Session (Stripe's hosted page); the buyer comes back to the
+  shop's return URL with `session_id` and `currency`.
+- `Method.ON_PAGE`: a PaymentIntent confirmed by the Payment Element on our page; Stripe.js
+  brings the buyer back with `payment_intent` (we add `currency`).
+Notifications arrive at `/payments/webhooks/stripe/<currency>/`, one endpoint per account,
+signed with that account's webhook secret.
+"""
+
+from collections.abc import Mapping, Sequence
+
+from django.apps import apps
+from django.conf import settings
+from django.http import HttpRequest
+from django.urls import include, path
+
+from payments.errors import AccountUnavailable, PaymentError
+from payments.rails import Rail
+from payments.stripe import NAME, client, links
+from payments.stripe.accounts import (
+    account_for,
+    account_with_identity,
+    any_sandbox_in_use,
+    configured_accounts,
+    is_sandbox_identity,
+)
+from payments.stripe.checkout import checkout_confirm, checkout_start
+from payments.stripe.events import event_read
+from payments.stripe.intents import payment_intent_confirm, payment_intent_start
+from payments.stripe.models import StripeObjectRef
+from payments.stripe.references import coupon_ensure, tax_rate_ensure
+from payments.values import (
+    DiscountTerms,
+    Link,
+    Method,
+    Notification,
+    Payable,
+    PaymentStart,
+    PayOption,
+    ProviderObject,
+    ProviderState,
+    TaxTerms,
+)
+
+PAY_OPTION_TEMPLATE = "payments/stripe/pay_option.html"
+PAYMENT_FORM_TEMPLATE = "payments/stripe/payment_form.html"
+
+
+class StripeRail(Rail):
+    name = NAME
+    verbose_name = "Stripe"
+    methods = (Method.REDIRECT, Method.ON_PAGE)
+
+    def accepts(self, *, currency: str) -> bool:
+        try:
+            account_for(currency)
+        except AccountUnavailable:
+            return False
+        return True
+
+    def pay_option(self, *, currency: str, urls: Mapping[Method, str]) -> PayOption:
+        try:
+            account = account_for(currency)
+        except AccountUnavailable as exc:
+            # Said on the page, so a buyer knows why there is no button.
+            return PayOption(NAME, "Stripe", PAY_OPTION_TEMPLATE, {"unavailable": exc.message})
+        return PayOption(
+            NAME,
+            "Card (Stripe)",
+            PAY_OPTION_TEMPLATE,
+            {
+                "publishable_key": account.publishable_key,
+                "stripe_js_url": client.stripe_js_url(account),
+                # Which way the main button goes; the other stays offered as a link.
+                "primary": settings.SHOP_PAYMENT_FLOW,
+                "checkout_url": urls.get(Method.REDIRECT, ""),
+                "on_page_url": urls.get(Method.ON_PAGE, ""),
+            },
+        )
+
+    def start(
+        self, *, payable: Payable, method: Method, return_url: str, cancel_url: str
+    ) -> PaymentStart:
+        account = account_for(payable.currency)
+        if method == Method.REDIRECT:
+            return checkout_start(
+                account, payable=payable, return_url=return_url, cancel_url=cancel_url
+            )
+        return payment_intent_start(
+            account, payable=payable, return_url=return_url, form_template=PAYMENT_FORM_TEMPLATE
+        )
+
+    def confirm(self, *, query: Mapping[str, str]) -> ProviderState:
+        currency = query.get("currency", "")
+        if not currency.isalpha():
+            raise PaymentError("This link does not point to a payment.", status=400)
+        if "session_id" in query:
+            return checkout_confirm(account_for(currency), query["session_id"])
+        if "payment_intent" in query:
+            return payment_intent_confirm(account_for(currency), query["payment_intent"])
+        raise PaymentError("This link does not point to a payment.", status=400)
+
+    def notification_read(self, *, request: HttpRequest, account: str) -> Notification:
+        try:
+            found = account_for(account)
+        except AccountUnavailable as exc:
+            raise PaymentError(f"No Stripe account for {account.upper()}.", status=404) from exc
+        event = client.webhook_event_verify(
+            found, payload=request.body, header=request.headers.get("Stripe-Signature")
+        )
+        return event_read(found, event)
+
+    def prepare(
+        self, *, discounts: Sequence[DiscountTerms], taxes: Sequence[TaxTerms]
+    ) -> list[str]:
+        """Make every coupon and tax rate on every account now (`manage.py stripe_sync`).
+
+        Amount-off discounts go only to the account of their own currency.
+        """
+        report = []
+        for account in configured_accounts():
+            where = f"{account.currency}{' (sandbox)' if account.sandbox else ''}"
+            made = [
+                ("coupon", discount.key, coupon_ensure(account, discount))
+                for discount in discounts
+                if discount.amount_off is None
+                or str(discount.amount_off.currency) == account.currency
+            ]
+            made += [("tax_rate", tax.key, tax_rate_ensure(account, tax)) for tax in taxes]
+            for kind, key, (stripe_id, created) in made:
+                verb = "created" if created else "already there"
+                report.append(f"{where}: {key} -> {kind} {stripe_id} ({verb})")
+        return report
+
+    def provider_objects(self, key: str) -> list[ProviderObject]:
+        refs = StripeObjectRef.objects.filter(local_key=key).order_by("account", "-created")
+        return [
+            ProviderObject(
+                self.account_label(ref.account),
+                ref.get_kind_display(),
+                ref.stripe_id,
+                links.object_ref_url(ref),
+            )
+            for ref in refs
+        ]
+
+    def admin_links(self, payment) -> list[Link]:
+        return links.payment_links(payment)
+
+    def account_label(self, account: str) -> str:
+        configured = account_with_identity(account)
+        if configured is not None:
+            return configured.label
+        if is_sandbox_identity(account):
+            return f"{account.rsplit('_', 1)[-1].upper()} account (sandbox)"
+        return f"an account no longer configured ({account[:8]}…{account[-4:]})"
+
+    def urlpatterns(self) -> list:
+        # The sandbox is a plug-in: routed only where it is installed (settings.STRIPE_SANDBOX).
+        if not apps.is_installed(links.SANDBOX_APP):
+            return []
+        return [path("sandbox/", include("payments.stripe.sandbox.urls"))]
+
+    def sandbox_in_use(self) -> bool:
+        return any_sandbox_in_use()

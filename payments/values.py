@@ -1,0 +1,166 @@
+"""The plain values that cross the door between the shop and the payment layer.
+
+The shop describes what is to be paid (`Payable`); a rail answers with how to pay it
+(`PayOption`, `PaymentStart`) and, later, how it stands (`ProviderState`). None of these
+carries a provider's type: a rail converts its provider's objects into them and back.
+"""
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from djmoney.money import Money
+
+
+@dataclass(frozen=True)
+class PayableLine:
+    """One line the buyer pays for, priced from our database."""
+
+    name: str
+    unit_price: Money
+    quantity: int = 1
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class DiscountTerms:
+    """A discount on a whole payable. `key` names our row (`"discount:5"`)."""
+
+    key: str
+    name: str
+    percent_off: Decimal | None = None
+    amount_off: Money | None = None
+    duration: str = "once"
+    duration_in_months: int | None = None
+
+
+@dataclass(frozen=True)
+class TaxTerms:
+    """A tax on every line of a payable. `key` names our row (`"tax:3"`)."""
+
+    key: str
+    display_name: str
+    percentage: Decimal
+    inclusive: bool
+    jurisdiction: str = ""
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Payable:
+    """Something the shop wants paid, in one currency.
+
+    `reference` names it for fulfilment (`"order-5"`); `total` is what our own pricing says it
+    costs, in minor units (a rail that prices lines itself, like Stripe Checkout, must arrive
+    at the same figure). `lines`, `discount` and `taxes` are there for rails that show them.
+    """
+
+    reference: str
+    currency: str
+    total: int
+    description: str
+    lines: tuple[PayableLine, ...] = ()
+    discount: DiscountTerms | None = None
+    taxes: tuple[TaxTerms, ...] = ()
+    metadata: Mapping[str, str] = field(default_factory=dict)
+
+
+class Method(enum.StrEnum):
+    """How a buyer pays: sent away to the provider's page, or on a form of ours."""
+
+    REDIRECT = "redirect"
+    ON_PAGE = "on_page"
+
+
+@dataclass(frozen=True)
+class PayOption:
+    """A way a rail can pay for something: a partial template and what it needs."""
+
+    rail: str
+    label: str
+    template: str
+    context: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PaymentStart:
+    """A payment a rail has started.
+
+    `redirect_url` is where to send the buyer (Method.REDIRECT); otherwise `template` is the
+    rail's own partial (a card form, payment instructions) rendered with `context`.
+    """
+
+    rail: str
+    provider_ref: str
+    redirect_url: str | None = None
+    template: str | None = None
+    context: Mapping[str, Any] = field(default_factory=dict)
+
+
+class ProviderStatus(enum.StrEnum):
+    """How the provider says a payment stands, in the core's words."""
+
+    PENDING = "pending"  # started, nothing paid yet
+    PROCESSING = "processing"  # the buyer paid; the provider has not confirmed it yet
+    SUCCEEDED = "succeeded"  # money taken
+    DECLINED = "declined"  # one attempt refused; the payment may still be paid
+    FAILED = "failed"  # it will never be paid
+    EXPIRED = "expired"  # the buyer did not pay in time
+
+
+@dataclass(frozen=True)
+class ProviderState:
+    """What a provider says of one of our payments, read by the rail that started it.
+
+    `account` is the rail's identity of the account that answered (or signed the
+    notification); `amount` is in minor units of `currency`, upper-case. `message` is for the
+    buyer (a decline reason). `provider_payment_ref` is the provider's id of the money
+    movement where it differs from the payment's own (a Checkout Session's PaymentIntent).
+    """
+
+    rail: str
+    account: str
+    livemode: bool
+    provider_ref: str
+    status: ProviderStatus
+    amount: int
+    currency: str
+    provider_payment_ref: str | None = None
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class Notification:
+    """A verified notification (webhook) from a provider, read by its rail.
+
+    `state` is None when the notification is about nothing the core acts on (an event type
+    the rail does not handle); it is recorded and acknowledged.
+    """
+
+    rail: str
+    account: str
+    event_id: str
+    type: str
+    state: ProviderState | None = None
+
+
+@dataclass(frozen=True)
+class Link:
+    """Where a merchant can look at a payment: the provider's dashboard or a sandbox record."""
+
+    label: str
+    url: str
+    external: bool = True
+
+
+@dataclass(frozen=True)
+class ProviderObject:
+    """Something a rail made at its provider for one of our rows (a Stripe coupon for a
+    Discount), for the merchant to find."""
+
+    account_label: str
+    kind: str
+    provider_id: str
+    url: str | None = None
