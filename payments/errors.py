@@ -30,6 +30,13 @@ class WebhookRejected(PaymentError):
     `account` is the rail's identity of the account whose endpoint it reached, when known.
     """
 
-    def __init__(self, message: str, *, account: str = "") -> None:
-        super().__init__(message, status=400)
+    def __init__(self, message: str, *, account: str = "", status: int = 400) -> None:
+        super().__init__(message, status=status)
         self.account = account
+
+
+class NotificationConflict(PaymentError):
+    """An event id delivered before, now saying something else: nothing changes (409)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, status=409)

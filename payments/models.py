@@ -77,7 +77,8 @@ class WebhookEvent(models.Model):
     An authentic notification is stored once per rail, account and event id (the database
     refuses a second row), so a duplicate delivery is acknowledged and does nothing. A delivery
     whose processing failed keeps its row as `failed` and leaves the id free, so the provider's
-    retry is processed afresh.
+    retry is processed afresh; one that reuses an event id to say something else is kept as
+    `conflict`, for the merchant, and changes nothing.
     """
 
     class Status(models.TextChoices):
@@ -85,11 +86,13 @@ class WebhookEvent(models.Model):
         IGNORED = "ignored", "Ignored"
         FAILED = "failed", "Failed"
         REJECTED = "rejected", "Rejected"
+        CONFLICT = "conflict", "Conflict"  # an event id seen before, saying something else
 
     rail = models.CharField(max_length=20)
     account = models.CharField(max_length=255)
     event_id = models.CharField(max_length=255, blank=True)
     type = models.CharField(max_length=100, blank=True)
+    fingerprint = models.CharField(max_length=64, blank=True)
     signature_valid = models.BooleanField()
     status = models.CharField(max_length=10, choices=Status.choices)
     duplicates = models.PositiveIntegerField(default=0)
@@ -103,7 +106,8 @@ class WebhookEvent(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["rail", "account", "event_id"],
-                condition=models.Q(signature_valid=True) & ~models.Q(status="failed"),
+                condition=models.Q(signature_valid=True)
+                & ~models.Q(status__in=["failed", "conflict"]),
                 name="webhook_event_once_per_rail_account",
             )
         ]

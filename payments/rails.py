@@ -94,6 +94,14 @@ class Rail:
         """What this rail made at its provider for our row `key` (`"discount:5"`)."""
         return []
 
+    def notification_act(self, notification: Notification) -> bool:
+        """Do what a first, authentic notification means beyond moving the payment its `state`
+        names (the bank rail credits an organisation's balance here). Runs inside the
+        transaction that records the notification, so both commit or neither does. Return
+        whether it did anything (the record then reads "processed" rather than "ignored").
+        """
+        return False
+
     def admin_links(self, payment) -> list[Link]:
         """Where the merchant can look at `payment` at the provider (or in a sandbox)."""
         return []

@@ -21,8 +21,9 @@ from django.db.models import F
 from django.utils import timezone
 
 from payments import fulfilment
-from payments.errors import PaymentError
+from payments.errors import NotificationConflict, PaymentError
 from payments.models import Payment, WebhookEvent
+from payments.rails import rail_named
 from payments.signals import payment_failed, payment_succeeded, webhook_rejected
 from payments.values import Notification, ProviderState, ProviderStatus
 
@@ -151,17 +152,37 @@ def payment_apply(state: ProviderState) -> Payment:
 
 
 def _act_on(notification: Notification) -> tuple[WebhookEvent.Status, str]:
-    """Apply a notification's state; return how its record should read."""
+    """Do what a notification means; return how its record should read."""
+    acted = rail_named(notification.rail).notification_act(notification)
+    done = WebhookEvent.Status.PROCESSED if acted else WebhookEvent.Status.IGNORED
     if notification.state is None:
-        return WebhookEvent.Status.IGNORED, ""
+        return done, ""
     try:
         payment_apply(notification.state)
     except UnknownPayment:
         # Never a payment of ours on this rail and account: nothing to move, nothing to create.
         note = f"No payment {notification.state.provider_ref} was started on this account."
-        logger.warning("notification %s ignored: %s", notification.event_id, note)
-        return WebhookEvent.Status.IGNORED, note
+        logger.warning("notification %s: %s", notification.event_id, note)
+        return done, note
     return WebhookEvent.Status.PROCESSED, ""
+
+
+def _conflict(notification: Notification, record: WebhookEvent, payload: str) -> None:
+    """Keep a redelivery that contradicts the first one for the merchant, then refuse it."""
+    note = f"Event {notification.event_id} was received before with other content."
+    WebhookEvent.objects.create(
+        rail=notification.rail,
+        account=notification.account,
+        event_id=notification.event_id,
+        type=notification.type[:100],
+        fingerprint=notification.fingerprint,
+        signature_valid=True,
+        status=WebhookEvent.Status.CONFLICT,
+        payload=payload[:REJECTED_PAYLOAD_LIMIT],
+        error=f"{note} First recorded as #{record.pk}.",
+    )
+    logger.warning("%s notification conflict: %s", notification.rail, note)
+    raise NotificationConflict(note + " Nothing was changed.")
 
 
 def notification_receive(notification: Notification, *, payload: str) -> tuple[WebhookEvent, bool]:
@@ -171,13 +192,16 @@ def notification_receive(notification: Notification, *, payload: str) -> tuple[W
     of the same event (even one arriving while the first is still being processed: the database
     makes it wait) finds the row and is counted as a duplicate. If processing raises, nothing
     of it is kept, the failure is recorded, and the exception propagates (the view answers 500
-    so the provider retries, and the retry is processed afresh). Returns (record, duplicate).
+    so the provider retries, and the retry is processed afresh). A redelivery whose
+    fingerprint differs from the first one's is recorded as a conflict and raises
+    NotificationConflict. Returns (record, duplicate).
     """
     fields = {
         "rail": notification.rail,
         "account": notification.account,
         "event_id": notification.event_id,
         "type": notification.type[:100],
+        "fingerprint": notification.fingerprint,
         "signature_valid": True,
     }
     try:
@@ -199,12 +223,16 @@ def notification_receive(notification: Notification, *, payload: str) -> tuple[W
         )
         raise
     if record is None:
-        record = WebhookEvent.objects.exclude(status=WebhookEvent.Status.FAILED).get(
+        record = WebhookEvent.objects.exclude(
+            status__in=[WebhookEvent.Status.FAILED, WebhookEvent.Status.CONFLICT]
+        ).get(
             rail=notification.rail,
             account=notification.account,
             event_id=notification.event_id,
             signature_valid=True,
         )
+        if notification.fingerprint != record.fingerprint:
+            _conflict(notification, record, payload)
         WebhookEvent.objects.filter(pk=record.pk).update(duplicates=F("duplicates") + 1)
         record.duplicates += 1
         return record, True

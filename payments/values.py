@@ -144,6 +144,10 @@ class Notification:
     event_id: str
     type: str
     state: ProviderState | None = None
+    #: A digest of what the notification says, for rails whose provider resends an event with
+    #: the same body: the same event id with another fingerprint is a conflict (409), recorded
+    #: for the merchant. Empty where redeliveries may differ (Stripe's do).
+    fingerprint: str = ""
 
 
 @dataclass(frozen=True)

@@ -24,11 +24,13 @@ def notification(request: HttpRequest, rail: str, account: str) -> JsonResponse:
         notification_reject(
             rail=rail, account=exc.account or account, payload=request.body, reason=exc.message
         )
-        return JsonResponse({"error": f"Webhook rejected: {exc.message}"}, status=400)
+        return JsonResponse({"error": f"Webhook rejected: {exc.message}"}, status=exc.status)
     except PaymentError as exc:
         return JsonResponse({"error": exc.message}, status=exc.status)
     try:
         record, duplicate = notification_receive(read, payload=request.body.decode("utf-8"))
+    except PaymentError as exc:  # a conflicting redelivery: recorded, nothing changed
+        return JsonResponse({"error": exc.message}, status=exc.status)
     except Exception:
         logger.exception("%s notification %s on %s failed", rail, read.event_id, read.account)
         return JsonResponse({"error": "The event could not be processed; retry."}, status=500)
