@@ -1,6 +1,14 @@
-"""Project-wide test set-up: every test talks to the offline Stripe sandbox, never the network."""
+"""Project-wide test set-up: every test talks to the offline Stripe sandbox, never the network.
+
+Also here, for every app's tests: `pay_order` (an order paid the way a buyer pays it, on the
+shop's default rail: Stripe, in its sandbox) and the real-browser fixtures `browser` and `page`
+(Debian's Chromium driven by Playwright; helpers in `storefront/tests/browser.py`).
+"""
 
 import pytest
+from playwright.sync_api import sync_playwright
+
+from storefront.tests.browser import CHROMIUM_ARGS, TIMEOUT_MS, require_chromium
 
 
 @pytest.fixture(autouse=True)
@@ -31,6 +39,81 @@ def offer_currency(settings):
         }
 
     return offer
+
+
+@pytest.fixture
+def pay_order():
+    """`pay_order(order)` pays `order` in one sandbox checkout, as a buyer would, and confirms it
+    as the return page does; returns the payment (the order is refreshed: paid)."""
+    from payments.services import payment_confirm
+    from payments.stripe.sandbox.cards import Card
+    from payments.stripe.sandbox.hosted_checkout import checkout_session_pay
+    from payments.values import Method
+    from storefront.models import Order
+    from storefront.services import order_payment_start
+
+    card = Card(number="4242424242424242", exp_month=12, exp_year=2040, cvc="123")
+
+    def pay(order):
+        start = order_payment_start(
+            order=order,
+            rail="stripe",
+            method=Method.REDIRECT,
+            return_url="http://testserver/payment/stripe/return/",
+            cancel_url="http://testserver/cancel/",
+        )
+        checkout_session_pay(session_id=start.provider_ref, card=card, email="buyer@example.com")
+        query = {"session_id": start.provider_ref, "currency": order.currency.lower()}
+        _, payment = payment_confirm(rail="stripe", query=query)
+        order.refresh_from_db()
+        assert order.status == Order.Status.PAID, payment.flag
+        return payment
+
+    return pay
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium per test module: the system's, never a downloaded one."""
+    executable = require_chromium()
+    with pytest.MonkeyPatch.context() as patch:
+        # Playwright's sync API keeps an asyncio loop "running" in this thread for as long as
+        # it is started, so Django would refuse every ORM call here, the test bodies' and the
+        # database fixtures' alike (their flush runs after function-scoped fixtures are gone).
+        # The shop itself runs in the live server's thread, untouched by this.
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(
+                executable_path=executable, headless=True, args=CHROMIUM_ARGS
+            )
+            try:
+                yield chromium
+            finally:
+                chromium.close()
+
+
+@pytest.fixture
+def page(browser, live_server, monkeypatch):
+    """A tab in a fresh browser context (no cookies or storage from other tests) on the shop.
+
+    Relative URLs (`page.goto("/item/1")`) go to the live server. An uncaught JavaScript error
+    on any page fails the test.
+    """
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1024, "height": 768})
+    context.set_default_timeout(TIMEOUT_MS)
+    context.set_default_navigation_timeout(TIMEOUT_MS)
+    tab = context.new_page()
+    js_errors = []
+    tab.on("pageerror", lambda error: js_errors.append(f"{tab.url}: {error}"))
+    try:
+        yield tab
+    finally:
+        # A route handler still running (a test failed half-way) must not fail the next test.
+        tab.unroute_all(behavior="ignoreErrors")
+        context.close()
+    if js_errors:
+        pytest.fail("JavaScript errors in the page:\n" + "\n".join(js_errors), pytrace=False)
 
 
 def pytest_report_header(config):

@@ -1,4 +1,5 @@
-"""Test helpers for the back office: orders paid the way buyers pay them, PDFs read back."""
+"""Test helpers for the back office: PDFs read back and rendered (orders are paid with the root
+conftest's `pay_order` fixture)."""
 
 import io
 import os
@@ -8,34 +9,6 @@ from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
-
-from payments.models import Payment
-from payments.services import payment_confirm
-from payments.stripe.sandbox.cards import Card
-from payments.stripe.sandbox.hosted_checkout import checkout_session_pay
-from payments.values import Method
-from storefront.models import Order
-from storefront.services import order_payment_start
-
-CARD = Card(number="4242424242424242", exp_month=12, exp_year=2040, cvc="123")
-
-
-def pay_order(order: Order) -> Payment:
-    """Pay `order` in one sandbox checkout, as a buyer would, and confirm it as the success page
-    does; returns the payment (the order is refreshed: paid)."""
-    start = order_payment_start(
-        order=order,
-        rail="stripe",
-        method=Method.REDIRECT,
-        return_url="http://testserver/payment/stripe/return/",
-        cancel_url="http://testserver/cancel/",
-    )
-    checkout_session_pay(session_id=start.provider_ref, card=CARD, email="buyer@example.com")
-    query = {"session_id": start.provider_ref, "currency": order.currency.lower()}
-    _, payment = payment_confirm(rail="stripe", query=query)
-    order.refresh_from_db()
-    assert order.status == Order.Status.PAID, payment.flag
-    return payment
 
 
 def pdf_text(data: bytes) -> str:

@@ -6,7 +6,7 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from storefront.models import Order
-from storefront.tests.backoffice_tools import pay_order, pdf_text
+from storefront.tests.backoffice_tools import pdf_text
 from storefront.tests.browser import screenshot
 
 pytestmark = pytest.mark.browser
@@ -21,7 +21,7 @@ def log_in(page, next_url: str) -> None:
     page.wait_for_url(f"**{next_url}")
 
 
-def test_the_merchant_sees_a_paid_order_with_totals_payment_links_and_invoice(page):
+def test_the_merchant_sees_a_paid_order_with_totals_payment_links_and_invoice(page, pay_order):
     call_command("load_demo")
     order = Order.objects.get(pk=1)
     payment = pay_order(order)

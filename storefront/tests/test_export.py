@@ -10,7 +10,6 @@ from django.urls import reverse
 from payments.models import Payment
 from storefront.exports import BOM, HEADER, csv_rows, orders_csv_response
 from storefront.models import Order
-from storefront.tests.backoffice_tools import pay_order
 from storefront.tests.factories import make_discount, make_item, make_order, make_tax
 
 pytestmark = pytest.mark.django_db
@@ -23,7 +22,7 @@ def read_csv(response) -> list[list[str]]:
 
 
 @pytest.fixture
-def three_orders(offer_currency):
+def three_orders(offer_currency, pay_order):
     """A paid USD order, a paid EUR order and an open JPY order, with awkward names."""
     offer_currency("JPY")
     usd = make_order(

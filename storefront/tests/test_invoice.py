@@ -3,14 +3,12 @@
 import io
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 from pypdf import PdfReader
 
-from payments.stripe.sandbox.hosted_checkout import checkout_session_pay
 from storefront.invoices import invoice_money, order_invoice_pdf
 from storefront.models import Order
-from storefront.tests.backoffice_tools import CARD, pay_order, pdf_text, render_first_page
+from storefront.tests.backoffice_tools import pdf_text, render_first_page
 from storefront.tests.browser import ARTIFACTS
 from storefront.tests.factories import make_discount, make_item, make_order, make_tax
 
@@ -45,7 +43,9 @@ def eur_order():
     )
 
 
-def test_paid_usd_invoice_has_seller_number_lines_discount_tax_total_and_payment(usd_order):
+def test_paid_usd_invoice_has_seller_number_lines_discount_tax_total_and_payment(
+    usd_order, pay_order
+):
     payment = pay_order(usd_order)
 
     text = pdf_text(order_invoice_pdf(order=usd_order))
@@ -66,7 +66,7 @@ def test_paid_usd_invoice_has_seller_number_lines_discount_tax_total_and_payment
     assert "All amounts in USD." in text
 
 
-def test_eur_invoice_shows_euro_and_minus_signs_and_the_included_vat(eur_order):
+def test_eur_invoice_shows_euro_and_minus_signs_and_the_included_vat(eur_order, pay_order):
     pay_order(eur_order)
 
     data = order_invoice_pdf(order=eur_order)
@@ -87,7 +87,7 @@ def test_eur_invoice_shows_euro_and_minus_signs_and_the_included_vat(eur_order):
     assert fonts and all("Vera" in name or "Invoice" in name for name in fonts), fonts
 
 
-def test_jpy_invoice_has_no_decimals(offer_currency):
+def test_jpy_invoice_has_no_decimals(offer_currency, pay_order):
     offer_currency("JPY")
     order = make_order((make_item(name="Tenugui towel", price="1500", currency="JPY"), 3))
     pay_order(order)
@@ -128,7 +128,7 @@ def invoice_url(order: Order, key: str | None = None) -> str:
     return url if key is None else f"{url}?key={key}"
 
 
-def test_the_buyer_downloads_the_invoice_of_a_paid_order_with_its_key(client, usd_order):
+def test_the_buyer_downloads_the_invoice_of_a_paid_order_with_its_key(client, usd_order, pay_order):
     pay_order(usd_order)
 
     response = client.get(invoice_url(usd_order, usd_order.access_key))
@@ -144,7 +144,7 @@ def test_the_buyer_downloads_the_invoice_of_a_paid_order_with_its_key(client, us
 
 
 @pytest.mark.parametrize("key", [None, "", "wrong", "demo-usd-order", "ñ-not-ascii", "x" * 500])
-def test_the_invoice_link_is_refused_without_the_right_key(client, usd_order, key):
+def test_the_invoice_link_is_refused_without_the_right_key(client, usd_order, key, pay_order):
     pay_order(usd_order)
 
     response = client.get(invoice_url(usd_order, key))
@@ -153,7 +153,7 @@ def test_the_invoice_link_is_refused_without_the_right_key(client, usd_order, ke
     assert b"%PDF" not in response.content
 
 
-def test_another_orders_key_opens_nothing(client, usd_order, eur_order):
+def test_another_orders_key_opens_nothing(client, usd_order, eur_order, pay_order):
     pay_order(usd_order)
     pay_order(eur_order)
 
@@ -163,7 +163,7 @@ def test_another_orders_key_opens_nothing(client, usd_order, eur_order):
 
 
 def test_not_even_the_buyers_own_browser_or_staff_get_it_without_the_key(
-    client, admin_client, usd_order
+    client, admin_client, usd_order, pay_order
 ):
     # The browser that paid remembers the order (it may see its page), but the invoice link
     # is the key: one rule for everyone. Staff use the admin's invoice button.
@@ -187,27 +187,7 @@ def test_no_invoice_for_an_order_that_does_not_exist(client):
     assert client.get("/order/99999/invoice.pdf?key=anything").status_code == 404
 
 
-def test_the_success_page_links_to_the_invoice_once_paid(client):
-    item = make_item(name="Field Notes Notebook", price="19.99")
-    session_id = client.get(f"/buy/{item.pk}").json()["id"]
-    unpaid = client.get(f"/success/?session_id={session_id}&currency=usd")
-    assert b"invoice" not in unpaid.content.lower()
-
-    checkout_session_pay(session_id=session_id, card=CARD, email="buyer@example.com")
-    page = client.get(f"/success/?session_id={session_id}&currency=usd").content.decode()
-
-    order = Order.objects.get()
-    assert order.status == Order.Status.PAID
-    link = invoice_url(order, order.access_key)
-    assert f'href="{link}"' in page
-    assert "Download your invoice (PDF)" in page
-    # The link works from a browser that never saw the order.
-    response = Client().get(link)
-    assert response.status_code == 200
-    assert "$19.99" in pdf_text(response.content)
-
-
-def test_the_invoice_rendered_to_png_for_a_person_to_look_at(eur_order):
+def test_the_invoice_rendered_to_png_for_a_person_to_look_at(eur_order, pay_order):
     """Saved as test-artifacts/invoice-eur.png (gitignored)."""
     pay_order(eur_order)
     data = order_invoice_pdf(order=eur_order)

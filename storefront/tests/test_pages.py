@@ -3,7 +3,6 @@
 import pytest
 from django.urls import reverse
 
-from payments.stripe.accounts import account_for
 from storefront.tests.factories import make_item
 
 pytestmark = pytest.mark.django_db
@@ -36,15 +35,15 @@ def test_item_page_shows_name_description_price_and_buy_button(client):
 
 
 def test_item_page_carries_the_publishable_key_of_its_currency_and_no_secret(client):
+    # The conftest's sandbox accounts: pk_test_sandbox_eur, sk_test_sandbox_eur, ...
     eur_item = make_item(currency="EUR")
-    eur, usd = account_for("EUR"), account_for("USD")
 
     page = client.get(f"/item/{eur_item.pk}").content.decode()
 
-    assert f'data-publishable-key="{eur.publishable_key}"' in page
-    assert usd.publishable_key not in page
-    assert eur.secret_key not in page and "sk_" not in page
-    assert eur.webhook_secret not in page
+    assert 'data-publishable-key="pk_test_sandbox_eur"' in page
+    assert "pk_test_sandbox_usd" not in page
+    assert "sk_test_sandbox_eur" not in page and "sk_" not in page
+    assert "whsec_sandbox_eur" not in page
 
 
 def test_item_page_never_renders_a_real_secret_key(client, settings):

@@ -1,10 +1,13 @@
 """The pages Checkout returns the buyer to say what happened, as Stripe tells it."""
 
 import pytest
+from django.test import Client
+from django.urls import reverse
 
 from payments.stripe.sandbox.cards import Card
 from payments.stripe.sandbox.hosted_checkout import checkout_session_pay
 from storefront.models import Order, OrderItem
+from storefront.tests.backoffice_tools import pdf_text
 from storefront.tests.factories import make_item
 
 pytestmark = pytest.mark.django_db
@@ -100,3 +103,23 @@ def test_a_payment_that_does_not_match_the_order_is_not_fulfilled(client):
 
     assert Order.objects.get().status == Order.Status.OPEN
     assert "could not match it to your order" in page
+
+
+def test_the_success_page_links_to_the_invoice_once_paid(client):
+    item = make_item(name="Field Notes Notebook", price="19.99")
+    session_id = client.get(f"/buy/{item.pk}").json()["id"]
+    unpaid = client.get(f"/success/?session_id={session_id}&currency=usd")
+    assert b"invoice" not in unpaid.content.lower()
+
+    checkout_session_pay(session_id=session_id, card=CARD, email="buyer@example.com")
+    page = client.get(f"/success/?session_id={session_id}&currency=usd").content.decode()
+
+    order = Order.objects.get()
+    assert order.status == Order.Status.PAID
+    link = reverse("storefront:order_invoice", args=[order.pk]) + f"?key={order.access_key}"
+    assert f'href="{link}"' in page
+    assert "Download your invoice (PDF)" in page
+    # The link works from a browser that never saw the order.
+    response = Client().get(link)
+    assert response.status_code == 200
+    assert "$19.99" in pdf_text(response.content)

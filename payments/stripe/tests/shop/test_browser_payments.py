@@ -6,8 +6,9 @@ import pytest
 from playwright.sync_api import expect
 
 from payments.models import Payment, WebhookEvent
+from payments.stripe.tests.shop.checkout_pages import CARD_PAYS, CHECKOUT_URL, pay
 from storefront.models import Order
-from storefront.tests.browser import CARD_PAYS, CHECKOUT_URL, pay, screenshot
+from storefront.tests.browser import screenshot
 from storefront.tests.factories import make_discount, make_item, make_order, make_tax
 
 pytestmark = pytest.mark.browser

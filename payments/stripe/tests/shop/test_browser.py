@@ -14,25 +14,22 @@ from playwright.sync_api import Page, Route, expect
 from payments.stripe.sandbox.client import sandbox_outage
 from payments.stripe.sandbox.models import SandboxObject
 from payments.stripe.sandbox.tests.sandbox_tools import requests_of, sandbox_account, session_object
-from storefront.models import Order
-from storefront.tests.browser import (
+from payments.stripe.tests.shop.checkout_pages import (
     CANCEL_URL,
     CARD_DECLINED,
     CARD_PAYS,
     CHECKOUT_URL,
-    CHROMIUM_ARGS,
     STRIPE_JS_WITHOUT_REDIRECT,
     SUCCESS_URL,
-    TIMEOUT_MS,
     checkout_session_id,
     click_buy_and_reach_checkout,
     expect_checkout_page,
     expect_paid_order_page,
     expect_paid_page,
     pay,
-    require_chromium,
-    screenshot,
 )
+from storefront.models import Order
+from storefront.tests.browser import CHROMIUM_ARGS, TIMEOUT_MS, require_chromium, screenshot
 from storefront.tests.factories import make_item
 
 pytestmark = pytest.mark.browser

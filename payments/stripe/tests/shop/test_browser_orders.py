@@ -6,14 +6,9 @@ import pytest
 from playwright.sync_api import expect
 
 from payments.stripe.sandbox.tests.sandbox_tools import sandbox_account, session_object
+from payments.stripe.tests.shop.checkout_pages import CARD_PAYS, CHECKOUT_URL, SUCCESS_URL, pay
 from storefront.models import Order
-from storefront.tests.browser import (
-    CARD_PAYS,
-    CHECKOUT_URL,
-    SUCCESS_URL,
-    pay,
-    screenshot,
-)
+from storefront.tests.browser import screenshot
 from storefront.tests.factories import make_discount, make_item, make_tax
 
 pytestmark = pytest.mark.browser
