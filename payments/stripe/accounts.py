@@ -5,6 +5,8 @@ from dataclasses import dataclass, field
 from django.conf import settings
 
 from payments.errors import AccountUnavailable
+from payments.stripe import NAME
+from payments.values import ProviderState
 
 # Keys the sandbox hands out for a currency with no real account. They only ever reach the
 # sandbox's HTTP client; real Stripe would refuse them.
@@ -43,6 +45,18 @@ class StripeAccount:
         when the merchant points a currency at a different account.
         """
         return self.publishable_key
+
+    def state(self, *, livemode: bool | None = None, **fields) -> ProviderState:
+        """A payment's state as this account reports it, in the core's words.
+
+        `livemode` is the mode it was reported in (an event's); the account's own by default.
+        """
+        return ProviderState(
+            rail=NAME,
+            account=self.identity,
+            livemode=self.livemode if livemode is None else livemode,
+            **fields,
+        )
 
     @property
     def label(self) -> str:

@@ -111,10 +111,8 @@ def session_state(
         status = ProviderStatus.PROCESSING  # a delayed method (a bank debit) not yet confirmed
     else:
         status = ProviderStatus.PENDING
-    return ProviderState(
-        rail=NAME,
-        account=account.identity,
-        livemode=account.livemode if livemode is None else livemode,
+    return account.state(
+        livemode=livemode,
         provider_ref=session.id,
         status=status,
         amount=session.amount_total or 0,

@@ -105,10 +105,8 @@ def intent_state(
         status = ProviderStatus.DECLINED
     else:
         status = ProviderStatus.PENDING
-    return ProviderState(
-        rail=NAME,
-        account=account.identity,
-        livemode=account.livemode if livemode is None else livemode,
+    return account.state(
+        livemode=livemode,
         provider_ref=intent.id,
         status=status,
         amount=intent.amount,

@@ -3,12 +3,29 @@ conftest's `pay_order` fixture)."""
 
 import io
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 from pypdf import PdfReader
+
+from payments.models import Payment
+from storefront.models import Order
+
+
+def demo_with_usd_order_paid(pay_order) -> tuple[Order, Payment]:
+    """The demo catalogue (two open orders), with the USD order then paid as a buyer pays."""
+    call_command("load_demo")
+    usd = Order.objects.get(pk=1)
+    return usd, pay_order(usd)
+
+
+def hrefs(html: str) -> list[str]:
+    """Every link target on a page."""
+    return re.findall(r'href="([^"]+)"', html)
 
 
 def pdf_text(data: bytes) -> str:

@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from payments.models import WebhookEvent
 from storefront.models import Discount, Item, Order, OrderItem, Tax
-from storefront.tests.backoffice_tools import pdf_text
+from storefront.tests.backoffice_tools import demo_with_usd_order_paid, pdf_text
 from storefront.tests.factories import make_discount, make_item, make_order, make_tax
 
 pytestmark = pytest.mark.django_db
@@ -23,26 +23,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def demo(pay_order):
     """The demo catalogue (two open orders), with the USD order paid in the sandbox."""
-    call_command("load_demo")
-    usd = Order.objects.get(pk=1)
-    payment = pay_order(usd)
-    return usd, payment
-
-
-def real_keys(settings, currency: str, mode: str) -> None:
-    """Give `currency` a real Stripe account's keys (nothing here calls Stripe)."""
-    settings.STRIPE_ACCOUNTS = {
-        **settings.STRIPE_ACCOUNTS,
-        currency: {
-            "secret_key": f"sk_{mode}_{currency.lower()}",
-            "publishable_key": f"pk_{mode}_{currency.lower()}",
-            "webhook_secret": f"whsec_{currency.lower()}",
-        },
-    }
-
-
-def hrefs(html: str) -> list[str]:
-    return re.findall(r'href="([^"]+)"', html)
+    return demo_with_usd_order_paid(pay_order)
 
 
 # --- Every page loads --------------------------------------------------------------------

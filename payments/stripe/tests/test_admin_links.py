@@ -1,8 +1,6 @@
 """The Stripe rail in the back office: each payment links to the dashboard of the account and
 mode that took it, or to the sandbox's record; coupons and tax rates are shown per account."""
 
-import re
-
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
@@ -11,7 +9,7 @@ from payments.models import Payment
 from payments.stripe.links import sandbox_record_url
 from payments.stripe.models import StripeObjectRef
 from payments.stripe.sandbox.models import SandboxObject
-from storefront.models import Order
+from storefront.tests.backoffice_tools import demo_with_usd_order_paid, hrefs
 from storefront.tests.factories import make_discount, make_tax
 
 pytestmark = pytest.mark.django_db
@@ -20,9 +18,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def demo(pay_order):
     """The demo catalogue, with the USD order paid in the sandbox."""
-    call_command("load_demo")
-    usd = Order.objects.get(pk=1)
-    return usd, pay_order(usd)
+    return demo_with_usd_order_paid(pay_order)
 
 
 def real_keys(settings, currency: str, mode: str) -> None:
@@ -35,10 +31,6 @@ def real_keys(settings, currency: str, mode: str) -> None:
             "webhook_secret": f"whsec_{currency.lower()}",
         },
     }
-
-
-def hrefs(html: str) -> list[str]:
-    return re.findall(r'href="([^"]+)"', html)
 
 
 def stripe_payment(**fields) -> Payment:
