@@ -13,6 +13,10 @@ Columns (the header never changes order; new columns would go at the end):
   line adds to the order's total, so the lines of an order sum to `order_total`.
 - `order_total` is the order's, repeated on each of its lines.
 - `payment_id` is the PaymentIntent (or Checkout Session) of the payment that paid the order.
+
+Text that a spreadsheet would run as a formula (a cell starting with `=`, `+`, `-`, `@`, a tab or
+a carriage return: OWASP's "CSV injection" rule) is written with a leading `'`, which the
+spreadsheet shows as text: an item named `=HYPERLINK(...)` stays a name.
 """
 
 import csv
@@ -47,6 +51,14 @@ BOM = "\ufeff"
 BATCH = 200
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def text_cell(value: str) -> str:
+    """`value` as a cell a spreadsheet shows and never evaluates."""
+    return f"'{value}" if value.startswith(FORMULA_STARTS) else value
+
+
 def _decimal(minor: int, currency: str) -> str:
     return f"{from_minor_units(minor, currency):f}"
 
@@ -74,7 +86,7 @@ def order_rows(order: Order, payment: Payment | None) -> Iterator[list[str]]:
     order_total = _decimal(totals.total, currency)
     payment_id = ""
     if payment is not None:
-        payment_id = payment.provider_id
+        payment_id = text_cell(payment.provider_id)
     date = timezone.localtime(order.created).strftime("%Y-%m-%d %H:%M:%S")
     for line, priced in zip(order.lines.all(), totals.lines, strict=True):
         yield [
@@ -82,7 +94,7 @@ def order_rows(order: Order, payment: Payment | None) -> Iterator[list[str]]:
             date,
             order.status,
             currency,
-            line.item.name,
+            text_cell(line.item.name),
             str(line.quantity),
             _decimal(to_minor_units(line.unit_price.amount, currency), currency),
             _decimal(priced.total, currency),

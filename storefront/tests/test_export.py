@@ -166,3 +166,25 @@ def test_the_admin_action_exports_the_selected_orders_only(admin_client, three_o
     rows = read_csv(response)
     assert rows[0] == HEADER
     assert [row[0] for row in rows[1:]] == [str(eur.pk)] * 2 + [str(jpy.pk)] * 2
+
+
+@pytest.mark.parametrize(
+    "name",
+    ['=HYPERLINK("http://evil.example","x")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)",
+     "\tTabbed", "\rReturned"],
+)  # fmt: skip
+def test_a_name_a_spreadsheet_would_run_is_exported_as_text(name):
+    make_order((make_item(name=name), 1))
+
+    rows = read_csv(orders_csv_response(Order.objects.all()))
+
+    assert rows[1][HEADER.index("item")] == "'" + name
+
+
+def test_ordinary_names_and_figures_are_exported_as_they_are():
+    make_order((make_item(name="Linen tote - 5% off", price="24.00", currency="EUR"), 2))
+
+    row = read_csv(orders_csv_response(Order.objects.all()))[1]
+
+    assert row[HEADER.index("item")] == "Linen tote - 5% off"
+    assert row[HEADER.index("unit_price")] == "24.00"
