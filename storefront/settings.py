@@ -96,6 +96,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "storefront.logging.RequestIdMiddleware",
+    # A NUL anywhere in the path or query: 400 before any view or query sees it.
+    "storefront.nul_guard.RefuseNulMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # /healthz, ahead of the ALLOWED_HOSTS check (CommonMiddleware): platform probes use
     # internal Host headers.
