@@ -1,4 +1,6 @@
-"""Which currencies this shop sells in (from settings.SHOP_CURRENCIES)."""
+"""Which currencies this shop sells in: settings.SHOP_CURRENCIES (each taken by its own Stripe
+account), and BANK_TRANSFER_CURRENCY while the bank-transfer rail runs (taken by that rail
+only: it has no Stripe account)."""
 
 from django.conf import settings
 
@@ -9,10 +11,17 @@ from currencies.minor_units import STRIPE_CURRENCIES
 CURRENCY_CHOICES = [(code, code) for code in sorted(STRIPE_CURRENCIES)]
 
 
+# Named, not imported: money rules know no payment code.
+BANK_TRANSFER_RAIL = "payments.bank_transfer.rail.BankTransferRail"
+
+
 def offered_currencies() -> list[str]:
     """Return the upper-case codes the shop currently sells in."""
-    return list(settings.SHOP_CURRENCIES)
+    codes = set(settings.SHOP_CURRENCIES)
+    if BANK_TRANSFER_RAIL in settings.PAYMENT_RAILS:
+        codes.add(settings.BANK_TRANSFER_CURRENCY.upper())
+    return sorted(codes)
 
 
 def is_offered(currency: str) -> bool:
-    return currency.upper() in settings.SHOP_CURRENCIES
+    return currency.upper() in offered_currencies()

@@ -239,6 +239,13 @@ def notification_receive(notification: Notification, *, payload: str) -> tuple[W
     return record, False
 
 
+def _storable(payload: bytes) -> str:
+    """`payload` as text any database keeps: PostgreSQL refuses NUL in a text column, and a
+    rejected delivery is whatever anyone posted, so each NUL is written as the visible `\\x00`.
+    """
+    return payload.decode("utf-8", errors="replace").replace("\x00", "\\x00")
+
+
 def notification_reject(*, rail: str, account: str, payload: bytes, reason: str) -> None:
     """Record a delivery that failed authentication, and announce it."""
     logger.warning("%s notification rejected on account %s: %s", rail, account, reason)
@@ -248,7 +255,7 @@ def notification_reject(*, rail: str, account: str, payload: bytes, reason: str)
             account=account,
             signature_valid=False,
             status=WebhookEvent.Status.REJECTED,
-            payload=payload[:REJECTED_PAYLOAD_LIMIT].decode("utf-8", errors="replace"),
+            payload=_storable(payload[:REJECTED_PAYLOAD_LIMIT]),
             error=reason,
         )
         transaction.on_commit(

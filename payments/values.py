@@ -148,6 +148,9 @@ class Notification:
     #: the same body: the same event id with another fingerprint is a conflict (409), recorded
     #: for the merchant. Empty where redeliveries may differ (Stripe's do).
     fingerprint: str = ""
+    #: What the rail read, for its own `notification_act` (the bank rail's validated transfer);
+    #: the core never looks at it.
+    detail: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

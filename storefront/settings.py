@@ -20,7 +20,7 @@ if env.bool("READ_ENV_FILE", default=True) and (BASE_DIR / ".env").is_file():
     env.read_env(BASE_DIR / ".env", overwrite=False)
 # An empty variable (`DATABASE_URL=` as in .env.example) means "use the default", not "".
 for _name in [name for name, value in os.environ.items() if value == ""]:
-    if _name.startswith(("STRIPE_", "SECURE_")) or _name in {
+    if _name.startswith(("STRIPE_", "SECURE_", "BANK_")) or _name in {
         "DEBUG",
         "SECRET_KEY",
         "ALLOWED_HOSTS",
@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "currencies",
     "payments",
     "payments.stripe",
+    "payments.bank_transfer",
     "storefront",
 ]
 
@@ -225,11 +226,50 @@ SHOP_CURRENCIES = sorted(
     | _KEYED_CURRENCIES
 )
 
+# --- Bank transfers -------------------------------------------------------------------------
+
+# Organisations pay by bank transfer into one bank account, in BANK_TRANSFER_CURRENCY (below).
+# Their bank signs each notification with BANK_WEBHOOK_SECRET; without it, the sandbox bank's
+# secret is used where the sandbox is allowed (DEBUG, tests, or BANK_SANDBOX=1), and a
+# production site running the rail refuses to start.
+BANK_WEBHOOK_SECRET = env.str("BANK_WEBHOOK_SECRET", default="")
+# Comma-separated addresses the bank posts from (REMOTE_ADDR); empty: any, signature only.
+BANK_WEBHOOK_ALLOWED_IPS = env.list("BANK_WEBHOOK_ALLOWED_IPS", default=[])
+# The bearer token of GET /api/organizations/<inn>/balance/ (staff sessions need none).
+BANK_API_TOKEN = env.str("BANK_API_TOKEN", default="")
+BANK_SANDBOX = env.bool("BANK_SANDBOX", default=DEBUG or TESTING)
+# The bank details buyers copy onto their transfer (and the invoice shows).
+BANK_PAYEE = {
+    "name": env.str("BANK_PAYEE_NAME", default=""),
+    "inn": env.str("BANK_PAYEE_INN", default=""),
+    "account": env.str("BANK_PAYEE_ACCOUNT", default=""),
+    "bank": env.str("BANK_PAYEE_BANK", default=""),
+    "bic": env.str("BANK_PAYEE_BIC", default=""),
+    "correspondent_account": env.str("BANK_PAYEE_CORRESPONDENT_ACCOUNT", default=""),
+}
+
 # --- Payments -------------------------------------------------------------------------------
 
 # The rails this site takes money on, in the order their buttons appear (payments.rails). A
 # line removed turns a rail off; its past payments stay readable in the admin.
-PAYMENT_RAILS = env.list("PAYMENT_RAILS", default=["payments.stripe.rail.StripeRail"])
+# The bank-transfer rail is on by default wherever a bank is configured or sandboxed; listed
+# explicitly without BANK_WEBHOOK_SECRET, production refuses to start (a deploy check).
+PAYMENT_RAILS = env.list(
+    "PAYMENT_RAILS",
+    default=["payments.stripe.rail.StripeRail"]
+    + (
+        ["payments.bank_transfer.rail.BankTransferRail"]
+        if BANK_SANDBOX or BANK_WEBHOOK_SECRET or BANK_PAYEE["account"]
+        else []
+    )
+    ),
+)
+# The currency bank transfers arrive in. While the bank-transfer rail runs, the shop sells in it
+# (currencies.offered) through that rail only: it is kept out of SHOP_CURRENCIES, so it gets
+# no Stripe account (STRIPE_ACCOUNTS) and no Stripe button.
+BANK_TRANSFER_CURRENCY = env.str("BANK_TRANSFER_CURRENCY", default="RUB").upper()
+if "payments.bank_transfer.rail.BankTransferRail" in PAYMENT_RAILS:
+    SHOP_CURRENCIES = [code for code in SHOP_CURRENCIES if code != BANK_TRANSFER_CURRENCY]
 # What a succeeded payment fulfils, by the kind of its reference ("order-5" → "order").
 PAYMENT_FULFILMENT = {"order": "storefront.services.order_mark_paid"}
 

@@ -53,13 +53,23 @@ class StripeRail(Rail):
     methods = (Method.REDIRECT, Method.ON_PAGE)
 
     def accepts(self, *, currency: str) -> bool:
+        if not self.takes(currency):
+            return False
         try:
             account_for(currency)
         except AccountUnavailable:
             return False
         return True
 
-    def pay_option(self, *, currency: str, urls: Mapping[Method, str]) -> PayOption:
+    @staticmethod
+    def takes(currency: str) -> bool:
+        """Whether this shop has (or sandboxes) a Stripe account for `currency` at all: a
+        currency another rail takes (the bank transfer's) gets no Stripe button."""
+        return currency.upper() in settings.STRIPE_ACCOUNTS
+
+    def pay_option(self, *, currency: str, urls: Mapping[Method, str]) -> PayOption | None:
+        if not self.takes(currency):
+            return None
         try:
             account = account_for(currency)
         except AccountUnavailable as exc:

@@ -1,0 +1,158 @@
+"""The bank-transfer rail as the core sees it.
+
+- Paying: an order in BANK_TRANSFER_CURRENCY offers "Pay by bank transfer" (`Method.ON_PAGE`);
+  starting it records a pending `Payment` whose `provider_ref` is the reference the buyer
+  quotes (`INV-<order>`), and shows the payee's bank details.
+- Notifications: the bank posts each incoming transfer to `/api/webhook/bank/`, signed like
+  Stripe's (`payments.signatures`). The core records it once per operation id; this rail's
+  `notification_act` credits the payer's balance and settles what the transfer quotes.
+- `/api/organizations/<inn>/balance/`: an organisation's balance, for staff and API clients.
+
+The rail's one account is the payee's bank account number (`Payment.account`).
+"""
+
+from collections.abc import Mapping
+
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.urls import path
+
+from payments import views as core_views
+from payments.bank_transfer import NAME, config, ledger, webhook
+from payments.errors import AccountUnavailable, PaymentError
+from payments.models import Payment
+from payments.rails import Rail
+from payments.records import payment_record
+from payments.values import Method, Notification, Payable, PaymentStart, PayOption
+
+PAY_OPTION_TEMPLATE = "payments/bank_transfer/pay_option.html"
+INSTRUCTIONS_TEMPLATE = "payments/bank_transfer/instructions.html"
+#: The account slug of the rail's endpoint: one bank account, so one fixed slug.
+ENDPOINT_ACCOUNT = "bank"
+
+
+def _payee() -> config.Payee:
+    payee = config.payee()
+    if payee is None:
+        raise AccountUnavailable(
+            "Payment by bank transfer is not available right now: no bank account is configured."
+        )
+    return payee
+
+
+def _payment_for(payable: Payable, payee: config.Payee) -> Payment:
+    """The pending payment of `payable`, made once: a second start (the buyer reloads the page,
+    or changed the order) reuses it, at the order's current total."""
+    ident = payable.reference.partition("-")[2] or payable.reference
+    reference = ledger.reference_for(ident)
+    found = Payment.objects.filter(rail=NAME, provider_ref=reference).first()
+    if found is None:
+        try:
+            with transaction.atomic():
+                return payment_record(
+                    rail=NAME,
+                    account=payee.account,
+                    livemode=not payee.sandbox,
+                    reference=payable.reference,
+                    provider_ref=reference,
+                    currency=payable.currency,
+                    amount=payable.total,
+                )
+        except IntegrityError:  # started at the same moment by another request
+            found = Payment.objects.get(rail=NAME, provider_ref=reference)
+    if found.status != Payment.Status.PENDING:
+        raise PaymentError(
+            f"{reference} is already {found.get_status_display().lower()}.", status=409
+        )
+    if found.amount_expected != payable.total:
+        Payment.objects.filter(pk=found.pk, status=Payment.Status.PENDING).update(
+            amount_expected=payable.total
+        )
+        found.amount_expected = payable.total
+    return found
+
+
+class BankTransferRail(Rail):
+    name = NAME
+    verbose_name = "Bank transfer"
+    methods = (Method.ON_PAGE,)
+
+    def accepts(self, *, currency: str) -> bool:
+        return currency.upper() == config.currency() and config.payee() is not None
+
+    def pay_option(self, *, currency: str, urls: Mapping[Method, str]) -> PayOption | None:
+        if not self.accepts(currency=currency) or Method.ON_PAGE not in urls:
+            return None
+        return PayOption(
+            NAME,
+            "Bank transfer",
+            PAY_OPTION_TEMPLATE,
+            {"pay_url": f"{urls[Method.ON_PAGE]}?rail={NAME}"},
+        )
+
+    def start(
+        self, *, payable: Payable, method: Method, return_url: str, cancel_url: str
+    ) -> PaymentStart:
+        if payable.currency.upper() != config.currency():
+            raise PaymentError(f"Bank transfers are taken in {config.currency()} only.", status=400)
+        payee = _payee()
+        payment = _payment_for(payable, payee)
+        return PaymentStart(
+            rail=NAME,
+            provider_ref=payment.provider_ref,
+            template=INSTRUCTIONS_TEMPLATE,
+            context={
+                "payee": payee,
+                "reference": payment.provider_ref,
+                "amount": payment.amount_expected,
+                "currency": payment.currency,
+            },
+        )
+
+    def notification_read(self, *, request: HttpRequest, account: str) -> Notification:
+        if account != ENDPOINT_ACCOUNT:
+            raise PaymentError("No such bank account.", status=404)
+        payee = config.payee()
+        identity = payee.account if payee else ""
+        body = webhook.body_read(request, account=identity)
+        webhook.sender_check(request, account=identity)
+        webhook.signature_check(request, body, account=identity)
+        transfer = webhook.transfer_read(body, account=identity)
+        return Notification(
+            rail=NAME,
+            account=identity,
+            event_id=str(transfer.operation_id),
+            type="transfer.received",
+            fingerprint=transfer.fingerprint,
+            detail=transfer,
+        )
+
+    def notification_act(self, notification: Notification) -> bool:
+        """Credit the payer, then settle the payments the transfer quotes: all inside the
+        core's transaction, after its unique insert of the notification succeeded."""
+        operation, organisation = ledger.transfer_credit(notification.detail)
+        ledger.balance_settle(organisation, operation, account=notification.account)
+        return True
+
+    def account_label(self, account: str) -> str:
+        return f"Bank account {account}"
+
+    def urlpatterns(self) -> list:
+        from payments.bank_transfer import api
+
+        return [
+            path(
+                "api/webhook/bank/",
+                core_views.notification,
+                {"rail": NAME, "account": ENDPOINT_ACCOUNT},
+                name="bank_transfer_webhook",
+            ),
+            path(
+                "api/organizations/<str:inn>/balance/",
+                api.organisation_balance,
+                name="bank_transfer_balance",
+            ),
+        ]
+
+    def sandbox_in_use(self) -> bool:
+        return config.in_sandbox()

@@ -1,0 +1,63 @@
+"""GET /api/organizations/<inn>/balance/: for staff and bearers of BANK_API_TOKEN only."""
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from payments.bank_transfer.tests.bank_tools import INN, TOKEN, post, transfer
+
+pytestmark = pytest.mark.django_db
+URL = f"/api/organizations/{INN}/balance/"
+
+
+@pytest.fixture
+def credited(client):
+    assert post(client, transfer(amount=145000)).status_code == 200
+
+
+def test_a_bearer_of_the_token_reads_the_balance(client, credited):
+    response = client.get(URL, HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
+
+    assert response.status_code == 200
+    assert response.json() == {"inn": INN, "balance": 145000, "currency": "RUB"}
+    assert "no-cache" in response["Cache-Control"]
+
+
+def test_a_staff_session_reads_the_balance(client, credited):
+    staff = get_user_model().objects.create_user("clerk", password="x", is_staff=True)
+    client.force_login(staff)
+
+    assert client.get(URL).json()["balance"] == 145000
+
+
+def test_an_unknown_inn_is_404(client):
+    response = client.get(
+        "/api/organizations/500100732259/balance/", HTTP_AUTHORIZATION=f"Bearer {TOKEN}"
+    )
+
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    ["", "Bearer wrong-token", "Bearer ", f"Basic {TOKEN}", TOKEN],
+    ids=["none", "wrong token", "empty token", "another scheme", "no scheme"],
+)
+def test_without_valid_credentials_it_is_401(client, credited, authorization):
+    response = client.get(URL, HTTP_AUTHORIZATION=authorization)
+
+    assert response.status_code == 401
+    assert "balance" not in response.json()
+    assert response["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_no_token_is_accepted_when_none_is_configured(client, credited, settings):
+    settings.BANK_API_TOKEN = ""
+
+    assert client.get(URL, HTTP_AUTHORIZATION="Bearer ").status_code == 401
+    assert client.get(URL, HTTP_AUTHORIZATION="Bearer x").status_code == 401
+
+
+def test_a_signed_in_buyer_who_is_not_staff_is_403(client, credited):
+    client.force_login(get_user_model().objects.create_user("buyer", password="x"))
+
+    assert client.get(URL).status_code == 403

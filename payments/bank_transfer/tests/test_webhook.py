@@ -1,0 +1,250 @@
+"""The bank's webhook through HTTP: what is credited once, what is a duplicate or a conflict,
+and everything refused (with a 4xx naming why) without changing a balance."""
+
+import json
+
+import pytest
+
+from payments.bank_transfer.models import BankOperation, LedgerEntry, Organisation
+from payments.bank_transfer.tests.bank_tools import INN, INN_12, SECRET, now, post, transfer
+from payments.models import WebhookEvent
+from payments.signatures import signature_compute, signature_header
+
+pytestmark = pytest.mark.django_db
+
+
+def balances() -> dict[str, int]:
+    return dict(Organisation.objects.values_list("inn", "balance"))
+
+
+def business_state():
+    return (balances(), BankOperation.objects.count(), LedgerEntry.objects.count())
+
+
+# --- Credited once ---------------------------------------------------------------------------
+
+
+def test_a_new_operation_credits_a_new_organisation_with_one_ledger_row(client):
+    body = transfer(amount=145000)
+
+    response = post(client, body)
+
+    assert response.status_code == 200
+    assert response.json()["outcome"] == "processed"
+    assert balances() == {INN: 145000}
+    operation = BankOperation.objects.get()
+    assert (str(operation.operation_id), operation.amount, operation.document_number) == (
+        body["operation_id"],
+        145000,
+        "PAY-328",
+    )
+    entry = LedgerEntry.objects.get()
+    assert (entry.operation, entry.balance_before, entry.delta, entry.balance_after) == (
+        operation,
+        0,
+        145000,
+        145000,
+    )
+    assert WebhookEvent.objects.get().rail == "bank_transfer"
+
+
+def test_a_second_operation_adds_to_the_balance_and_the_ledger_chains(client):
+    post(client, transfer(amount=1000))
+    post(client, transfer(amount=250, currency="RUB"))
+
+    assert balances() == {INN: 1250}
+    rows = list(LedgerEntry.objects.values_list("balance_before", "delta", "balance_after"))
+    assert rows == [(0, 1000, 1000), (1000, 250, 1250)]
+
+
+def test_the_same_operation_again_is_acknowledged_and_changes_nothing(client):
+    body = transfer()
+    post(client, body)
+    # Key order and spacing are not content.
+    reordered = json.dumps(dict(reversed(list(body.items())))).encode()
+
+    again = post(client, body)
+    again_reordered = post(client, None, raw=reordered)
+
+    assert (again.status_code, again.json()["outcome"]) == (200, "duplicate")
+    assert (again_reordered.status_code, again_reordered.json()["outcome"]) == (200, "duplicate")
+    assert balances() == {INN: 145000}
+    assert (BankOperation.objects.count(), LedgerEntry.objects.count()) == (1, 1)
+    assert WebhookEvent.objects.get().duplicates == 2
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"amount": 999}, {"payer_inn": INN_12}, {"document_number": "PAY-329"},
+     {"document_date": "2024-04-28T21:00:00Z"}],
+    ids=["amount", "payer_inn", "document_number", "document_date"],
+)  # fmt: skip
+def test_the_same_operation_saying_something_else_is_a_recorded_409(client, change):
+    body = transfer()
+    post(client, body)
+    before = business_state()
+
+    conflict = post(client, {**body, **change})
+
+    assert conflict.status_code == 409
+    assert "received before with other content" in conflict.json()["error"]
+    assert business_state() == before
+    recorded = WebhookEvent.objects.get(status="conflict")
+    assert (recorded.rail, recorded.event_id) == ("bank_transfer", body["operation_id"])
+
+
+# --- Authentication --------------------------------------------------------------------------
+
+SIGNATURE_FAILURES = {
+    "no header": (dict(header=""), 401),
+    "another secret": (dict(secret="someone_else"), 401),
+    "only a timestamp": (dict(header=f"t={now()}"), 401),
+    "malformed header": (dict(header="nonsense"), 400),
+    "timestamp not a number": (dict(header="t=soon,v1=abc"), 400),
+    "stale": (dict(timestamp=-301), 401),
+    "from the future": (dict(timestamp=+301), 401),
+}
+
+
+@pytest.mark.parametrize("case", list(SIGNATURE_FAILURES))
+def test_a_delivery_whose_signature_does_not_hold_is_refused_and_recorded(client, case):
+    options, status = SIGNATURE_FAILURES[case]
+    options = dict(options)
+    if "timestamp" in options:
+        options["timestamp"] += now()
+
+    response = post(client, transfer(), **options)
+
+    assert response.status_code == status
+    assert response.json()["error"].startswith("Webhook rejected:")
+    assert business_state() == ({}, 0, 0)
+    record = WebhookEvent.objects.get()
+    assert (record.rail, record.status, record.signature_valid) == (
+        "bank_transfer",
+        "rejected",
+        False,
+    )
+
+
+def test_a_tampered_body_is_refused(client):
+    body = transfer(amount=100)
+    payload = json.dumps(body).encode()
+    header = signature_header(payload, SECRET)
+
+    response = post(client, None, raw=payload.replace(b"100", b"999"), header=header)
+
+    assert response.status_code == 401
+    assert balances() == {}
+
+
+def test_within_tolerance_either_way_is_accepted(client):
+    assert post(client, transfer(), timestamp=now() - 290).status_code == 200
+    assert post(client, transfer(), timestamp=now() + 290).status_code == 200
+
+
+def test_any_matching_signature_is_enough_while_a_secret_is_rolled(client):
+    body = transfer()
+    payload = json.dumps(body).encode()
+    t = now()
+    old, new = signature_compute(payload, "old", t), signature_compute(payload, SECRET, t)
+    header = f"t={t},v1={old},v1={new}"
+
+    assert post(client, None, raw=payload, header=header).status_code == 200
+
+
+def test_the_address_allow_list(client, settings):
+    settings.BANK_WEBHOOK_ALLOWED_IPS = ["10.0.0.5", "10.0.0.6"]
+
+    outside = post(client, transfer(), REMOTE_ADDR="203.0.113.9")
+    inside = post(client, transfer(), REMOTE_ADDR="10.0.0.6")
+
+    assert outside.status_code == 403
+    assert "203.0.113.9" in outside.json()["error"]
+    assert inside.status_code == 200
+    assert Organisation.objects.get().balance == 145000
+
+
+def test_without_a_secret_and_without_the_sandbox_everything_is_refused(client, settings):
+    settings.BANK_WEBHOOK_SECRET = ""
+
+    assert post(client, transfer(), secret="anything").status_code == 401
+    assert balances() == {}
+
+
+# --- Validation: 400, naming the field -------------------------------------------------------
+
+INVALID = {
+    "missing operation_id": (dict(operation_id=...), "operation_id"),
+    "missing amount": (dict(amount=...), "amount"),
+    "missing payer_inn": (dict(payer_inn=...), "payer_inn"),
+    "missing document_number": (dict(document_number=...), "document_number"),
+    "missing document_date": (dict(document_date=...), "document_date"),
+    "amount as a string": (dict(amount="145000"), "amount"),
+    "amount true": (dict(amount=True), "amount"),
+    "amount zero": (dict(amount=0), "amount"),
+    "amount negative": (dict(amount=-5), "amount"),
+    "amount a float": (dict(amount=1450.5), "amount"),
+    "amount beyond any transfer": (dict(amount=10**19), "amount"),
+    "operation_id not a UUID": (dict(operation_id="op-1"), "operation_id"),
+    "operation_id a number": (dict(operation_id=42), "operation_id"),
+    "date malformed": (dict(document_date="27.04.2024"), "document_date"),
+    "date naive": (dict(document_date="2024-04-27T21:00:00"), "document_date"),
+    "date only": (dict(document_date="2024-04-27"), "document_date"),
+    "INN bad check digits": (dict(payer_inn="1234567890"), "payer_inn"),
+    "INN too short": (dict(payer_inn="770708389"), "payer_inn"),
+    "INN 11 digits": (dict(payer_inn="77070838930"), "payer_inn"),
+    "INN with a space": (dict(payer_inn=" 7707083893"), "payer_inn"),
+    "INN with an inner space": (dict(payer_inn="7707 083893"), "payer_inn"),
+    "INN all zeros": (dict(payer_inn="0000000000"), "payer_inn"),
+    "INN a number": (dict(payer_inn=7707083893), "payer_inn"),
+    "INN in other digits": (dict(payer_inn="٧٧٠٧٠٨٣٨٩٣"), "payer_inn"),
+    "document_number empty": (dict(document_number="  "), "document_number"),
+    "document_number a list": (dict(document_number=["PAY-328"]), "document_number"),
+    "document_number with NUL": (dict(document_number="PAY\u0000328"), "document_number"),
+    "another currency": (dict(currency="USD"), "currency"),
+}
+
+
+@pytest.mark.parametrize("case", list(INVALID))
+def test_an_invalid_body_is_a_400_naming_the_field(client, case):
+    change, field = INVALID[case]
+
+    response = post(client, transfer(**change))
+
+    assert response.status_code == 400
+    assert field in response.json()["error"]
+    assert business_state() == ({}, 0, 0)
+
+
+def test_a_12_digit_inn_and_an_offset_date_are_accepted(client):
+    response = post(client, transfer(payer_inn=INN_12, document_date="2024-04-28T00:00:00+03:00"))
+
+    assert response.status_code == 200
+    assert balances() == {INN_12: 145000}
+    assert BankOperation.objects.get().document_date.isoformat() == "2024-04-27T21:00:00+00:00"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b"not json", b"[1, 2]", b"", b"\xff\xfe{}", b'{"amount": 1\x00}', b"\x00" * 10,
+     b'{"operation_id": "' + b"a" * (1024 * 1024) + b'"}'],
+    ids=["not json", "a list", "empty", "not utf-8", "NUL in JSON", "only NULs", "1 MB"],
+)  # fmt: skip
+def test_a_bad_body_is_a_400_never_a_500(client, raw):
+    response = post(client, None, raw=raw)
+
+    assert response.status_code == 400
+    assert business_state() == ({}, 0, 0)
+    assert WebhookEvent.objects.get().status == "rejected"
+
+
+def test_a_rejected_body_with_nul_bytes_is_kept_readable(client):
+    """PostgreSQL refuses NUL in text: the rejection record escapes it (runs on both)."""
+    response = post(client, None, raw=b'{"a": "\x00"}', secret="wrong")
+
+    assert response.status_code == 401
+    assert WebhookEvent.objects.get().payload == '{"a": "\\x00"}'
+
+
+def test_only_post(client):
+    assert client.get("/api/webhook/bank/").status_code == 405

@@ -1,0 +1,188 @@
+"""Reading a bank's delivery: authenticate it, then validate its body into a `Transfer`.
+
+Everything a sender controls is refused here with a 4xx that names what is wrong, before
+anything is stored beyond the core's bounded rejection record: a body too large, an address
+not allowed, a signature that does not hold (401; 400 when the header cannot be read), a body
+that is not UTF-8 JSON, and each field that is missing, of another type or malformed (400).
+"""
+
+import datetime
+import hashlib
+import json
+import re
+import uuid
+from dataclasses import dataclass
+
+from django.http import HttpRequest
+from stdnum.ru import inn as inn_number
+
+from payments.bank_transfer import config
+from payments.errors import WebhookRejected
+from payments.signatures import SignatureInvalid, signature_verify
+
+SIGNATURE_HEADER = "X-Bank-Signature"
+#: A bank's notification is a few hundred bytes; anything near this is not one.
+MAX_BODY_BYTES = 64 * 1024
+FIELDS = ("operation_id", "amount", "payer_inn", "document_number", "document_date")
+#: Far above any real transfer, far below what a BIGINT column holds (a balance must add up).
+MAX_AMOUNT = 10**15
+_DIGITS = re.compile(r"[0-9]{10}|[0-9]{12}")
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """One incoming transfer, validated."""
+
+    operation_id: uuid.UUID
+    amount: int  # minor units of `currency`
+    currency: str
+    payer_inn: str
+    document_number: str
+    document_date: datetime.datetime
+
+    @property
+    def fingerprint(self) -> str:
+        """A digest of what the bank said, in a canonical form (key order and spacing do not
+        matter): the same operation id with another fingerprint is a conflict."""
+        canonical = json.dumps(
+            {
+                "operation_id": str(self.operation_id),
+                "amount": self.amount,
+                "currency": self.currency,
+                "payer_inn": self.payer_inn,
+                "document_number": self.document_number,
+                "document_date": self.document_date.isoformat(),
+            },
+            sort_keys=True,
+            separators=(",", ":"),
+        )
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _refuse(message: str, *, account: str, status: int = 400) -> WebhookRejected:
+    return WebhookRejected(message, account=account, status=status)
+
+
+def body_read(request: HttpRequest, *, account: str) -> bytes:
+    """The raw body, refused (400) when larger than MAX_BODY_BYTES, read or announced."""
+    try:
+        announced = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        announced = 0
+    if announced > MAX_BODY_BYTES or len(request.body) > MAX_BODY_BYTES:
+        raise _refuse(f"The body is larger than {MAX_BODY_BYTES} bytes.", account=account)
+    return request.body
+
+
+def sender_check(request: HttpRequest, *, account: str) -> None:
+    """Refuse (403) an address outside BANK_WEBHOOK_ALLOWED_IPS, when that is set."""
+    allowed = config.allowed_ips()
+    if allowed and request.META.get("REMOTE_ADDR", "") not in allowed:
+        raise _refuse(
+            f"The address {request.META.get('REMOTE_ADDR', '')} may not post here.",
+            account=account,
+            status=403,
+        )
+
+
+def signature_check(request: HttpRequest, body: bytes, *, account: str) -> None:
+    """The `X-Bank-Signature` over the raw body with the rail's secret (payments.signatures)."""
+    try:
+        signature_verify(
+            payload=body,
+            header=request.headers.get(SIGNATURE_HEADER),
+            secret=config.webhook_secret(),
+        )
+    except SignatureInvalid as exc:
+        raise _refuse(exc.message, account=account, status=400 if exc.malformed else 401) from exc
+
+
+def _text(body: dict, name: str, *, account: str) -> str:
+    value = body[name]
+    if not isinstance(value, str):
+        raise _refuse(f"{name} must be a string.", account=account)
+    if "\x00" in value:
+        raise _refuse(f"{name} must not contain NUL characters.", account=account)
+    return value
+
+
+def _operation_id(body: dict, *, account: str) -> uuid.UUID:
+    value = _text(body, "operation_id", account=account)
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise _refuse("operation_id must be a UUID.", account=account) from None
+
+
+def _amount(body: dict, *, account: str) -> int:
+    value = body["amount"]
+    # bool is an int in Python, not in JSON: `true` is not an amount.
+    if type(value) is not int or not 0 < value <= MAX_AMOUNT:
+        raise _refuse("amount must be a positive integer (minor units).", account=account)
+    return value
+
+
+def _inn(body: dict, *, account: str) -> str:
+    """A 10- or 12-digit INN whose check digits hold, exactly as sent: stdnum's validator
+    strips spaces before checking, so the shape is checked on the raw value first."""
+    value = _text(body, "payer_inn", account=account)
+    if not _DIGITS.fullmatch(value) or not value.strip("0") or not inn_number.is_valid(value):
+        raise _refuse(
+            "payer_inn must be an INN: 10 or 12 digits with valid check digits.", account=account
+        )
+    return value
+
+
+def _document_number(body: dict, *, account: str) -> str:
+    value = _text(body, "document_number", account=account).strip()
+    if not value or len(value) > 255:
+        raise _refuse("document_number must be 1 to 255 characters.", account=account)
+    return value
+
+
+def _document_date(body: dict, *, account: str) -> datetime.datetime:
+    value = _text(body, "document_date", account=account)
+    try:
+        parsed = datetime.datetime.fromisoformat(value)
+    except ValueError:
+        raise _refuse("document_date must be an ISO 8601 date and time.", account=account) from None
+    if parsed.utcoffset() is None:
+        raise _refuse("document_date must say its time zone (e.g. Z).", account=account)
+    return parsed.astimezone(datetime.UTC)
+
+
+def _currency(body: dict, *, account: str) -> str:
+    expected = config.currency()
+    if "currency" not in body:
+        return expected
+    value = _text(body, "currency", account=account)
+    if value.upper() != expected:
+        raise _refuse(f"currency must be {expected}, the account's currency.", account=account)
+    return expected
+
+
+def transfer_read(body: bytes, *, account: str) -> Transfer:
+    """Validate an authentic body into a Transfer; WebhookRejected(400) names the field."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _refuse("The body is not UTF-8 text.", account=account) from None
+    if "\x00" in text:
+        raise _refuse("The body must not contain NUL bytes.", account=account)
+    try:
+        document = json.loads(text)
+    except ValueError:
+        raise _refuse("The body is not JSON.", account=account) from None
+    if not isinstance(document, dict):
+        raise _refuse("The body must be a JSON object.", account=account)
+    missing = [name for name in FIELDS if name not in document]
+    if missing:
+        raise _refuse(f"Missing field(s): {', '.join(missing)}.", account=account)
+    return Transfer(
+        operation_id=_operation_id(document, account=account),
+        amount=_amount(document, account=account),
+        currency=_currency(document, account=account),
+        payer_inn=_inn(document, account=account),
+        document_number=_document_number(document, account=account),
+        document_date=_document_date(document, account=account),
+    )
