@@ -3,13 +3,21 @@ from django.urls import include, path
 
 from storefront import health, views
 
+
+def both_spellings(route: str, view, *, name: str) -> list:
+    """`route/` (the site's style, and what `reverse` gives) and `route` as first published
+    (`GET /item/{id}`, `GET /buy/{id}`): both answer, neither redirects (a script calling
+    /buy/{id} gets its JSON, not a 301)."""
+    return [path(f"{route}/", view, name=name), path(route, view)]
+
+
 shop_patterns = (
     [
         path("", views.catalogue, name="catalogue"),
-        path("item/<int:item_id>", views.item_detail, name="item"),
+        *both_spellings("item/<int:item_id>", views.item_detail, name="item"),
         path("item/<int:item_id>/pay/", views.item_pay, name="item_pay"),
-        path("buy/order/<str:order_id>", views.buy_order, name="buy_order"),
-        path("buy/<str:item_id>", views.buy_item, name="buy"),
+        *both_spellings("buy/order/<str:order_id>", views.buy_order, name="buy_order"),
+        *both_spellings("buy/<str:item_id>", views.buy_item, name="buy"),
         path("order/", views.cart, name="cart"),
         path("order/add/", views.order_add, name="order_add"),
         path("order/<int:order_id>/", views.order_detail, name="order"),

@@ -94,7 +94,7 @@ def test_cancel_page_says_nothing_was_charged_and_links_back(client):
     page = client.get(f"/cancel/?item={item.pk}").content.decode()
 
     assert "nothing was charged" in page
-    assert f'href="/item/{item.pk}"' in page
+    assert f'href="{item.get_absolute_url()}"' in page
 
 
 def test_item_page_says_which_taxes_come_on_top_or_are_included(client):
@@ -115,3 +115,24 @@ def test_item_page_says_which_taxes_come_on_top_or_are_included(client):
     assert "plus Sales tax 8.875%" in client.get(f"/item/{usd.pk}").content.decode()
     eur_page = client.get(f"/item/{eur.pk}").content.decode()
     assert "incl. VAT 19%" in eur_page and "Sales tax" not in eur_page
+
+
+@pytest.mark.parametrize("spelling", ["/item/{pk}", "/item/{pk}/"])
+def test_the_item_page_answers_with_and_without_the_trailing_slash(client, spelling):
+    item = make_item(name="Linen tote")
+
+    response = client.get(spelling.format(pk=item.pk))
+
+    assert response.status_code == 200
+    assert "Linen tote" in response.content.decode()
+    assert item.get_absolute_url() == f"/item/{item.pk}/"  # the site's own spelling
+
+
+@pytest.mark.parametrize("spelling", ["/buy/{pk}", "/buy/{pk}/"])
+def test_buy_answers_json_with_and_without_the_trailing_slash(client, spelling):
+    item = make_item()
+
+    response = client.get(spelling.format(pk=item.pk))
+
+    assert response.status_code == 200
+    assert response.json()["id"] and response.json()["url"]

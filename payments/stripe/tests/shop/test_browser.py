@@ -34,7 +34,7 @@ from storefront.tests.factories import make_item
 
 pytestmark = pytest.mark.browser
 
-BUY_ROUTE = "**/buy/*"
+BUY_ROUTE = "**/buy/*/"
 PROVIDER_ERROR = "The payment provider could not process this request. Please try again later."
 NETWORK_ERROR = "We could not reach the shop. Check your connection and try again."
 
