@@ -270,3 +270,25 @@ def test_stripe_sync_pushes_everything_once_and_reports_it(offer_currency):
     assert sorted(eur.values_list("object", flat=True)) == ["coupon", "coupon", "tax_rate"]
     usd = SandboxObject.objects.filter(account=sandbox_account("USD"))
     assert sorted(usd.values_list("object", flat=True)) == ["coupon", "tax_rate"]
+
+
+def test_stripe_sync_without_any_account_fails_and_says_what_to_set(settings):
+    from django.core.management import CommandError, call_command
+
+    make_tax(display_name="VAT", percentage="19", inclusive=True)
+    settings.STRIPE_SANDBOX = False  # and no keys: like DEBUG=0 without configuration
+
+    with pytest.raises(CommandError, match="STRIPE_<CUR>_SECRET_KEY"):
+        call_command("stripe_sync")
+    assert not SandboxObject.objects.exists()
+
+
+def test_stripe_sync_with_nothing_to_push_says_so():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("stripe_sync", stdout=out)
+
+    assert "nothing to make" in out.getvalue()
