@@ -1,5 +1,6 @@
 """The Stripe account of each currency, as configured in the environment."""
 
+import re
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -63,6 +64,16 @@ class StripeAccount:
         """`USD account (sandbox)`: the account in a merchant's words."""
         mode = "sandbox" if self.sandbox else ("live" if self.livemode else "test")
         return f"{self.currency} account ({mode})"
+
+
+# What a Stripe object id looks like: a prefix, an underscore, letters, digits and underscores,
+# 255 characters at most. A return URL's id is checked against it before any query or request.
+_STRIPE_ID = re.compile(r"[a-z]+_[A-Za-z0-9_]{1,250}")
+
+
+def is_stripe_id(value: str, prefix: str) -> bool:
+    """Whether `value` has the shape of a Stripe id starting with `prefix` (`"cs_"`, `"pi_"`)."""
+    return value.startswith(prefix) and _STRIPE_ID.fullmatch(value) is not None
 
 
 def sandbox_allowed() -> bool:

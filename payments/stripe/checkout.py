@@ -6,7 +6,7 @@ from currencies.minor_units import CurrencyError, to_minor_units
 from payments.errors import PaymentError
 from payments.records import payment_record
 from payments.stripe import NAME, client
-from payments.stripe.accounts import StripeAccount
+from payments.stripe.accounts import StripeAccount, is_stripe_id
 from payments.stripe.client import CheckoutSession
 from payments.stripe.references import coupon_ensure, tax_rate_ensure
 from payments.values import Payable, PaymentStart, ProviderState, ProviderStatus
@@ -123,6 +123,6 @@ def session_state(
 
 def checkout_confirm(account: StripeAccount, session_id: str) -> ProviderState:
     """Ask Stripe (never the query string) how a Checkout Session stands."""
-    if not session_id.startswith("cs_"):
+    if not is_stripe_id(session_id, "cs_"):
         raise PaymentError("This link does not point to a payment.", status=400)
     return session_state(account, client.checkout_session_retrieve(account, session_id))

@@ -6,7 +6,7 @@ from payments.errors import PaymentError
 from payments.models import Payment
 from payments.records import payment_record
 from payments.stripe import NAME, client
-from payments.stripe.accounts import StripeAccount
+from payments.stripe.accounts import StripeAccount, is_stripe_id
 from payments.stripe.client import PaymentIntent
 from payments.values import Payable, PaymentStart, ProviderState, ProviderStatus
 
@@ -117,7 +117,7 @@ def intent_state(
 
 def payment_intent_confirm(account: StripeAccount, intent_id: str) -> ProviderState:
     """Ask Stripe (never the query string) how one of our PaymentIntents stands."""
-    if not intent_id.startswith("pi_"):
+    if not is_stripe_id(intent_id, "pi_"):
         raise PaymentError("This link does not point to a payment.", status=400)
     intent = client.payment_intent_retrieve(account, intent_id)
     if not is_ours(intent):

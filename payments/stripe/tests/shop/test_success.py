@@ -123,3 +123,27 @@ def test_the_success_page_links_to_the_invoice_once_paid(client):
     response = Client().get(link)
     assert response.status_code == 200
     assert "$19.99" in pdf_text(response.content)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "session_id=cs_test_" + "a" * 600 + "&currency=usd",
+        "session_id=cs_test_a%20b&currency=usd",
+        "session_id=cs_test_%C3%A9&currency=usd",
+    ],
+)
+def test_a_session_id_not_shaped_like_stripes_is_a_400_before_any_request(client, query):
+    from payments.stripe.sandbox.models import SandboxRequest
+
+    response = client.get(f"/payment/stripe/return/?{query}")
+
+    assert response.status_code == 400
+    assert "does not point to a payment" in response.content.decode()
+    assert not SandboxRequest.objects.exists()
+
+
+def test_a_payment_intent_id_of_600_characters_is_a_400(client):
+    response = client.get(f"/payment/stripe/return/?payment_intent=pi_{'a' * 600}&currency=usd")
+
+    assert response.status_code == 400
