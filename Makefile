@@ -21,6 +21,10 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 # With DEBUG on (the default here) and no superuser yet, /admin/ gets the local-only login
 # admin / admin; with DEBUG=0 no login is made.
 run: install
+	@if [ "$${DEBUG:-1}" = "0" ]; then \
+	  echo "make run is the development server and needs DEBUG=1; for production settings run gunicorn as the README's Deploy section says."; \
+	  exit 2; \
+	fi
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py load_demo
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py ensure_local_admin --if-debug
