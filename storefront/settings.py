@@ -261,7 +261,6 @@ PAYMENT_RAILS = env.list(
         ["payments.bank_transfer.rail.BankTransferRail"]
         if BANK_SANDBOX or BANK_WEBHOOK_SECRET or BANK_PAYEE["account"]
         else []
-    )
     ),
 )
 # The currency bank transfers arrive in. While the bank-transfer rail runs, the shop sells in it
