@@ -14,7 +14,9 @@ event row, and a conditional UPDATE for each state change, so any number of conc
 (webhook retries, success pages) see each change happen once.
 """
 
+import hashlib
 import logging
+from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -29,8 +31,13 @@ from payments.values import Notification, ProviderState, ProviderStatus
 
 logger = logging.getLogger(__name__)
 
-# What a rejected delivery keeps of its body: enough to investigate, not a way to fill the disk.
+# What a conflicting redelivery keeps of its body (it was authentic: enough to investigate).
 REJECTED_PAYLOAD_LIMIT = 10_000
+# Rejected deliveries (anyone can post them) share one row per rail, account and hour, holding
+# the latest reason, a sample of the latest body and its hash.
+REJECTION_WINDOW = timedelta(hours=1)
+REJECTED_SAMPLE_BYTES = 500
+REJECTED_REASON_CHARS = 500
 
 
 class UnknownPayment(PaymentError):
@@ -247,17 +254,47 @@ def _storable(payload: bytes) -> str:
 
 
 def notification_reject(*, rail: str, account: str, payload: bytes, reason: str) -> None:
-    """Record a delivery that failed authentication, and announce it."""
+    """Record a delivery that failed authentication, in bounded space, and announce it.
+
+    Anyone can post to a notification endpoint, so rejections do not each get a row: the
+    rejections of one rail and account within an hour share one, which counts them
+    (`duplicates`) and keeps the latest reason, the first REJECTED_SAMPLE_BYTES of the latest
+    body and that body's SHA-256 (`fingerprint`). However many are posted, that is one row per
+    account and hour, of bounded size.
+    """
     logger.warning("%s notification rejected on account %s: %s", rail, account, reason)
+    now = timezone.now()
+    latest = {
+        "payload": _storable(payload[:REJECTED_SAMPLE_BYTES]),
+        "fingerprint": hashlib.sha256(payload).hexdigest(),
+        "error": reason[:REJECTED_REASON_CHARS],
+        "processed_at": now,
+    }
     with transaction.atomic():
-        record = WebhookEvent.objects.create(
-            rail=rail,
-            account=account,
-            signature_valid=False,
-            status=WebhookEvent.Status.REJECTED,
-            payload=_storable(payload[:REJECTED_PAYLOAD_LIMIT]),
-            error=reason,
+        record = (
+            WebhookEvent.objects.select_for_update()
+            .filter(
+                rail=rail,
+                account=account,
+                status=WebhookEvent.Status.REJECTED,
+                received_at__gte=now - REJECTION_WINDOW,
+            )
+            .order_by("-received_at", "-pk")
+            .first()
         )
+        if record is None:
+            record = WebhookEvent.objects.create(
+                rail=rail,
+                account=account,
+                signature_valid=False,
+                status=WebhookEvent.Status.REJECTED,
+                **latest,
+            )
+        else:
+            WebhookEvent.objects.filter(pk=record.pk).update(
+                duplicates=F("duplicates") + 1, **latest
+            )
+            record.refresh_from_db()
         transaction.on_commit(
             lambda: webhook_rejected.send(
                 sender=WebhookEvent, account=account, reason=reason, record=record

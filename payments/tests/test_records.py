@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from django.urls import get_resolver
 
 from payments.models import Payment, WebhookEvent
 from payments.tests import rails_for_tests
@@ -12,8 +13,11 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def echo_rail(settings):
+    # The URLconf reads each rail's extra routes once, when it loads: load it with the site's
+    # own rails before adding the echo rail (which needs no route of its own).
+    get_resolver().url_patterns  # noqa: B018
     settings.PAYMENT_RAILS = [
-        "payments.stripe.rail.StripeRail",
+        *settings.PAYMENT_RAILS,
         "payments.tests.rails_for_tests.EchoRail",
     ]
     rails_for_tests.ACTED.clear()
@@ -81,3 +85,42 @@ def test_a_rail_the_site_does_not_run_answers_404(client, settings):
 
     assert post(client, {"id": "op-1"}).status_code == 404
     assert not WebhookEvent.objects.exists()
+
+
+def test_rejections_however_many_take_one_bounded_row_per_account_and_hour(client):
+    import hashlib
+    import secrets
+
+    bodies = [secrets.token_bytes(4000) for _ in range(200)]
+    for body in bodies:
+        response = client.post(
+            "/payments/webhooks/echo/main/", body, content_type="application/octet-stream"
+        )
+        assert response.status_code == 401
+
+    record = WebhookEvent.objects.get()
+    assert (record.status, record.signature_valid, record.duplicates) == ("rejected", False, 199)
+    assert len(record.payload) <= 4 * 500  # a sample, whatever the bodies' size
+    assert record.fingerprint == hashlib.sha256(bodies[-1]).hexdigest()
+
+
+def test_a_rejection_after_the_hour_starts_a_new_row(client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    post(client, {"id": "op-1"}, secret="wrong")
+    WebhookEvent.objects.update(received_at=timezone.now() - timedelta(hours=2))
+
+    post(client, {"id": "op-2"}, secret="wrong")
+
+    assert WebhookEvent.objects.filter(status="rejected").count() == 2
+
+
+def test_a_nul_in_a_rejected_body_is_kept_visibly_not_a_500(client):
+    response = client.post(
+        "/payments/webhooks/echo/main/", b'{"id": "\x00"}', content_type="application/json"
+    )
+
+    assert response.status_code == 401
+    assert "\\x00" in WebhookEvent.objects.get().payload
