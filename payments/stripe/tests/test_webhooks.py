@@ -366,3 +366,33 @@ def test_the_database_refuses_a_second_row_for_one_event():
 
     with pytest.raises(IntegrityError):
         record(status="ignored")
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"id": "evt_1", "object": "event", "type": "checkout.session.completed"},
+        {"id": "evt_1", "object": "event", "type": "checkout.session.completed", "data": {}},
+        {"id": "evt_1", "object": "event", "type": "checkout.session.expired", "data": []},
+        {"id": "evt_1", "object": "event", "type": "payment_intent.succeeded",
+         "data": {"object": {"object": "payment_intent"}}},
+        {"id": "evt_1", "object": "event", "type": "checkout.session.completed",
+         "data": {"object": {"id": 5}}},
+        {"object": "event", "type": "checkout.session.completed", "data": {"object": {}}},
+        {"id": "", "object": "event", "type": "product.created"},
+    ],
+)  # fmt: skip
+def test_a_signed_but_malformed_event_is_a_400_never_a_500(client, paid, event):
+    response = post_event(client, event)
+
+    assert response.status_code == 400
+    assert Order.objects.get().status == Order.Status.OPEN
+    assert WebhookEvent.objects.get().status == "rejected"
+
+
+@pytest.mark.parametrize("header", ["t=abc,v1=00", "t=,v1=00", "t=12.5,v1=00", "v1=00", "t=1"])
+def test_a_signature_header_that_cannot_be_read_is_a_400(client, paid, header):
+    response = post_event(client, event_for(paid), header=header)
+
+    assert response.status_code == 400
+    assert Order.objects.get().status == Order.Status.OPEN
