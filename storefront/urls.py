@@ -1,5 +1,7 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from storefront import health, views
 
@@ -38,6 +40,8 @@ shop_patterns = (
 urlpatterns = [
     # Normally answered by storefront.health.HealthCheckMiddleware before routing.
     path("healthz", health.healthz, name="healthz"),
+    # Browsers ask for /favicon.ico on pages that name no icon (a JSON answer, say).
+    path("favicon.ico", RedirectView.as_view(url=f"{settings.STATIC_URL}favicon.svg")),
     path("", include(shop_patterns)),
     path("", include("payments.urls")),
     path("admin/", admin.site.urls),

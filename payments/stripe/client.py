@@ -103,6 +103,8 @@ class PaymentIntent:
 
 
 REAL_STRIPE_JS = "https://js.stripe.com/v3/"
+# Where a sandbox account's requests "go": a name that cannot resolve, read only by the log.
+SANDBOX_API_BASE = "https://stripe-sandbox.invalid"
 
 
 def stripe_js_url(account: StripeAccount) -> str:
@@ -138,6 +140,9 @@ def client_for(account: StripeAccount) -> stripe.StripeClient:
                 account.secret_key,
                 http_client=_new_http_client(account),
                 max_network_retries=settings.STRIPE_MAX_NETWORK_RETRIES,
+                # The library logs every request's URL: in the sandbox, let it say so rather
+                # than name api.stripe.com, which is never reached.
+                base_addresses={"api": SANDBOX_API_BASE} if account.sandbox else None,
             )
             _clients[cache_key] = client
         return client

@@ -136,3 +136,11 @@ def test_buy_answers_json_with_and_without_the_trailing_slash(client, spelling):
 
     assert response.status_code == 200
     assert response.json()["id"] and response.json()["url"]
+
+
+def test_every_page_names_its_icon_and_favicon_ico_finds_it(client):
+    page = client.get("/").content.decode()
+    icon = client.get("/favicon.ico")
+
+    assert '<link rel="icon" href="/static/favicon.svg"' in page
+    assert icon.status_code == 302 and icon["Location"] == "/static/favicon.svg"

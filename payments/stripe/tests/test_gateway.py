@@ -61,3 +61,23 @@ def test_partly_configured_account_is_unavailable_not_sandboxed(settings):
     with pytest.raises(PaymentError) as caught:
         account_for("EUR")
     assert caught.value.status == 503
+
+
+@pytest.mark.django_db
+def test_the_sandbox_log_never_claims_to_reach_stripe(caplog):
+    import logging
+
+    from payments.stripe import client as gateway
+    from payments.stripe.accounts import account_for
+
+    with caplog.at_level(logging.INFO, logger="stripe"):
+        gateway.stripe_object_create(
+            account_for("USD"),
+            kind="tax_rate",
+            params={"display_name": "VAT", "percentage": "19", "inclusive": True},
+            idempotency_key="log-test",
+        )
+
+    lines = [record.getMessage() for record in caplog.records if record.name == "stripe"]
+    assert lines and all("api.stripe.com" not in line for line in lines)
+    assert any("stripe-sandbox.invalid/v1/tax_rates" in line for line in lines)
