@@ -58,6 +58,15 @@ class Rail:
         """
         return None
 
+    def pay_option_for(
+        self, *, currency: str, amount: int | None, urls: Mapping[Method, str]
+    ) -> PayOption | None:
+        """The buttons for something that costs `amount` minor units of `currency` (None: not
+        known). A rail whose offer depends on the amount (PayParts: the bank's limits, the
+        instalments) overrides this; by default the amount does not matter: `pay_option`.
+        """
+        return self.pay_option(currency=currency, urls=urls)
+
     def start(
         self, *, payable: Payable, method: Method, return_url: str, cancel_url: str
     ) -> PaymentStart:

@@ -23,14 +23,17 @@ from payments.values import (
 )
 
 
-def pay_options(*, currency: str, urls: Mapping[Method, str]) -> list[PayOption]:
+def pay_options(
+    *, currency: str, urls: Mapping[Method, str], amount: int | None = None
+) -> list[PayOption]:
     """The buttons of every rail that can pay in `currency`, in the order of PAYMENT_RAILS.
 
-    `urls` are the shop's URLs that start a payment by each method.
+    `urls` are the shop's URLs that start a payment by each method; `amount` (minor units) is
+    what the page sells costs, for rails whose offer depends on it.
     """
     options = []
     for rail in all_rails().values():
-        option = rail.pay_option(currency=currency, urls=urls)
+        option = rail.pay_option_for(currency=currency, amount=amount, urls=urls)
         if option is not None:
             options.append(option)
     return options

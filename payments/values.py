@@ -55,6 +55,8 @@ class Payable:
     `reference` names it for fulfilment (`"order-5"`); `total` is what our own pricing says it
     costs, in minor units (a rail that prices lines itself, like Stripe Checkout, must arrive
     at the same figure). `lines`, `discount` and `taxes` are there for rails that show them.
+    `options` are what the buyer chose among a rail's own options (PayPartsRail's `parts`),
+    passed through by the shop without reading them; each rail validates its own.
     """
 
     reference: str
@@ -65,6 +67,7 @@ class Payable:
     discount: DiscountTerms | None = None
     taxes: tuple[TaxTerms, ...] = ()
     metadata: Mapping[str, str] = field(default_factory=dict)
+    options: Mapping[str, str] = field(default_factory=dict)
 
 
 class Method(enum.StrEnum):

@@ -5,6 +5,7 @@ quantities within bounds, nothing changes once paid) and talk to the payment lay
 """
 
 import logging
+from collections.abc import Mapping
 
 from django.db import transaction
 
@@ -185,8 +186,9 @@ def _reprice(order: Order) -> Order:
     return order
 
 
-def order_payable(order: Order) -> Payable:
-    """The order as the payment layer's plain value, priced from our database."""
+def order_payable(order: Order, *, options: Mapping[str, str] | None = None) -> Payable:
+    """The order as the payment layer's plain value, priced from our database; `options` are
+    the buyer's choices among the rail's own options, passed through unread."""
     lines = list(order.lines.select_related("item"))
     return Payable(
         reference=order.payment_reference,
@@ -205,11 +207,18 @@ def order_payable(order: Order) -> Payable:
         discount=discount_terms(order.discount) if order.discount else None,
         taxes=tuple(tax_terms(tax) for tax in order.taxes.all()),
         metadata={"kind": PAYMENT_KIND, "order_id": str(order.pk)},
+        options=dict(options or {}),
     )
 
 
 def order_payment_start(
-    *, order: Order, rail: str, method: Method, return_url: str, cancel_url: str
+    *,
+    order: Order,
+    rail: str,
+    method: Method,
+    return_url: str,
+    cancel_url: str,
+    options: Mapping[str, str] | None = None,
 ) -> PaymentStart:
     """Start paying the whole order on `rail`, at the catalogue's current prices.
 
@@ -220,19 +229,30 @@ def order_payment_start(
     return payment_start(
         rail=rail,
         method=method,
-        payable=order_payable(order),
+        payable=order_payable(order, options=options),
         return_url=return_url,
         cancel_url=cancel_url,
     )
 
 
 def item_payment_start(
-    *, item: Item, rail: str, method: Method, return_url: str, cancel_url: str
+    *,
+    item: Item,
+    rail: str,
+    method: Method,
+    return_url: str,
+    cancel_url: str,
+    options: Mapping[str, str] | None = None,
 ) -> tuple[Order, PaymentStart]:
     """Buy one `item` now: a one-line order of its own, paid on `rail`."""
     order = order_add_item(order=None, item=item, quantity=1)
     start = order_payment_start(
-        order=order, rail=rail, method=method, return_url=return_url, cancel_url=cancel_url
+        order=order,
+        rail=rail,
+        method=method,
+        return_url=return_url,
+        cancel_url=cancel_url,
+        options=options,
     )
     return order, start
 

@@ -10,6 +10,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from currencies.minor_units import to_minor_units
 from payments.errors import PaymentError
 from payments.services import default_rail, pay_options, payment_confirm
 from payments.values import Method
@@ -84,6 +85,12 @@ def _chosen_rail(request: HttpRequest, currency: str, method: Method) -> str:
     return request.GET.get("rail") or default_rail(currency=currency, method=method)
 
 
+def _chosen_options(request: HttpRequest) -> dict[str, str]:
+    """What else the button's query says (a rail's own options, e.g. a number of parts): passed
+    through unread; the chosen rail validates them."""
+    return {name: value for name, value in request.GET.items() if name not in {"rail", "key"}}
+
+
 @require_GET
 def catalogue(request: HttpRequest) -> HttpResponse:
     return render(request, "storefront/catalogue.html", {"items": Item.objects.all()})
@@ -100,6 +107,7 @@ def item_detail(request: HttpRequest, item_id: int) -> HttpResponse:
             "taxes": taxes_for_new_orders(currency=item.currency),
             "pay_options": pay_options(
                 currency=item.currency,
+                amount=to_minor_units(item.price.amount, item.currency),
                 urls={
                     Method.REDIRECT: reverse("storefront:buy", args=[item.pk]),
                     Method.ON_PAGE: reverse("storefront:item_pay", args=[item.pk]),
@@ -122,6 +130,7 @@ def buy_item(request: HttpRequest, item_id: str) -> JsonResponse:
             item=item,
             rail=rail,
             method=Method.REDIRECT,
+            options=_chosen_options(request),
             **_return_urls(request, rail, f"?item={item.pk}"),
         )
     except OrderError as exc:
@@ -145,6 +154,7 @@ def buy_order(request: HttpRequest, order_id: str) -> JsonResponse:
             order=order,
             rail=rail,
             method=Method.REDIRECT,
+            options=_chosen_options(request),
             **_return_urls(request, rail, f"?order={order.pk}"),
         )
     except OrderError as exc:
@@ -208,6 +218,7 @@ def _render_order(request: HttpRequest, order: Order) -> HttpResponse:
     if order.is_open and lines:
         context["pay_options"] = pay_options(
             currency=order.currency,
+            amount=totals.total,
             urls={
                 Method.REDIRECT: reverse("storefront:buy_order", args=[order.pk]),
                 Method.ON_PAGE: reverse("storefront:order_pay", args=[order.pk]),
