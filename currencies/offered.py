@@ -1,6 +1,6 @@
 """Which currencies this shop sells in: settings.SHOP_CURRENCIES (each taken by its own Stripe
-account), and BANK_TRANSFER_CURRENCY while the bank-transfer rail runs (taken by that rail
-only: it has no Stripe account)."""
+account), BANK_TRANSFER_CURRENCY while the bank-transfer rail runs and PAYPARTS_CURRENCY (UAH)
+while the Pay in parts rail runs (each taken by that rail only: it has no Stripe account)."""
 
 from django.conf import settings
 
@@ -13,6 +13,7 @@ CURRENCY_CHOICES = [(code, code) for code in sorted(STRIPE_CURRENCIES)]
 
 # Named, not imported: money rules know no payment code.
 BANK_TRANSFER_RAIL = "payments.bank_transfer.rail.BankTransferRail"
+PAYPARTS_RAIL = "payments.payparts.rail.PayPartsRail"
 
 
 def offered_currencies() -> list[str]:
@@ -20,6 +21,8 @@ def offered_currencies() -> list[str]:
     codes = set(settings.SHOP_CURRENCIES)
     if BANK_TRANSFER_RAIL in settings.PAYMENT_RAILS:
         codes.add(settings.BANK_TRANSFER_CURRENCY.upper())
+    if PAYPARTS_RAIL in settings.PAYMENT_RAILS:
+        codes.add(settings.PAYPARTS_CURRENCY)
     return sorted(codes)
 
 

@@ -20,7 +20,7 @@ if env.bool("READ_ENV_FILE", default=True) and (BASE_DIR / ".env").is_file():
     env.read_env(BASE_DIR / ".env", overwrite=False)
 # An empty variable (`DATABASE_URL=` as in .env.example) means "use the default", not "".
 for _name in [name for name, value in os.environ.items() if value == ""]:
-    if _name.startswith(("STRIPE_", "SECURE_", "BANK_")) or _name in {
+    if _name.startswith(("STRIPE_", "SECURE_", "BANK_", "PAYPARTS_")) or _name in {
         "DEBUG",
         "SECRET_KEY",
         "ALLOWED_HOSTS",
@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "payments",
     "payments.stripe",
     "payments.bank_transfer",
+    "payments.payparts",
     "storefront",
 ]
 
@@ -248,6 +249,28 @@ BANK_PAYEE = {
     "correspondent_account": env.str("BANK_PAYEE_CORRESPONDENT_ACCOUNT", default=""),
 }
 
+# --- PrivatBank "Pay in parts" ----------------------------------------------------------------
+
+# UAH orders paid in instalments (payments.payparts). The store's id and password come from the
+# bank; without them the offline sandbox bank takes the payments where it is allowed (DEBUG,
+# tests, or PAYPARTS_SANDBOX=1), and a production site running the rail refuses to start.
+PAYPARTS_API_STORE_ID = env.str("PAYPARTS_API_STORE_ID", default="")
+PAYPARTS_API_PASSWORD = env.str("PAYPARTS_API_PASSWORD", default="")
+PAYPARTS_API_URL = env.str("PAYPARTS_API_URL", default="https://payparts2.privatbank.ua/ipp/v2/")
+PAYPARTS_API_REDIRECT_URL = env.str(
+    "PAYPARTS_API_REDIRECT_URL", default="https://payparts2.privatbank.ua/ipp/v2/payment"
+)
+# The buyer chooses 2 to this many parts (the bank allows up to 25).
+PAYPARTS_PARTS_COUNT_MAX = env.int("PAYPARTS_PARTS_COUNT_MAX", default=6)
+# II instant instalment, PP pay in parts, PB, IA: as agreed with the bank.
+PAYPARTS_MERCHANT_TYPE = env.str("PAYPARTS_MERCHANT_TYPE", default="PP")
+PAYPARTS_SANDBOX = env.bool("PAYPARTS_SANDBOX", default=DEBUG or TESTING)
+if PAYPARTS_SANDBOX:
+    # Like Stripe's: its models, pages and admin exist only where it may run.
+    INSTALLED_APPS.insert(
+        INSTALLED_APPS.index("payments.payparts") + 1, "payments.payparts.sandbox"
+    )
+
 # --- Payments -------------------------------------------------------------------------------
 
 # The rails this site takes money on, in the order their buttons appear (payments.rails). A
@@ -261,6 +284,11 @@ PAYMENT_RAILS = env.list(
         ["payments.bank_transfer.rail.BankTransferRail"]
         if BANK_SANDBOX or BANK_WEBHOOK_SECRET or BANK_PAYEE["account"]
         else []
+    )
+    + (
+        ["payments.payparts.rail.PayPartsRail"]
+        if PAYPARTS_SANDBOX or PAYPARTS_API_STORE_ID or PAYPARTS_API_PASSWORD
+        else []
     ),
 )
 # The currency bank transfers arrive in. While the bank-transfer rail runs, the shop sells in it
@@ -269,6 +297,10 @@ PAYMENT_RAILS = env.list(
 BANK_TRANSFER_CURRENCY = env.str("BANK_TRANSFER_CURRENCY", default="RUB").upper()
 if "payments.bank_transfer.rail.BankTransferRail" in PAYMENT_RAILS:
     SHOP_CURRENCIES = [code for code in SHOP_CURRENCIES if code != BANK_TRANSFER_CURRENCY]
+# Likewise UAH while the Pay in parts rail runs: PrivatBank takes it, Stripe does not here.
+PAYPARTS_CURRENCY = "UAH"
+if "payments.payparts.rail.PayPartsRail" in PAYMENT_RAILS:
+    SHOP_CURRENCIES = [code for code in SHOP_CURRENCIES if code != PAYPARTS_CURRENCY]
 # What a succeeded payment fulfils, by the kind of its reference ("order-5" → "order").
 PAYMENT_FULFILMENT = {"order": "storefront.services.order_mark_paid"}
 

@@ -1,0 +1,106 @@
+"""The bank's callback: a JSON POST to our `responseUrl` with `storeId, orderId, paymentState,
+message, signature`, signed with the store's password.
+
+Read from the raw body whatever its Content-Type says (the old app answered 500 to anything but
+exactly `application/json`). The event id is a digest of what the callback says (order, state,
+message): the bank resends the same callback until it is acknowledged, and each resend is then
+a duplicate the core acknowledges and ignores, while a different state of the same order is a
+new event.
+"""
+
+import hashlib
+import json
+
+from django.http import HttpRequest
+
+from payments.errors import PaymentError, WebhookRejected
+from payments.models import Payment
+from payments.payparts import NAME, config
+from payments.payparts.signatures import callback_signature, signature_matches
+from payments.values import Notification, ProviderState, ProviderStatus
+
+STATUSES = {
+    "SUCCESS": ProviderStatus.SUCCEEDED,
+    "FAIL": ProviderStatus.FAILED,
+    "CANCELED": ProviderStatus.FAILED,
+    "REJECTED": ProviderStatus.FAILED,
+    "LOCKED": ProviderStatus.PROCESSING,
+}
+FAILURE_WORDS = {
+    "FAIL": "The instalment payment failed.",
+    "CANCELED": "The instalment payment was canceled.",
+    "REJECTED": "PrivatBank rejected the instalment plan.",
+}
+
+
+def provider_state(
+    store: config.Store, *, order_id: str, payment_state: str, message: str
+) -> ProviderState:
+    """What the bank says of `order_id`, in the core's words. The amount is the one the bank
+    signed at creation (the payment's expected amount): the bank does not repeat it."""
+    payment = Payment.objects.filter(rail=NAME, provider_ref=order_id).first()
+    status = STATUSES.get(payment_state, ProviderStatus.PENDING)
+    if status == ProviderStatus.FAILED:
+        message = message or FAILURE_WORDS[payment_state]
+    return ProviderState(
+        rail=NAME,
+        account=store.store_id,
+        livemode=store.livemode,
+        provider_ref=order_id,
+        status=status,
+        amount=payment.amount_expected if payment else 0,
+        currency=payment.currency if payment else config.CURRENCY,
+        message=message,
+    )
+
+
+def _fields(body: bytes, store_id: str) -> dict[str, str]:
+    try:
+        data = json.loads(body)
+    except ValueError as exc:
+        raise WebhookRejected("The body is not JSON.", account=store_id) from exc
+    if not isinstance(data, dict):
+        raise WebhookRejected("The body is not a JSON object.", account=store_id)
+    data.setdefault("message", "")
+    if data["message"] is None:
+        data["message"] = ""
+    names = ("storeId", "orderId", "paymentState", "message", "signature")
+    missing = [name for name in names if not isinstance(data.get(name), str)]
+    if missing:
+        raise WebhookRejected(f"Missing or not text: {', '.join(missing)}.", account=store_id)
+    return {name: data[name] for name in names}
+
+
+def callback_read(request: HttpRequest, *, account: str) -> Notification:
+    """Verify a callback for the store `account`; return it as a Notification. Raises
+    WebhookRejected (400) when it is not authentic, PaymentError (404) for another store."""
+    store = config.store_with_identity(account)
+    if store is None:
+        raise PaymentError("No such PrivatBank store.", status=404)
+    fields = _fields(request.body, store.store_id)
+    if fields["storeId"] != store.store_id:
+        raise WebhookRejected("The callback is for another store.", account=store.store_id)
+    expected = callback_signature(
+        password=store.password,
+        store_id=store.store_id,
+        order_id=fields["orderId"],
+        payment_state=fields["paymentState"],
+        message=fields["message"],
+    )
+    if not signature_matches(expected, fields["signature"]):
+        raise WebhookRejected("The signature does not match.", account=store.store_id)
+    said = "\n".join((fields["orderId"], fields["paymentState"], fields["message"]))
+    digest = hashlib.sha256(said.encode("utf-8")).hexdigest()
+    return Notification(
+        rail=NAME,
+        account=store.store_id,
+        event_id=f"{fields['orderId'][:64]}:{digest[:32]}",
+        type=f"payment.{fields['paymentState'].lower()}"[:100],
+        state=provider_state(
+            store,
+            order_id=fields["orderId"],
+            payment_state=fields["paymentState"],
+            message=fields["message"],
+        ),
+        fingerprint=digest,
+    )

@@ -1,0 +1,47 @@
+"""The sandbox bank's hosted page: the buyer approves, declines or cancels the instalment plan.
+
+The page is what PrivatBank's `payment?token=...` is: it names the store, the products, the
+amount and the parts. A decision moves the plan, queues the signed callback, and sends the
+buyer to the shop's `redirectUrl`.
+"""
+
+from decimal import ROUND_UP, Decimal
+
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods
+
+from payments.payparts.sandbox.delivery import callback_deliver_on_commit
+from payments.payparts.sandbox.models import InstalmentPlan
+
+DECISIONS = {
+    "approve": ("SUCCESS", ""),
+    "decline": ("REJECTED", "The bank declined the instalment plan."),
+    "cancel": ("CANCELED", "The buyer canceled the payment."),
+}
+FINAL = {"SUCCESS", "FAIL", "CANCELED", "REJECTED"}
+
+
+@require_http_methods(["GET", "POST"])
+def payment_page(request: HttpRequest) -> HttpResponse:
+    plan = get_object_or_404(InstalmentPlan, token=request.GET.get("token", ""))
+    if request.method == "POST" and plan.payment_state not in FINAL:
+        decision = DECISIONS.get(request.POST.get("decision", ""))
+        if decision is not None:
+            with transaction.atomic():
+                moved = (
+                    InstalmentPlan.objects.filter(pk=plan.pk)
+                    .exclude(payment_state__in=FINAL)
+                    .update(payment_state=decision[0], message=decision[1])
+                )
+                plan.refresh_from_db()
+                if moved:
+                    callback_deliver_on_commit(plan)
+            return redirect(plan.redirect_url)
+    part = (plan.amount / plan.parts_count).quantize(Decimal("0.01"), rounding=ROUND_UP)
+    return render(
+        request,
+        "payparts_sandbox/payment.html",
+        {"plan": plan, "part": part, "done": plan.payment_state in FINAL},
+    )

@@ -1,0 +1,150 @@
+"""The bank's callback at /payments/payparts/callback/: recorded, verified, acted on once."""
+
+from contextlib import contextmanager
+
+import pytest
+
+from payments.models import Payment, WebhookEvent
+from payments.payparts.signals import pay_parts_invalid_callback, pay_parts_success_callback
+from payments.signals import payment_failed
+from storefront.models import Order
+
+from .payparts_tools import buy, callback_body, post_callback, uah_item
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def started(client):
+    """A payment started at the sandbox bank; its order id."""
+    return buy(client, uah_item()).json()["id"]
+
+
+@contextmanager
+def listening(signal):
+    """The keyword arguments of every `signal` sent within the block."""
+    got = []
+
+    def receiver(sender, **kwargs):
+        got.append(kwargs)
+
+    signal.connect(receiver, weak=False)
+    try:
+        yield got
+    finally:
+        signal.disconnect(receiver)
+
+
+def order():
+    return Order.objects.get()
+
+
+def test_a_valid_success_pays_once_and_says_so(client, started, django_capture_on_commit_callbacks):
+    with listening(pay_parts_success_callback) as got:
+        with django_capture_on_commit_callbacks(execute=True):
+            first = post_callback(client, callback_body(started, "SUCCESS"))
+        with django_capture_on_commit_callbacks(execute=True):
+            again = post_callback(client, callback_body(started, "SUCCESS"))
+    assert first.status_code == 200 and first.json()["outcome"] == "processed"
+    assert again.status_code == 200 and again.json()["outcome"] == "duplicate"
+    assert order().status == Order.Status.PAID
+    payment = Payment.objects.get()
+    assert (payment.status, payment.amount_received) == (Payment.Status.SUCCEEDED, 120000)
+    assert [kw["order_id"] for kw in got] == [started]
+    event = WebhookEvent.objects.get(rail="payparts")
+    assert (event.signature_valid, event.duplicates, event.type) == (True, 1, "payment.success")
+
+
+def test_a_tampered_callback_is_400_recorded_and_changes_nothing(
+    client, started, django_capture_on_commit_callbacks
+):
+    forged = callback_body(started, "SUCCESS", signature="AAAAAAAAAAAAAAAAAAAAAAAAAAA=")
+    with (
+        listening(pay_parts_invalid_callback) as got,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        response = post_callback(client, forged)
+    assert response.status_code == 400
+    assert order().status == Order.Status.OPEN
+    event = WebhookEvent.objects.get()
+    assert (event.signature_valid, event.status) == (False, WebhookEvent.Status.REJECTED)
+    assert started in event.payload
+    assert [kw["reason"] for kw in got] == ["The signature does not match."]
+
+
+def test_a_callback_signed_for_another_state_is_refused(client, started):
+    body = callback_body(started, "FAIL").replace(b'"FAIL"', b'"SUCCESS"')
+    assert post_callback(client, body).status_code == 400
+    assert order().status == Order.Status.OPEN
+
+
+def test_a_replayed_success_is_a_duplicate(client, started):
+    body = callback_body(started, "SUCCESS", "ok")
+    outcomes = [post_callback(client, body).json()["outcome"] for _ in range(3)]
+    assert outcomes == ["processed", "duplicate", "duplicate"]
+    assert Payment.objects.get().status == Payment.Status.SUCCEEDED
+
+
+def test_fail_after_success_never_unpays(client, started):
+    post_callback(client, callback_body(started, "SUCCESS"))
+    late = post_callback(client, callback_body(started, "FAIL", "Timeout"))
+    assert late.status_code == 200
+    assert order().status == Order.Status.PAID
+    assert Payment.objects.get().status == Payment.Status.SUCCEEDED
+
+
+@pytest.mark.parametrize("state", ["FAIL", "REJECTED", "CANCELED"])
+def test_a_failure_leaves_the_order_open_with_the_reason(
+    client, started, state, django_capture_on_commit_callbacks
+):
+    with listening(payment_failed) as failed, django_capture_on_commit_callbacks(execute=True):
+        response = post_callback(client, callback_body(started, state, "Ліміт перевищено"))
+    assert response.status_code == 200
+    assert order().status == Order.Status.OPEN
+    assert Payment.objects.get().status == Payment.Status.FAILED
+    assert "Ліміт перевищено" in WebhookEvent.objects.get().payload
+    assert [kw["reason"] for kw in failed] == ["Ліміт перевищено"]
+
+
+def test_in_progress_states_change_nothing(client, started):
+    response = post_callback(client, callback_body(started, "CLIENT_WAIT"))
+    assert response.status_code == 200
+    assert Payment.objects.get().status == Payment.Status.PENDING
+
+
+def test_a_wrong_content_type_is_still_read(client, started):
+    response = post_callback(client, callback_body(started, "SUCCESS"), content_type="text/plain")
+    assert response.status_code == 200
+    assert order().status == Order.Status.PAID
+
+
+def test_a_missing_content_type_is_still_read(client, started):
+    response = client.generic(
+        "POST", "/payments/payparts/callback/", callback_body(started, "SUCCESS"), content_type=""
+    )
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("body", [b"storeId=1&orderId=2", b"[1, 2]", b"\xff\xfe", b""])
+def test_a_body_that_is_not_a_json_object_is_400_not_500(client, body):
+    response = post_callback(client, body, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 400
+    assert WebhookEvent.objects.get().status == WebhookEvent.Status.REJECTED
+
+
+def test_a_callback_for_a_payment_we_never_started_is_recorded_and_ignored(client):
+    response = post_callback(client, callback_body("order-404-ffff", "SUCCESS"))
+    assert response.status_code == 200
+    assert "No payment order-404-ffff" in WebhookEvent.objects.get().error
+
+
+def test_the_sandbox_bank_delivers_its_signed_callback(
+    client, started, django_capture_on_commit_callbacks
+):
+    from payments.payparts.sandbox.models import InstalmentPlan
+
+    plan = InstalmentPlan.objects.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/sandbox/payparts/payment?token={plan.token}", {"decision": "approve"})
+    assert order().status == Order.Status.PAID
+    assert WebhookEvent.objects.get().type == "payment.success"
