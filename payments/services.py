@@ -54,6 +54,11 @@ def default_rail(*, currency: str, method: Method) -> str:
     return able[0].name
 
 
+def rail_methods(rail: str) -> tuple[Method, ...]:
+    """The ways `rail` takes payments (e.g. whether "try again" can reopen a form on our page)."""
+    return rail_named(rail).methods
+
+
 def payment_start(
     *, rail: str, method: Method, payable: Payable, return_url: str, cancel_url: str
 ) -> PaymentStart:

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from currencies.minor_units import to_minor_units
 from payments.errors import PaymentError
-from payments.services import default_rail, pay_options, payment_confirm
+from payments.services import default_rail, pay_options, payment_confirm, rail_methods
 from payments.values import Method
 from storefront.forms import AddToOrderForm, DiscountCodeForm, LineQuantityForm, first_error
 from storefront.invoices import invoice_response
@@ -281,7 +281,11 @@ def payment_return(request: HttpRequest, rail: str) -> HttpResponse:
         _remember(request, order.pk)
         if request.session.get(SESSION_CART) == order.pk and not order.is_open:
             del request.session[SESSION_CART]
-    return render(request, template, {"state": state, "payment": payment, "order": order})
+    # Trying again reopens the form on our page where this rail has one, else the order's page
+    # with every way of paying it (a redirect rail, like PrivatBank's, has no form of ours).
+    retry_on_page = Method.ON_PAGE in rail_methods(payment.rail)
+    context = {"state": state, "payment": payment, "order": order, "retry_on_page": retry_on_page}
+    return render(request, template, context)
 
 
 @require_GET

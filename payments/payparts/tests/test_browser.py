@@ -50,7 +50,7 @@ def test_the_buyer_approves_the_instalments_and_the_order_is_paid(page):
     assert Payment.objects.get().status == Payment.Status.SUCCEEDED
 
 
-def test_the_bank_declines_and_the_order_stays_open(page):
+def test_the_bank_declines_the_order_stays_open_and_the_buyer_tries_again(page):
     item = uah_item("1450.00", name="Kosiv ceramic tea set")
     choose_parts_and_reach_the_bank(page, item, "2")
     page.locator("#payparts-decline").click()
@@ -60,6 +60,21 @@ def test_the_bank_declines_and_the_order_stays_open(page):
     expect(page.locator("p.error")).to_contain_text("The bank declined the instalment plan.")
     screenshot(page, "payparts-4-declined")
     assert Order.objects.get().status == Order.Status.OPEN
+
+    # Trying again goes back to the order, where every way of paying it is offered again.
+    page.locator("#try-again").click()
+    expect(page.locator("#payparts-form")).to_be_visible()
+    page.locator("#payparts-parts").select_option("3")
+    page.locator("#payparts-button").click()
+    page.wait_for_url(BANK_PAGE)
+    page.locator("#payparts-approve").click()
+    page.wait_for_url(RETURN_PAGE)
+    expect(page.locator("h1")).to_have_text("Thank you, your payment went through")
+    assert Order.objects.get().status == Order.Status.PAID
+    assert list(Payment.objects.order_by("created").values_list("status", flat=True)) == [
+        Payment.Status.FAILED,
+        Payment.Status.SUCCEEDED,
+    ]
 
 
 def test_a_refusal_is_said_beside_the_button(page):
