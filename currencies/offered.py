@@ -1,6 +1,7 @@
 """Which currencies this shop sells in: settings.SHOP_CURRENCIES (each taken by its own Stripe
-account), BANK_TRANSFER_CURRENCY while the bank-transfer rail runs and PAYPARTS_CURRENCY (UAH)
-while the Pay in parts rail runs (each taken by that rail only: it has no Stripe account)."""
+account), and settings.RAIL_CURRENCIES of the rails that run (each taken by that rail only, as
+RUB by bank transfer: it has no Stripe account). Rails are named by their dotted paths, never
+imported: money rules know no payment code."""
 
 from django.conf import settings
 
@@ -11,18 +12,13 @@ from currencies.minor_units import STRIPE_CURRENCIES
 CURRENCY_CHOICES = [(code, code) for code in sorted(STRIPE_CURRENCIES)]
 
 
-# Named, not imported: money rules know no payment code.
-BANK_TRANSFER_RAIL = "payments.bank_transfer.rail.BankTransferRail"
-PAYPARTS_RAIL = "payments.payparts.rail.PayPartsRail"
-
-
 def offered_currencies() -> list[str]:
-    """Return the upper-case codes the shop currently sells in."""
+    """Return the upper-case codes the shop currently sells in: Stripe's accounts' currencies,
+    and each currency that a running rail alone takes (settings.RAIL_CURRENCIES)."""
     codes = set(settings.SHOP_CURRENCIES)
-    if BANK_TRANSFER_RAIL in settings.PAYMENT_RAILS:
-        codes.add(settings.BANK_TRANSFER_CURRENCY.upper())
-    if PAYPARTS_RAIL in settings.PAYMENT_RAILS:
-        codes.add(settings.PAYPARTS_CURRENCY)
+    codes.update(
+        code for path, code in settings.RAIL_CURRENCIES.items() if path in settings.PAYMENT_RAILS
+    )
     return sorted(codes)
 
 

@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.core import checks
+from django.core.signals import setting_changed
 
 
 class PaymentsConfig(AppConfig):
@@ -8,5 +9,7 @@ class PaymentsConfig(AppConfig):
 
     def ready(self) -> None:
         from payments.checks import check_rails
+        from payments.rails import routes_reload
 
         checks.register(check_rails)
+        setting_changed.connect(routes_reload)

@@ -11,12 +11,15 @@ signals. A rail owns everything about its provider: accounts, how to start and c
 payment, how a notification is authenticated and what it means, where the merchant looks.
 """
 
+import importlib
+import sys
 from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import ClassVar
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.urls import clear_url_caches
 from django.utils.module_loading import import_string
 
 from payments.errors import PaymentError
@@ -50,22 +53,17 @@ class Rail:
         """Whether this rail can take a payment in `currency` now (configured, or sandboxed)."""
         return False
 
-    def pay_option(self, *, currency: str, urls: Mapping[Method, str]) -> PayOption | None:
-        """The buttons this rail puts on a page selling something in `currency`.
+    def pay_option(
+        self, *, currency: str, amount: int | None, urls: Mapping[Method, str]
+    ) -> PayOption | None:
+        """The buttons this rail puts on a page selling something that costs `amount` minor
+        units of `currency` (None: not known), for rails whose offer depends on it (limits,
+        instalments).
 
         `urls` are the shop's own URLs that start a payment by each method; the rail's template
         links to them. None when the rail cannot take `currency` (the page shows nothing).
         """
         return None
-
-    def pay_option_for(
-        self, *, currency: str, amount: int | None, urls: Mapping[Method, str]
-    ) -> PayOption | None:
-        """The buttons for something that costs `amount` minor units of `currency` (None: not
-        known). A rail whose offer depends on the amount (PayParts: the bank's limits, the
-        instalments) overrides this; by default the amount does not matter: `pay_option`.
-        """
-        return self.pay_option(currency=currency, urls=urls)
 
     def start(
         self, *, payable: Payable, method: Method, return_url: str, cancel_url: str
@@ -143,6 +141,17 @@ def _load(paths: tuple[str, ...]) -> dict[str, Rail]:
 def all_rails() -> dict[str, Rail]:
     """The rails of `settings.PAYMENT_RAILS`, by name, in the order listed."""
     return _load(tuple(settings.PAYMENT_RAILS))
+
+
+def routes_reload(*, setting: str, **kwargs) -> None:
+    """Load the URLconf again when PAYMENT_RAILS changes at run time (tests do; a deployed site
+    does not): each rail's own routes (`Rail.urlpatterns`) are read when the URLconf loads."""
+    if setting != "PAYMENT_RAILS":
+        return
+    for name in ("payments.urls", settings.ROOT_URLCONF):
+        if name in sys.modules:
+            importlib.reload(sys.modules[name])
+    clear_url_caches()
 
 
 def rail_named(name: str) -> Rail:

@@ -33,7 +33,7 @@ def pay_options(
     """
     options = []
     for rail in all_rails().values():
-        option = rail.pay_option_for(currency=currency, amount=amount, urls=urls)
+        option = rail.pay_option(currency=currency, amount=amount, urls=urls)
         if option is not None:
             options.append(option)
     return options

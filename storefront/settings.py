@@ -295,12 +295,19 @@ PAYMENT_RAILS = env.list(
 # (currencies.offered) through that rail only: it is kept out of SHOP_CURRENCIES, so it gets
 # no Stripe account (STRIPE_ACCOUNTS) and no Stripe button.
 BANK_TRANSFER_CURRENCY = env.str("BANK_TRANSFER_CURRENCY", default="RUB").upper()
-if "payments.bank_transfer.rail.BankTransferRail" in PAYMENT_RAILS:
-    SHOP_CURRENCIES = [code for code in SHOP_CURRENCIES if code != BANK_TRANSFER_CURRENCY]
 # Likewise UAH while the Pay in parts rail runs: PrivatBank takes it, Stripe does not here.
 PAYPARTS_CURRENCY = "UAH"
-if "payments.payparts.rail.PayPartsRail" in PAYMENT_RAILS:
-    SHOP_CURRENCIES = [code for code in SHOP_CURRENCIES if code != PAYPARTS_CURRENCY]
+# Currencies that one rail alone takes, by the rail's dotted path: offered while that rail runs
+# (currencies.offered), and kept out of SHOP_CURRENCIES, so they get no Stripe account.
+RAIL_CURRENCIES = {
+    "payments.bank_transfer.rail.BankTransferRail": BANK_TRANSFER_CURRENCY,
+    "payments.payparts.rail.PayPartsRail": PAYPARTS_CURRENCY,
+}
+SHOP_CURRENCIES = [
+    code
+    for code in SHOP_CURRENCIES
+    if code not in {RAIL_CURRENCIES[path] for path in PAYMENT_RAILS if path in RAIL_CURRENCIES}
+]
 # What a succeeded payment fulfils, by the kind of its reference ("order-5" → "order").
 PAYMENT_FULFILMENT = {"order": "storefront.services.order_mark_paid"}
 

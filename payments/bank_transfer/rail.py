@@ -80,7 +80,9 @@ class BankTransferRail(Rail):
     def accepts(self, *, currency: str) -> bool:
         return currency.upper() == config.currency() and config.payee() is not None
 
-    def pay_option(self, *, currency: str, urls: Mapping[Method, str]) -> PayOption | None:
+    def pay_option(
+        self, *, currency: str, amount: int | None, urls: Mapping[Method, str]
+    ) -> PayOption | None:
         if not self.accepts(currency=currency) or Method.ON_PAGE not in urls:
             return None
         return PayOption(

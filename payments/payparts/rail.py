@@ -111,10 +111,7 @@ class PayPartsRail(Rail):
             return False
         return True
 
-    def pay_option(self, *, currency: str, urls: Mapping[Method, str]) -> PayOption | None:
-        return self.pay_option_for(currency=currency, amount=None, urls=urls)
-
-    def pay_option_for(
+    def pay_option(
         self, *, currency: str, amount: int | None, urls: Mapping[Method, str]
     ) -> PayOption | None:
         if currency.upper() != config.CURRENCY or Method.REDIRECT not in urls:

@@ -67,7 +67,9 @@ class StripeRail(Rail):
         currency another rail takes (the bank transfer's) gets no Stripe button."""
         return currency.upper() in settings.STRIPE_ACCOUNTS
 
-    def pay_option(self, *, currency: str, urls: Mapping[Method, str]) -> PayOption | None:
+    def pay_option(
+        self, *, currency: str, amount: int | None, urls: Mapping[Method, str]
+    ) -> PayOption | None:
         if not self.takes(currency):
             return None
         try:

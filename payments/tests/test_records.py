@@ -3,7 +3,6 @@
 import json
 
 import pytest
-from django.urls import get_resolver
 
 from payments.models import Payment, WebhookEvent
 from payments.tests import rails_for_tests
@@ -13,9 +12,6 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def echo_rail(settings):
-    # The URLconf reads each rail's extra routes once, when it loads: load it with the site's
-    # own rails before adding the echo rail (which needs no route of its own).
-    get_resolver().url_patterns  # noqa: B018
     settings.PAYMENT_RAILS = [
         *settings.PAYMENT_RAILS,
         "payments.tests.rails_for_tests.EchoRail",
