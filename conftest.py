@@ -27,6 +27,14 @@ def stripe_sandbox(settings):
     return settings
 
 
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Each test starts with empty counters (storefront.throttle counts in the cache)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def offer_currency(settings):
     """Add a currency to the shop, on the sandbox: `offer_currency("JPY")`."""

@@ -44,6 +44,10 @@ class Payment(models.Model):
         null=True, blank=True, help_text="Minor units the provider says it took."
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    # Where the buyer pays, for a rail that sends them away, and until when that page takes
+    # payment: while both hold, starting the same payable again sends the buyer back there.
+    pay_url = models.CharField(max_length=2000, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
     succeeded_at = models.DateTimeField(null=True, blank=True)
     fulfilled_at = models.DateTimeField(null=True, blank=True)
     flag = models.TextField(blank=True)

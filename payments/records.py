@@ -16,7 +16,7 @@ event row, and a conditional UPDATE for each state change, so any number of conc
 
 import hashlib
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -56,8 +56,14 @@ def payment_record(
     provider_ref: str,
     currency: str,
     amount: int,
+    pay_url: str = "",
+    expires_at: datetime | None = None,
 ) -> Payment:
-    """Remember a payment a rail has just started at its provider."""
+    """Remember a payment a rail has just started at its provider.
+
+    A rail that sends the buyer to a page of the provider's gives its URL and when it expires,
+    so that starting the same payable again reuses it (`payment_reusable`).
+    """
     return Payment.objects.create(
         rail=rail,
         account=account,
@@ -66,6 +72,31 @@ def payment_record(
         provider_ref=provider_ref,
         currency=currency,
         amount_expected=amount,
+        pay_url=pay_url,
+        expires_at=expires_at,
+    )
+
+
+# An open page this close to expiring is not handed out again: the buyer needs time to pay.
+REUSE_MARGIN = timedelta(minutes=30)
+
+
+def payment_reusable(*, rail: str, reference: str, currency: str, amount: int) -> Payment | None:
+    """The pending payment of `rail` for this payable and amount whose provider page still
+    takes payment for a while: where the buyer asking again is sent, instead of making
+    another (one order, one session; no provider call)."""
+    return (
+        Payment.objects.filter(
+            rail=rail,
+            reference=reference,
+            currency=currency,
+            amount_expected=amount,
+            status=Payment.Status.PENDING,
+            expires_at__gt=timezone.now() + REUSE_MARGIN,
+        )
+        .exclude(pay_url="")
+        .order_by("-created", "-pk")
+        .first()
     )
 
 

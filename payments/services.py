@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from payments.errors import PaymentError
 from payments.models import Payment
 from payments.rails import all_rails, rail_named
-from payments.records import payment_apply
+from payments.records import payment_apply, payment_reusable
 from payments.values import (
     DiscountTerms,
     Method,
@@ -62,10 +62,25 @@ def rail_methods(rail: str) -> tuple[Method, ...]:
 def payment_start(
     *, rail: str, method: Method, payable: Payable, return_url: str, cancel_url: str
 ) -> PaymentStart:
-    """Start paying `payable` on `rail`; the rail records the Payment. Raises PaymentError."""
+    """Start paying `payable` on `rail`; the rail records the Payment. Raises PaymentError.
+
+    A provider page already open for the same payable and amount (the buyer clicked again, or
+    came back from it) is handed out again: no second payment, no provider call.
+    """
     found = rail_named(rail)
     if method not in found.methods:
         raise PaymentError(f"{found.verbose_name} cannot take this kind of payment.", status=404)
+    if method == Method.REDIRECT and not payable.options:
+        reusable = payment_reusable(
+            rail=found.name,
+            reference=payable.reference,
+            currency=payable.currency,
+            amount=payable.total,
+        )
+        if reusable is not None:
+            return PaymentStart(
+                rail=found.name, provider_ref=reusable.provider_ref, redirect_url=reusable.pay_url
+            )
     return found.start(payable=payable, method=method, return_url=return_url, cancel_url=cancel_url)
 
 

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 
 from django.db import transaction
 
+from payments.errors import PaymentError
 from payments.fulfilment import Outcome
 from payments.services import payment_start, rails_prepare
 from payments.values import (
@@ -243,18 +244,39 @@ def item_payment_start(
     return_url: str,
     cancel_url: str,
     options: Mapping[str, str] | None = None,
+    earlier: Order | None = None,
 ) -> tuple[Order, PaymentStart]:
-    """Buy one `item` now: a one-line order of its own, paid on `rail`."""
-    order = order_add_item(order=None, item=item, quantity=1)
-    start = order_payment_start(
-        order=order,
-        rail=rail,
-        method=method,
-        return_url=return_url,
-        cancel_url=cancel_url,
-        options=options,
-    )
+    """Buy one `item` now: a one-line order of its own, paid on `rail`.
+
+    `earlier` is the order this browser made the last time it bought this item now: while it
+    is still open and still just this one item, it is paid again (and the provider's page
+    already open for it is reused) rather than a new order made at every click. Should the
+    start fail, an order made for it is removed again: nothing half-made stays.
+    """
+    order = earlier if earlier is not None and _is_buy_now_of(earlier, item) else None
+    made = order is None
+    if made:
+        order = order_add_item(order=None, item=item, quantity=1)
+    try:
+        start = order_payment_start(
+            order=order,
+            rail=rail,
+            method=method,
+            return_url=return_url,
+            cancel_url=cancel_url,
+            options=options,
+        )
+    except (OrderError, PaymentError):
+        if made:
+            order.delete()
+        raise
     return order, start
+
+
+def _is_buy_now_of(order: Order, item: Item) -> bool:
+    """Whether `order` is still an open order of exactly one `item`."""
+    lines = list(order.lines.values_list("item_id", "quantity")[:2])
+    return order.is_open and order.currency == item.currency and lines == [(item.pk, 1)]
 
 
 def order_mark_paid(*, ident: str, amount: int, currency: str, payment) -> Outcome:

@@ -34,6 +34,8 @@ for _name in [name for name, value in os.environ.items() if value == ""]:
         "LOG_FORMAT",
         "SHOP_CURRENCIES",
         "SHOP_PAYMENT_FLOW",
+        "SHOP_START_LIMIT",
+        "SHOP_START_WINDOW_SECONDS",
         "PAYMENT_RAILS",
         "SHOP_NAME",
         "SHOP_ADDRESS",
@@ -342,6 +344,10 @@ STRIPE_SANDBOX_WEBHOOKS = env.str("STRIPE_SANDBOX_WEBHOOKS", default="thread")
 # The seller named on invoices; the address's lines are separated by "\n" (or real newlines).
 SHOP_NAME = env.str("SHOP_NAME", default="Storefront")
 SHOP_ADDRESS = env.str("SHOP_ADDRESS", default="").replace("\\n", "\n")
+
+# How many payments one client may start (/buy/..., the pay pages) per window before a 429.
+SHOP_START_LIMIT = env.int("SHOP_START_LIMIT", default=30)
+SHOP_START_WINDOW_SECONDS = env.int("SHOP_START_WINDOW_SECONDS", default=60)
 
 # Which way the Buy and Pay buttons go: "checkout" (Stripe Checkout) or "payment_element" (the
 # card form on our own page). The other way stays offered beside it.

@@ -28,10 +28,12 @@ from storefront.services import (
     order_set_quantity,
     taxes_for_new_orders,
 )
+from storefront.throttle import limit_payment_starts
 
 # Session keys: the order being filled, and every order this browser may see and pay.
 SESSION_CART = "cart_order_id"
 SESSION_ORDERS = "order_ids"
+SESSION_BUY_NOW = "buy_now_orders"  # {item id: the order /buy/<item> made for it}
 
 
 def _remember(request: HttpRequest, order_id: int) -> None:
@@ -119,11 +121,14 @@ def item_detail(request: HttpRequest, item_id: int) -> HttpResponse:
 
 @never_cache
 @require_GET
+@limit_payment_starts
 def buy_item(request: HttpRequest, item_id: str) -> JsonResponse:
     """Start paying for one item on the provider's page: `{"id": "cs_...", "url": "..."}`."""
     item = Item.objects.filter(pk=int(item_id)).first() if item_id.isdecimal() else None
     if item is None:
         return JsonResponse({"error": "There is no such item."}, status=404)
+    buy_now = request.session.get(SESSION_BUY_NOW, {})
+    earlier = _accessible_order(request, buy_now[str(item.pk)]) if str(item.pk) in buy_now else None
     try:
         rail = _chosen_rail(request, item.currency, Method.REDIRECT)
         order, start = item_payment_start(
@@ -131,6 +136,7 @@ def buy_item(request: HttpRequest, item_id: str) -> JsonResponse:
             rail=rail,
             method=Method.REDIRECT,
             options=_chosen_options(request),
+            earlier=earlier,
             **_return_urls(request, rail, f"?item={item.pk}"),
         )
     except OrderError as exc:
@@ -138,11 +144,15 @@ def buy_item(request: HttpRequest, item_id: str) -> JsonResponse:
     except PaymentError as exc:
         return JsonResponse({"error": exc.message}, status=exc.status)
     _remember(request, order.pk)
+    # The last few items bought now, each with its order: a second click reuses it.
+    kept = [(key, pk) for key, pk in buy_now.items() if key != str(item.pk)][-19:]
+    request.session[SESSION_BUY_NOW] = {**dict(kept), str(item.pk): order.pk}
     return JsonResponse({"id": start.provider_ref, "url": start.redirect_url})
 
 
 @never_cache
 @require_GET
+@limit_payment_starts
 def buy_order(request: HttpRequest, order_id: str) -> JsonResponse:
     """Start paying for a whole order on the provider's page: `{"id": ..., "url": ...}`."""
     order = _accessible_order(request, int(order_id)) if order_id.isdecimal() else None
@@ -299,6 +309,7 @@ def checkout_cancel(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @require_GET
+@limit_payment_starts
 def item_pay(request: HttpRequest, item_id: int) -> HttpResponse:
     """Pay for one item on our own page: a one-line order, then its pay page."""
     item = get_object_or_404(Item, pk=item_id)
@@ -316,6 +327,7 @@ def item_pay(request: HttpRequest, item_id: int) -> HttpResponse:
 
 @never_cache
 @require_GET
+@limit_payment_starts
 def order_pay(request: HttpRequest, order_id: int) -> HttpResponse:
     """Pay for an order on our own page, with the rail's own form (Stripe: the Payment Element)."""
     order = _accessible_order(request, order_id)

@@ -86,6 +86,8 @@ def checkout_start(
         provider_ref=session.id,
         currency=session.currency or account.currency,
         amount=session.amount_total or 0,
+        pay_url=session.url or "",
+        expires_at=session.expires_at,
     )
     return PaymentStart(rail=NAME, provider_ref=session.id, redirect_url=session.url)
 

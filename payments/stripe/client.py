@@ -19,6 +19,7 @@ import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import stripe
@@ -48,6 +49,7 @@ class CheckoutSession:
     client_reference_id: str | None = None
     payment_intent: str | None = None
     metadata: Mapping[str, str] = field(default_factory=dict)
+    expires_at: datetime | None = None  # when an open session stops taking payment
 
     @property
     def is_paid(self) -> bool:
@@ -69,6 +71,11 @@ class CheckoutSession:
             client_reference_id=data.get("client_reference_id"),
             payment_intent=payment_intent,
             metadata=dict(data.get("metadata") or {}),
+            expires_at=(
+                datetime.fromtimestamp(data["expires_at"], tz=UTC)
+                if isinstance(data.get("expires_at"), int)
+                else None
+            ),
         )
 
 

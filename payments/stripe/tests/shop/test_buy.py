@@ -188,3 +188,90 @@ def test_a_stripe_refusal_is_a_502_not_a_500(client, settings, monkeypatch):
     assert response.status_code == 502
     assert response.json()["error"].startswith("The payment provider could not process")
     assert requests_of("USD").get().response["error"]["code"] == "amount_too_small"
+
+
+def test_the_same_browser_asking_again_gets_its_open_session_back(client):
+    item = make_item(price="19.99", currency="USD")
+
+    ids = [buy(client, item.pk).json()["id"] for _ in range(5)]
+
+    assert len(set(ids)) == 1
+    assert Order.objects.count() == 1
+    assert requests_of("USD").filter(path="/v1/checkout/sessions").count() == 1
+
+
+def test_another_browser_gets_an_order_and_a_session_of_its_own(client):
+    from django.test import Client
+
+    item = make_item(price="19.99", currency="USD")
+
+    mine, theirs = buy(client, item.pk).json()["id"], buy(Client(), item.pk).json()["id"]
+
+    assert mine != theirs
+    assert Order.objects.count() == 2
+
+
+def test_a_session_about_to_expire_is_not_handed_out_again(client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from payments.models import Payment
+
+    item = make_item(price="19.99", currency="USD")
+    first = buy(client, item.pk).json()["id"]
+    Payment.objects.update(expires_at=timezone.now() + timedelta(minutes=5))
+
+    second = buy(client, item.pk).json()["id"]
+
+    assert second != first
+    assert Order.objects.count() == 1  # the same one-item order, a fresh session
+
+
+def test_an_order_the_buyer_changed_is_not_reused_for_buy_now(client):
+    item = make_item(price="19.99", currency="USD")
+    first = buy(client, item.pk).json()["id"]
+    Order.objects.get().lines.update(quantity=3)
+
+    second = buy(client, item.pk).json()["id"]
+
+    assert second != first
+    assert Order.objects.count() == 2
+
+
+@pytest.mark.parametrize(("kind", "status"), [("unreachable", 503), ("server_error", 502)])
+def test_a_failed_start_leaves_no_order_behind(client, kind, status):
+    item = make_item(price="19.99", currency="USD")
+
+    with sandbox_outage(kind):
+        response = buy(client, item.pk)
+
+    assert response.status_code == status
+    assert not Order.objects.exists()
+
+
+def test_past_the_limit_a_client_gets_a_clear_429_and_others_do_not(client, settings):
+    from django.test import Client
+
+    settings.SHOP_START_LIMIT = 3
+    items = [make_item(name=f"Thing {n}") for n in range(5)]
+
+    answers = [buy(client, item.pk) for item in items]
+    elsewhere = buy(Client(REMOTE_ADDR="203.0.113.9"), items[0].pk)
+
+    assert [a.status_code for a in answers] == [200, 200, 200, 429, 429]
+    assert "Too many payment attempts" in answers[-1].json()["error"]
+    assert answers[-1]["Retry-After"] == "60"
+    assert Order.objects.count() == 4  # three of this client's, one of the other's
+    assert elsewhere.status_code == 200
+
+
+def test_the_pay_page_past_the_limit_is_a_429_page(client, settings):
+    settings.SHOP_START_LIMIT = 1
+    item = make_item()
+
+    client.get(f"/item/{item.pk}/pay/")
+    response = client.get(f"/item/{item.pk}/pay/")
+
+    assert response.status_code == 429
+    assert "Too many payment attempts" in response.content.decode()

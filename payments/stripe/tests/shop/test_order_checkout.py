@@ -70,24 +70,35 @@ def test_order_session_has_a_line_per_item_the_coupon_and_the_tax_rates(owner):
 
 
 def test_steady_state_checkout_is_one_stripe_request(owner):
-    order = make_order(
-        (make_item(price="19.99"), 1),
-        discount=make_discount(percent_off="15"),
-        taxes=(make_tax(percentage="8"), make_tax(percentage="2", display_name="City tax")),
-    )
-    client = owner(order)
-    pay(client, order)
+    item, discount = make_item(price="19.99"), make_discount(percent_off="15")
+    taxes = (make_tax(percentage="8"), make_tax(percentage="2", display_name="City tax"))
+    orders = [
+        make_order((item, quantity), discount=discount, taxes=taxes) for quantity in (1, 2, 3)
+    ]
+    pay(owner(orders[0]), orders[0])
     before = requests_of("USD").count()
 
-    pay(client, order)
-    pay(client, order)
+    for order in orders[1:]:
+        pay(owner(order), order)
 
-    assert requests_of("USD").count() - before == 2
     assert list(requests_of("USD").values_list("path", flat=True))[before:] == [
         "/v1/checkout/sessions",
         "/v1/checkout/sessions",
     ]
     assert StripeObjectRef.objects.count() == 3
+
+
+def test_asking_again_for_the_same_order_reuses_its_open_session_with_no_stripe_call(owner):
+    order = make_order((make_item(price="19.99"), 2))
+    client = owner(order)
+    first = pay(client, order)
+    before = requests_of("USD").count()
+
+    again = [pay(client, order) for _ in range(3)]
+
+    assert again == [first] * 3
+    assert requests_of("USD").count() == before
+    assert order.lines.get().quantity == 2
 
 
 def test_editing_a_discount_makes_a_new_coupon_on_next_use(owner):
@@ -292,3 +303,13 @@ def test_stripe_sync_with_nothing_to_push_says_so():
     call_command("stripe_sync", stdout=out)
 
     assert "nothing to make" in out.getvalue()
+
+
+def test_a_changed_order_gets_a_new_session_for_its_new_total(owner):
+    order = make_order((make_item(price="19.99"), 1))
+    client = owner(order)
+    first = pay(client, order)
+
+    order.lines.update(quantity=2)
+
+    assert pay(client, order) != first
