@@ -172,7 +172,9 @@ def payment_rails_prepare() -> list[str]:
 
 
 def _reprice(order: Order) -> Order:
-    """Copy the catalogue's current prices into the open order's lines, under a lock."""
+    """Copy the catalogue's current prices into the open order's lines, under a lock, and drop
+    a discount the merchant has since withdrawn (telling the buyer, who sees the new total
+    before paying it)."""
     with transaction.atomic():
         order = _locked_open(order)
         lines = list(order.lines.select_related("item"))
@@ -184,6 +186,15 @@ def _reprice(order: Order) -> Order:
             if line.unit_price != line.item.price:
                 line.unit_price = line.item.price
                 line.save(update_fields=["unit_price"])
+        withdrawn = order.discount if order.discount and not order.discount.active else None
+        if withdrawn is not None:
+            order.discount = None
+            order.save(update_fields=["discount", "updated"])
+    if withdrawn is not None:
+        raise OrderError(
+            f"The discount “{withdrawn.name}” no longer applies, so it was taken off your "
+            "order. Please check the new total and pay again."
+        )
     return order
 
 

@@ -10,6 +10,7 @@ from django.urls import reverse
 from payments.stripe.models import StripeObjectRef
 from payments.stripe.sandbox.models import SandboxObject
 from payments.stripe.sandbox.tests.sandbox_tools import requests_of, sandbox_account, session_object
+from storefront.models import Discount
 from storefront.pricing import order_totals
 from storefront.tests.factories import make_discount, make_item, make_order, make_tax
 
@@ -313,3 +314,22 @@ def test_a_changed_order_gets_a_new_session_for_its_new_total(owner):
     order.lines.update(quantity=2)
 
     assert pay(client, order) != first
+
+
+def test_a_discount_withdrawn_after_the_buyer_applied_it_is_not_granted(owner):
+    discount = make_discount(name="Spring sale", percent_off="50")
+    order = make_order((make_item(price="20.00"), 1), discount=discount)
+    client = owner(order)
+    Discount.objects.filter(pk=discount.pk).update(active=False)
+
+    refused = client.get(reverse("storefront:buy_order", args=[order.pk]))
+    page = client.get(order.get_absolute_url()).content.decode()
+    then = client.get(reverse("storefront:buy_order", args=[order.pk]))
+
+    assert refused.status_code == 409
+    assert "“Spring sale” no longer applies" in refused.json()["error"]
+    order.refresh_from_db()
+    assert order.discount is None
+    assert "$20.00" in page and "Spring sale" not in page
+    assert then.status_code == 200
+    assert session_object(then.json()["id"]).data["amount_total"] == 2000
