@@ -138,6 +138,26 @@ def order_apply_discount_code(*, order: Order, code: str) -> Discount:
     return discount
 
 
+@transaction.atomic
+def order_remove_discount(*, order: Order) -> Discount:
+    """Take the discount off an open order (to use another code, or none)."""
+    order = _locked_open(order)
+    if order.discount is None:
+        raise OrderError("This order has no discount.")
+    discount = order.discount
+    order.discount = None
+    order.save(update_fields=["discount", "updated"])
+    return discount
+
+
+@transaction.atomic
+def order_empty(*, order: Order) -> int:
+    """Remove every line of an open order (say, to start again in another currency)."""
+    order = _locked_open(order)
+    deleted, _ = order.lines.all().delete()
+    return deleted
+
+
 def discount_terms(discount: Discount) -> DiscountTerms:
     """Our Discount as the payment layer's plain value."""
     return DiscountTerms(

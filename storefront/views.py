@@ -23,6 +23,8 @@ from storefront.services import (
     item_payment_start,
     order_add_item,
     order_apply_discount_code,
+    order_empty,
+    order_remove_discount,
     order_payment_start,
     order_remove_line,
     order_set_quantity,
@@ -262,12 +264,30 @@ def order_discount(request: HttpRequest, order_id: int) -> HttpResponse:
     order = _accessible_order(request, order_id)
     if order is None:
         return _no_such_order(request)
-    form = DiscountCodeForm(request.POST)
     try:
-        if not form.is_valid():
-            raise OrderError(first_error(form))
-        discount = order_apply_discount_code(order=order, code=form.cleaned_data["code"])
-        messages.success(request, f"{discount.name} applied.")
+        if request.POST.get("action") == "remove":
+            removed = order_remove_discount(order=order)
+            messages.success(request, f"{removed.name} removed.")
+        else:
+            form = DiscountCodeForm(request.POST)
+            if not form.is_valid():
+                raise OrderError(first_error(form))
+            discount = order_apply_discount_code(order=order, code=form.cleaned_data["code"])
+            messages.success(request, f"{discount.name} applied.")
+    except OrderError as exc:
+        messages.error(request, exc.message)
+    return redirect(order)
+
+
+@require_POST
+def order_clear(request: HttpRequest, order_id: int) -> HttpResponse:
+    """Empty an open order: every line removed."""
+    order = _accessible_order(request, order_id)
+    if order is None:
+        return _no_such_order(request)
+    try:
+        order_empty(order=order)
+        messages.success(request, "Your order is empty now.")
     except OrderError as exc:
         messages.error(request, exc.message)
     return redirect(order)

@@ -230,3 +230,51 @@ def test_buy_unknown_order_is_json_404(client, order_id):
     response = client.get(f"/buy/order/{order_id}")
 
     assert (response.status_code, response.json()) == (404, {"error": "There is no such order."})
+
+
+def test_a_discount_can_be_removed_and_replaced(client):
+    usd = make_item(price="20.00")
+    make_discount(name="Ten", code="TEN", percent_off="10")
+    make_discount(name="Twenty", code="TWENTY", percent_off="20")
+    client.post(reverse("storefront:order_add"), {"item": usd.pk, "quantity": 1})
+    order = Order.objects.get()
+    discount_url = reverse("storefront:order_discount", args=[order.pk])
+
+    client.post(discount_url, {"code": "TEN"})
+    client.post(discount_url, {"code": "TWENTY"})
+    replaced = client.get(order.get_absolute_url()).content.decode()
+    client.post(discount_url, {"action": "remove"})
+    removed = client.get(order.get_absolute_url()).content.decode()
+
+    assert "Twenty (20% off)" in replaced and "$16.00" in replaced
+    order.refresh_from_db()
+    assert order.discount is None
+    assert "Twenty removed." in removed and "$20.00" in removed
+
+
+def test_an_order_can_be_emptied_and_then_filled_in_another_currency(client):
+    usd, eur = make_item(price="20.00", currency="USD"), make_item(price="9.00", currency="EUR")
+    add = reverse("storefront:order_add")
+    client.post(add, {"item": usd.pk, "quantity": 2})
+    order = Order.objects.get()
+    refused = client.post(add, {"item": eur.pk, "quantity": 1}, follow=True).content.decode()
+
+    client.post(reverse("storefront:order_empty", args=[order.pk]))
+    client.post(add, {"item": eur.pk, "quantity": 1})
+
+    assert "empty it first" in refused
+    order.refresh_from_db()
+    assert order.currency == "EUR"
+    assert [(line.item, line.quantity) for line in order.lines.all()] == [(eur, 1)]
+
+
+def test_a_stranger_cannot_empty_someone_elses_order(client):
+    from django.test import Client
+
+    client.post(reverse("storefront:order_add"), {"item": make_item().pk, "quantity": 1})
+    order = Order.objects.get()
+
+    response = Client().post(reverse("storefront:order_empty", args=[order.pk]))
+
+    assert response.status_code == 404
+    assert order.lines.count() == 1
