@@ -83,6 +83,12 @@ class Rail:
         """
         raise PaymentError("This link does not point to a payment.", status=400)
 
+    def invoice_instructions(self, *, reference: str, currency: str) -> list[tuple[str, str]]:
+        """How to pay `reference` (`"order-5"`) in `currency` through this rail, as (label,
+        value) lines to print on its unpaid invoice (a bank's details and the reference to
+        quote); none where the rail has nothing to print."""
+        return []
+
     def notification_read(self, *, request: HttpRequest, account: str) -> Notification:
         """Authenticate a notification posted to this rail's endpoint for `account` (the slug
         in its URL) and read it. Raises WebhookRejected when it is not authentic, and

@@ -101,6 +101,15 @@ def rails_prepare(*, discounts: Sequence[DiscountTerms], taxes: Sequence[TaxTerm
     return report
 
 
+def payment_instructions(*, reference: str, currency: str) -> list[tuple[str, str]]:
+    """What an unpaid invoice of `reference` in `currency` tells the buyer to pay it with."""
+    return [
+        line
+        for rail in all_rails().values()
+        for line in rail.invoice_instructions(reference=reference, currency=currency)
+    ]
+
+
 def provider_objects(key: str) -> list[ProviderObject]:
     """What every rail made at its provider for our row `key`."""
     return [obj for rail in all_rails().values() for obj in rail.provider_objects(key)]

@@ -29,6 +29,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 from currencies.formatting import format_money
 from currencies.minor_units import from_minor_units, to_minor_units
 from payments.models import Payment
+from payments.services import payment_instructions
 from storefront.exports import paying_payments
 from storefront.models import Order, OrderItem, Tax
 from storefront.pricing import order_totals
@@ -216,6 +217,7 @@ def order_invoice_pdf(*, order: Order) -> bytes:
     ]
     if not paid:
         story.append(Paragraph("This is not a receipt: nothing has been paid.", styles["small"]))
+        story += _how_to_pay(order, styles)
 
     buffer = io.BytesIO()
     document = SimpleDocTemplate(
@@ -232,6 +234,22 @@ def order_invoice_pdf(*, order: Order) -> bytes:
     )
     document.build(story)
     return buffer.getvalue()
+
+
+def _how_to_pay(order: Order, styles: dict[str, ParagraphStyle]) -> list:
+    """The payment instructions of the rails that print some (a bank's details and the
+    reference to quote), as a small table; nothing where none does."""
+    lines = payment_instructions(reference=order.payment_reference, currency=order.currency)
+    if not lines:
+        return []
+    rows = [
+        [Paragraph(escape(label), styles["small"]), Paragraph(escape(value), styles["base"])]
+        for label, value in lines
+    ]
+    table = Table(rows, colWidths=[45 * mm, None], hAlign="LEFT")
+    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
+    title = Paragraph("<b>How to pay</b>", styles["base"])
+    return [Spacer(1, 6 * mm), title, Spacer(1, 2 * mm), table]
 
 
 def invoice_response(order: Order) -> HttpResponse:

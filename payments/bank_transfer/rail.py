@@ -111,6 +111,13 @@ class BankTransferRail(Rail):
             },
         )
 
+    def invoice_instructions(self, *, reference: str, currency: str) -> list[tuple[str, str]]:
+        payee = config.payee()
+        if currency.upper() != config.currency() or payee is None:
+            return []
+        ident = reference.partition("-")[2] or reference
+        return [*payee.lines(), ("Payment reference", ledger.reference_for(ident))]
+
     def notification_read(self, *, request: HttpRequest, account: str) -> Notification:
         if account != ENDPOINT_ACCOUNT:
             raise PaymentError("No such bank account.", status=404)

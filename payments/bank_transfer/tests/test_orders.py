@@ -141,3 +141,28 @@ def test_a_transfer_quoting_another_reference_only_credits(client, order):
     order.refresh_from_db()
     assert order.status == Order.Status.OPEN
     assert Organisation.objects.get().balance == 145000
+
+
+def test_the_invoice_of_an_unpaid_order_in_roubles_says_where_to_transfer_and_what_to_quote(
+    order,
+):
+    from storefront.invoices import order_invoice_pdf
+    from storefront.tests.backoffice_tools import pdf_text
+
+    text = pdf_text(order_invoice_pdf(order=order))
+
+    assert "How to pay" in text
+    for label, value in [("Account number", PAYEE["account"]), ("BIC", PAYEE["bic"])]:
+        assert label in text and value in text
+    assert f"INV-{order.pk}" in text
+
+
+def test_the_invoice_of_an_order_in_another_currency_has_no_bank_details():
+    from storefront.invoices import order_invoice_pdf
+    from storefront.tests.backoffice_tools import pdf_text
+
+    usd = make_order((make_item(price="19.99", currency="USD"), 1))
+
+    text = pdf_text(order_invoice_pdf(order=usd))
+
+    assert "How to pay" not in text and "Account number" not in text
