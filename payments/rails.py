@@ -132,6 +132,12 @@ class Rail:
         """Whether any account of this rail takes its payments in an offline sandbox now."""
         return False
 
+    def real_money_in_use(self) -> bool:
+        """Whether any account of this rail takes real money now (not a sandbox). While any
+        rail does, no page says "Sandbox mode" across the site; each sandboxed way of paying
+        says it beside its buttons (`PayOption.sandbox`)."""
+        return False
+
 
 @cache
 def _load(paths: tuple[str, ...]) -> dict[str, Rail]:

@@ -85,6 +85,9 @@ class PayOption:
     label: str
     template: str
     context: Mapping[str, Any] = field(default_factory=dict)
+    #: Whether paying this way only simulates a payment (an offline sandbox): the page says so
+    #: beside the buttons when other ways on the site take real money.
+    sandbox: bool = False
 
 
 @dataclass(frozen=True)

@@ -90,6 +90,7 @@ class BankTransferRail(Rail):
             "Bank transfer",
             PAY_OPTION_TEMPLATE,
             {"pay_url": f"{urls[Method.ON_PAGE]}?rail={NAME}"},
+            sandbox=config.in_sandbox(),
         )
 
     def start(
@@ -165,3 +166,7 @@ class BankTransferRail(Rail):
 
     def sandbox_in_use(self) -> bool:
         return config.in_sandbox()
+
+    def real_money_in_use(self) -> bool:
+        payee = config.payee()
+        return payee is not None and not payee.sandbox

@@ -137,7 +137,11 @@ class PayPartsRail(Rail):
             for parts in range(config.PARTS_MIN, config.parts_max() + 1)
         ]
         return PayOption(
-            NAME, LABEL, PAY_OPTION_TEMPLATE, {"buy_url": urls[Method.REDIRECT], "choices": choices}
+            NAME,
+            LABEL,
+            PAY_OPTION_TEMPLATE,
+            {"buy_url": urls[Method.REDIRECT], "choices": choices},
+            sandbox=self.sandbox_in_use(),
         )
 
     def start(
@@ -238,5 +242,11 @@ class PayPartsRail(Rail):
     def sandbox_in_use(self) -> bool:
         try:
             return config.store().sandbox
+        except AccountUnavailable:
+            return False
+
+    def real_money_in_use(self) -> bool:
+        try:
+            return not config.store().sandbox
         except AccountUnavailable:
             return False

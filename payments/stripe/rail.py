@@ -81,7 +81,8 @@ class StripeRail(Rail):
             NAME,
             "Card (Stripe)",
             PAY_OPTION_TEMPLATE,
-            {
+            sandbox=account.sandbox,
+            context={
                 "publishable_key": account.publishable_key,
                 "stripe_js_url": client.stripe_js_url(account),
                 # Which way the main button goes; the other stays offered as a link.
@@ -176,3 +177,6 @@ class StripeRail(Rail):
 
     def sandbox_in_use(self) -> bool:
         return any_sandbox_in_use()
+
+    def real_money_in_use(self) -> bool:
+        return any(not account.sandbox for account in configured_accounts())

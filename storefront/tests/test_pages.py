@@ -144,3 +144,31 @@ def test_every_page_names_its_icon_and_favicon_ico_finds_it(client):
 
     assert '<link rel="icon" href="/static/favicon.svg"' in page
     assert icon.status_code == 302 and icon["Location"] == "/static/favicon.svg"
+
+
+def test_with_one_live_account_the_sandbox_is_said_per_currency_never_site_wide(client, settings):
+    settings.STRIPE_ACCOUNTS = {
+        **settings.STRIPE_ACCOUNTS,
+        "USD": {
+            "secret_key": "sk_live_realLookingSecret0001",
+            "publishable_key": "pk_live_realLookingPublic0001",
+            "webhook_secret": "whsec_realLookingSecret0001",
+        },
+    }
+    usd, eur = make_item(currency="USD"), make_item(currency="EUR")
+
+    usd_page = client.get(usd.get_absolute_url()).content.decode()
+    eur_page = client.get(eur.get_absolute_url()).content.decode()
+    catalogue = client.get("/").content.decode()
+
+    for page in (usd_page, eur_page, catalogue):
+        assert "Sandbox mode" not in page  # no banner beside a live key
+    assert "simulated" not in usd_page
+    assert 'class="sandbox-tag" data-rail="stripe"' in eur_page
+
+
+def test_with_every_account_sandboxed_the_banner_says_so_and_no_tag_repeats_it(client):
+    page = client.get(make_item(currency="EUR").get_absolute_url()).content.decode()
+
+    assert "Sandbox mode" in page
+    assert "sandbox-tag" not in page
