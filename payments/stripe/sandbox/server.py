@@ -58,6 +58,7 @@ from payments.stripe.sandbox.events import retrieve_event
 from payments.stripe.sandbox.models import SandboxRequest
 from payments.stripe.sandbox.objects import (
     API_VERSION,
+    SANDBOX_SECRET_KEY_PREFIX,
     ApiError,
     Response,
     account_id_for_key,
@@ -69,6 +70,9 @@ from payments.stripe.sandbox.payment_intents import (
     retrieve_payment_intent,
 )
 from payments.stripe.sandbox.tax_rates import create_tax_rate, retrieve_tax_rate
+
+# The secret keys this sandbox issues: one per currency (`sk_test_sandbox_usd`).
+ISSUED_KEY = re.compile(re.escape(SANDBOX_SECRET_KEY_PREFIX) + r"[a-z]{3}")
 
 Handler = Callable[..., Response]
 ROUTES: list[tuple[str, str, Handler]] = [
@@ -111,8 +115,9 @@ def _authenticate(headers: Mapping[str, str]) -> tuple[str, str]:
         raise ApiError(401, "You did not provide an API key.")
     if key.startswith(("pk_test_", "pk_live_")):
         raise ApiError(401, "This API call cannot be made with a publishable API key.")
-    if not key.startswith(("sk_test_", "rk_test_")):
-        # Live keys never reach the sandbox; a live key here means a configuration mistake.
+    if not ISSUED_KEY.fullmatch(key):
+        # Like Stripe, a key it never issued is refused: the sandbox issues one test key per
+        # currency (payments.stripe.accounts); a live key here is a configuration mistake.
         raise ApiError(401, f"Invalid API Key provided: {key[:8]}****{key[-4:]}")
     return account_id_for_key(key), key[-4:]
 

@@ -241,9 +241,19 @@ def test_every_request_is_recorded_with_its_account_but_never_its_key(usd):
 
 
 @pytest.mark.parametrize(
-    "key", ["sk_live_abcdefghijklmnop", "pk_test_sandbox_usd", "not-a-key", " "]
+    "key",
+    [
+        "sk_live_abcdefghijklmnop",
+        "pk_test_sandbox_usd",
+        "not-a-key",
+        " ",
+        # Shaped like test keys, but never issued by this sandbox: Stripe answers 401 too.
+        "sk_test_51AbCdEfGhIjKlMnOp",
+        "rk_test_sandbox_usd",
+        "sk_test_sandbox_usdx",
+    ],
 )
-def test_keys_other_than_secret_test_keys_are_refused(key):
+def test_keys_the_sandbox_never_issued_are_refused(key):
     client = stripe.StripeClient(key, http_client=SandboxHTTPClient())
 
     with pytest.raises(stripe.AuthenticationError):
