@@ -264,7 +264,8 @@ def create_checkout_session(
             "amount_shipping": 0,
             "amount_tax": sum(line.tax for line in amounts),
         },
-        "ui_mode": "hosted",
+        # The pinned API version's name for Stripe's own page ("hosted" is refused there).
+        "ui_mode": "hosted_page",
         "url": _checkout_page_url(params, session_id),
         "wallet_options": None,
     }

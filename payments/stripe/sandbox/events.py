@@ -229,6 +229,20 @@ def checkout_session_event(session: SandboxObject, type: str) -> SandboxObject:
     )
 
 
+def checkout_payment_intent_event(
+    session: SandboxObject, intent: SandboxObject, type: str
+) -> SandboxObject:
+    """Record (and deliver) a `payment_intent.*` event about the PaymentIntent that paid
+    `session`: Stripe sends these for Checkout's PaymentIntents too, to the same endpoint."""
+    return event_create(
+        account=session.account,
+        type=type,
+        obj=intent.data,
+        secret=session.private.get("webhook_secret"),
+        endpoint=session_endpoint(session),
+    )
+
+
 def retrieve_event(account: str, params: dict[str, Any], event_id: str) -> Response:
     """`GET /v1/events/{id}`: the account's own events only, as at Stripe."""
     parse_params(RETRIEVE, params)

@@ -29,7 +29,10 @@ from payments.stripe.sandbox.cards import (
 )
 from payments.stripe.sandbox.checkout_sessions import expire_if_due
 from payments.stripe.sandbox.coupons import coupon_redeem
-from payments.stripe.sandbox.events import checkout_session_event
+from payments.stripe.sandbox.events import (
+    checkout_payment_intent_event,
+    checkout_session_event,
+)
 from payments.stripe.sandbox.models import SandboxObject
 from payments.stripe.sandbox.objects import new_id
 from payments.stripe.sandbox.payment_intents import payment_intent_object
@@ -73,7 +76,7 @@ def checkout_session_pay(*, session_id: str, card: Card, email: str) -> SandboxO
         now = int(time.time())
         intent_id = new_id("pi_")
         intent_data = session.private.get("payment_intent_data", {})
-        SandboxObject.objects.create(
+        intent = SandboxObject.objects.create(
             id=intent_id,
             account=session.account,
             object="payment_intent",
@@ -100,7 +103,9 @@ def checkout_session_pay(*, session_id: str, card: Card, email: str) -> SandboxO
         if coupon:
             # Stripe counts a coupon's redemption when the session using it is paid.
             coupon_redeem(account=session.account, coupon_id=coupon["id"])
-        # Recorded with the payment, sent once it commits (never for a rolled-back payment).
+        # Recorded with the payment, sent once it commits (never for a rolled-back payment), in
+        # Stripe's order: the PaymentIntent's event, then the session's.
+        checkout_payment_intent_event(session, intent, "payment_intent.succeeded")
         checkout_session_event(session, "checkout.session.completed")
         return session
 

@@ -34,12 +34,16 @@ pytestmark = pytest.mark.django_db
 # --- Which events, when ---------------------------------------------------------------------
 
 
-def test_paying_emits_one_completed_event_with_the_paid_session(usd):
+def test_paying_emits_the_payment_intents_event_then_the_completed_session(usd):
     session = open_session(usd)
 
     pay(session.id)
 
-    (event,) = all_events()
+    intent_event, event = all_events()
+    assert intent_event.data["type"] == "payment_intent.succeeded"
+    paid_by = intent_event.data["data"]["object"]
+    assert paid_by["id"] == session_object(session.id).data["payment_intent"]
+    assert paid_by["status"] == "succeeded"
     assert event.data["type"] == "checkout.session.completed"
     assert (
         event.account
@@ -66,13 +70,16 @@ def test_the_event_keeps_a_snapshot_of_the_object():
     assert event.data["data"]["object"]["metadata"] == {"a": "1"}
 
 
-def test_paying_twice_emits_one_event(usd):
+def test_paying_twice_emits_its_events_once(usd):
     session = open_session(usd)
 
     pay(session.id)
     pay(session.id)
 
-    assert len(all_events()) == 1
+    assert [event.data["type"] for event in all_events()] == [
+        "payment_intent.succeeded",
+        "checkout.session.completed",
+    ]
 
 
 def test_a_declined_card_emits_nothing(usd):
@@ -121,8 +128,7 @@ def test_thread_mode_starts_delivery_only_after_commit_and_once(
 
     for callback in callbacks:
         callback()
-    (event,) = all_events()
-    assert started == [event.id]
+    assert started == [event.id for event in all_events()]  # each event once, in order
 
 
 def test_off_mode_records_the_event_undelivered(usd, django_capture_on_commit_callbacks):
@@ -132,10 +138,10 @@ def test_off_mode_records_the_event_undelivered(usd, django_capture_on_commit_ca
         pay(session.id)
 
     assert callbacks == []
-    (event,) = all_events()
-    assert event.data["pending_webhooks"] == 1
-    assert event.private["deliveries"] == []
-    assert events.delivery_state(event) == "unsent"
+    for event in all_events():
+        assert event.data["pending_webhooks"] == 1
+        assert event.private["deliveries"] == []
+        assert events.delivery_state(event) == "unsent"
 
 
 def test_events_for_the_test_clients_host_are_not_sent(
@@ -148,9 +154,9 @@ def test_events_for_the_test_clients_host_are_not_sent(
         pay(session.id)
 
     assert callbacks == []
-    (event,) = all_events()
-    assert events.event_endpoint(event).url == "http://testserver" + WEBHOOK_PATH
-    assert events.delivery_state(event) == "unsent"
+    for event in all_events():
+        assert events.event_endpoint(event).url == "http://testserver" + WEBHOOK_PATH
+        assert events.delivery_state(event) == "unsent"
 
 
 def test_expiring_through_the_api_emits_expired(usd):
@@ -206,7 +212,7 @@ def test_event_has_exactly_the_fields_of_stripes_example(usd):
 def test_the_webhook_secret_stays_out_of_the_event_and_the_api(usd):
     session = open_session(usd)
     pay(session.id)
-    (event,) = all_events()
+    (event,) = all_events("checkout.session.completed")
 
     assert session_object(session.id).private["webhook_secret"] == USD_SECRET
     assert session_object(session.id).private["webhook_currency"] == "usd"
@@ -231,10 +237,12 @@ def test_each_account_signs_with_its_own_secret(usd, eur):
         )
     )
     pay(session.id)
-    (event,) = all_events()
 
     assert session_object(session.id).private["webhook_secret"] == EUR_SECRET
-    assert events.event_endpoint(event).url == "https://shop.example/payments/webhooks/stripe/eur/"
+    for event in all_events():  # the PaymentIntent's and the session's, to the EUR endpoint
+        assert events.event_endpoint(event).url == (
+            "https://shop.example/payments/webhooks/stripe/eur/"
+        )
 
 
 def test_retrieve_through_the_library_is_account_isolated(usd, eur):
