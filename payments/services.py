@@ -7,6 +7,8 @@ sees a provider's type or id format; errors reach it as `payments.errors.Payment
 
 from collections.abc import Mapping, Sequence
 
+from django.utils import timezone
+
 from payments.errors import PaymentError
 from payments.models import Payment
 from payments.rails import all_rails, rail_named
@@ -113,6 +115,16 @@ def payment_instructions(*, reference: str, currency: str) -> list[tuple[str, st
 def provider_objects(key: str) -> list[ProviderObject]:
     """What every rail made at its provider for our row `key`."""
     return [obj for rail in all_rails().values() for obj in rail.provider_objects(key)]
+
+
+def references_being_paid() -> set[str]:
+    """The references with a payment pending on a provider's page that still takes payment (a
+    buyer may be paying them right now)."""
+    return set(
+        Payment.objects.filter(
+            status=Payment.Status.PENDING, expires_at__gt=timezone.now()
+        ).values_list("reference", flat=True)
+    )
 
 
 def payments_for(reference: str):

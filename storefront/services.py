@@ -6,12 +6,14 @@ quantities within bounds, nothing changes once paid) and talk to the payment lay
 
 import logging
 from collections.abc import Mapping
+from datetime import timedelta
 
 from django.db import transaction
+from django.utils import timezone
 
 from payments.errors import PaymentError
 from payments.fulfilment import Outcome
-from payments.services import payment_start, rails_prepare
+from payments.services import payment_start, rails_prepare, references_being_paid
 from payments.values import (
     DiscountTerms,
     Method,
@@ -308,6 +310,22 @@ def _is_buy_now_of(order: Order, item: Item) -> bool:
     """Whether `order` is still an open order of exactly one `item`."""
     lines = list(order.lines.values_list("item_id", "quantity")[:2])
     return order.is_open and order.currency == item.currency and lines == [(item.pk, 1)]
+
+
+def orders_expire(*, untouched_for: timedelta) -> int:
+    """Cancel the open orders nobody has touched for `untouched_for`, and return how many.
+
+    Abandoned baskets and buy-now clicks must not pile up. An order with a payment still
+    pending at a provider whose page is open (`expires_at` ahead) is kept, so a buyer who is
+    paying right now is never cancelled under them; past a day, Stripe's sessions have expired.
+    """
+    now = timezone.now()
+    being_paid = references_being_paid()
+    stale = Order.objects.filter(status=Order.Status.OPEN, updated__lt=now - untouched_for)
+    ids = [order.pk for order in stale.only("pk") if order.payment_reference not in being_paid]
+    return Order.objects.filter(pk__in=ids, status=Order.Status.OPEN).update(
+        status=Order.Status.CANCELLED, updated=now
+    )
 
 
 def order_mark_paid(*, ident: str, amount: int, currency: str, payment) -> Outcome:

@@ -278,3 +278,37 @@ def test_a_stranger_cannot_empty_someone_elses_order(client):
 
     assert response.status_code == 404
     assert order.lines.count() == 1
+
+
+def test_abandoned_open_orders_are_cancelled_but_not_one_being_paid(client):
+    from datetime import timedelta
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from payments.models import Payment
+
+    old = timezone.now() - timedelta(days=3)
+    abandoned, being_paid, recent = (make_order((make_item(), 1)) for _ in range(3))
+    paid = make_order((make_item(), 1))
+    Order.objects.filter(pk=paid.pk).update(status=Order.Status.PAID)
+    Order.objects.exclude(pk=recent.pk).update(updated=old)
+    Payment.objects.create(
+        rail="stripe", account="pk_test_sandbox_usd", reference=being_paid.payment_reference,
+        provider_ref="cs_test_open", currency="USD", amount_expected=100,
+        pay_url="https://checkout.example/cs_test_open",
+        expires_at=timezone.now() + timedelta(hours=2),
+    )  # fmt: skip
+
+    out = StringIO()
+    call_command("orders_expire", stdout=out)
+
+    statuses = dict(Order.objects.values_list("pk", "status"))
+    assert statuses == {
+        abandoned.pk: "cancelled",
+        being_paid.pk: "open",
+        recent.pk: "open",
+        paid.pk: "paid",
+    }
+    assert "1 open order(s) untouched for 2 days cancelled." in out.getvalue()
