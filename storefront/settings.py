@@ -340,6 +340,9 @@ STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
 # How the sandbox sends its webhook events: "thread" (after commit, in the background, to the
 # shop's own endpoint) or "off" (recorded only; `manage.py sandbox_events resend` sends one).
 STRIPE_SANDBOX_WEBHOOKS = env.str("STRIPE_SANDBOX_WEBHOOKS", default="thread")
+# Which Stripe.js the sandbox's stub behaves as: "current" (no redirectToCheckout, as Stripe.js
+# is since 2025: the shop follows the session's URL) or "legacy" (with it).
+STRIPE_SANDBOX_JS_VERSION = env.str("STRIPE_SANDBOX_JS_VERSION", default="current")
 
 # The seller named on invoices; the address's lines are separated by "\n" (or real newlines).
 SHOP_NAME = env.str("SHOP_NAME", default="Storefront")

@@ -233,7 +233,7 @@ def test_stripe_js_without_redirect_to_checkout_falls_back_to_the_session_url(pa
         buy_answers.append(response.json())
         route.fulfill(response=response)
 
-    page.route("**/static/sandbox/stripe.js", stripe_js_of_2025)
+    page.route("**/static/sandbox/stripe.js*", stripe_js_of_2025)
     page.route(BUY_ROUTE, record_buy_answer)
     page.goto(f"/item/{item.pk}")
     assert page.evaluate("typeof Stripe('pk_test_probe').redirectToCheckout") == "undefined"
@@ -247,6 +247,24 @@ def test_stripe_js_without_redirect_to_checkout_falls_back_to_the_session_url(pa
     # The page built Stripe with its currency's publishable key, then used the session URL.
     used_key = page.evaluate("sessionStorage.getItem('replaced-stripe-js-key')")
     assert used_key == "pk_test_sandbox_usd"
+    expect_checkout_page(page, item_name=item.name, amount="$19.99")
+
+
+@pytest.mark.parametrize(("version", "has_redirect"), [("current", False), ("legacy", True)])
+def test_buy_reaches_checkout_with_todays_stripe_js_and_with_the_old_one(
+    page, settings, version, has_redirect
+):
+    """The sandbox's Stripe.js is either today's (no redirectToCheckout: the shop follows the
+    session's URL) or the pre-2025 one (redirectToCheckout): Buy works with both."""
+    settings.STRIPE_SANDBOX_JS_VERSION = version
+    item = make_item(name="Pocket notebook", price="19.99", currency="USD")
+
+    page.goto(f"/item/{item.pk}")
+    probe = page.evaluate("typeof Stripe('pk_test_probe').redirectToCheckout")
+    session_id = click_buy_and_reach_checkout(page)
+
+    assert probe == ("function" if has_redirect else "undefined")
+    assert checkout_sessions().get().id == session_id
     expect_checkout_page(page, item_name=item.name, amount="$19.99")
 
 

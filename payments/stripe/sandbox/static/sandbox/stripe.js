@@ -2,7 +2,10 @@
  * Stub Stripe.js for the offline sandbox: the slice of the real library the shop uses.
  *
  * - Stripe(publishableKey).redirectToCheckout({sessionId}) goes to the sandbox's hosted
- *   checkout page, as the real (pre-2025) Stripe.js went to checkout.stripe.com.
+ *   checkout page, as the real (pre-2025) Stripe.js went to checkout.stripe.com: only when the
+ *   script is loaded as `stripe.js?version=legacy`. The default, `version=current`, behaves as
+ *   today's Stripe.js, which has no redirectToCheckout (the shop then follows the session's
+ *   URL). Settings: STRIPE_SANDBOX_JS_VERSION.
  * - stripe.elements({clientSecret}).create("payment").mount(target) draws the sandbox's
  *   Payment Element: a card number, expiry and CVC (test cards as on the checkout page).
  * - stripe.confirmPayment({elements, confirmParams: {return_url}}) confirms the PaymentIntent
@@ -27,7 +30,11 @@
     this.isSandbox = true;
   }
 
-  Stripe.prototype.redirectToCheckout = function (options) {
+  var script = document.currentScript;
+  var version = (script && new URL(script.src, window.location.href).searchParams.get("version")) ||
+    "current";
+
+  function redirectToCheckout(options) {
     var sessionId = options && options.sessionId;
     if (typeof sessionId !== "string" || sessionId.indexOf("cs_") !== 0) {
       return Promise.resolve({
@@ -37,7 +44,10 @@
     window.location.assign("/sandbox/checkout/" + encodeURIComponent(sessionId) + "/");
     // Like Stripe.js: the promise only settles if the redirect fails.
     return new Promise(function () {});
-  };
+  }
+  if (version === "legacy") {
+    Stripe.prototype.redirectToCheckout = redirectToCheckout;
+  }
 
   function Elements(stripe, options) {
     if (!options || typeof options.clientSecret !== "string") {
