@@ -1,31 +1,21 @@
-"""Exactly-once fulfilment under real concurrency: threads against PostgreSQL.
-
-SQLite serialises every writer, so it proves nothing here; these tests run in the PostgreSQL
-pass of `make test` (DATABASE_URL=postgres://...) and skip, saying so, elsewhere.
-"""
+"""Exactly-once fulfilment under real concurrency: threads against PostgreSQL (see
+payments.tests.concurrency)."""
 
 import random
 import threading
 from collections import Counter
 
 import pytest
-from django.db import connection, connections
 from django.test import Client
 
 from payments.models import Payment, WebhookEvent
 from payments.signals import payment_succeeded
 from payments.stripe.tests.webhook_tools import event_for, paid_session, post_event
+from payments.tests.concurrency import POSTGRES_ONLY, run_at_once
 from storefront.models import Order
 from storefront.tests.factories import make_item
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="concurrency tests need PostgreSQL: run with DATABASE_URL=postgres://... "
-        "(make test does, in its PostgreSQL pass)",
-    ),
-]
+pytestmark = POSTGRES_ONLY
 
 
 @pytest.fixture
@@ -40,28 +30,6 @@ def succeeded_signals():
     payment_succeeded.connect(receiver)
     yield sent
     payment_succeeded.disconnect(receiver)
-
-
-def run_at_once(calls):
-    """Run each call in its own thread, all released together; return their status codes."""
-    barrier = threading.Barrier(len(calls))
-    statuses = [None] * len(calls)
-
-    def worker(index, call):
-        try:
-            barrier.wait(timeout=30)
-            statuses[index] = call(Client()).status_code
-        except Exception as exc:  # a crash is a result too, not a hang
-            statuses[index] = repr(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return statuses
 
 
 @pytest.fixture
