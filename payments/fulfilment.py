@@ -5,6 +5,11 @@ that fulfils it: `{"order": "storefront.services.order_mark_paid"}` makes a paym
 `"order-5"` call `order_mark_paid(ident="5", amount=..., currency=..., payment=...)`. The core
 calls it inside the transaction that records the payment as succeeded, exactly once per
 payment, and writes down what it answered.
+
+`settings.PAYMENT_REFUNDED` maps a kind, the same way, to the function told that money was
+given back: `order_refunded(ident="5", refund=...)`, called inside the transaction that records
+the refund as succeeded, exactly once per refund (the shop writes down the buyer's notice there,
+so it can never be forgotten).
 """
 
 from collections.abc import Callable
@@ -28,8 +33,8 @@ def reference_for(kind: str, ident: object) -> str:
     return f"{kind}-{ident}"
 
 
-def _handler(kind: str) -> Handler | None:
-    path = settings.PAYMENT_FULFILMENT.get(kind)
+def _handler(kind: str, handlers: dict[str, str] | None = None) -> Handler | None:
+    path = (settings.PAYMENT_FULFILMENT if handlers is None else handlers).get(kind)
     return import_string(path) if path else None
 
 
@@ -39,3 +44,11 @@ def fulfil(*, reference: str, amount: int, currency: str, payment) -> Outcome:
     if handler is None or not ident:
         return Outcome(False, f"Nothing in this shop is called {reference!r}.")
     return handler(ident=ident, amount=amount, currency=currency, payment=payment)
+
+
+def refunded(*, refund) -> None:
+    """Tell whoever sold what `refund`'s payment paid for that money was given back."""
+    kind, _, ident = refund.payment.reference.partition("-")
+    handler = _handler(kind, settings.PAYMENT_REFUNDED)
+    if handler is not None and ident:
+        handler(ident=ident, refund=refund)

@@ -1,5 +1,7 @@
-"""What the payment layer remembers, whatever the rail: payments and notifications."""
+"""What the payment layer remembers, whatever the rail: payments, their refunds and disputes,
+notifications, and each account's reconciliation runs."""
 
+from django.conf import settings
 from django.db import models
 
 
@@ -51,6 +53,9 @@ class Payment(models.Model):
     succeeded_at = models.DateTimeField(null=True, blank=True)
     fulfilled_at = models.DateTimeField(null=True, blank=True)
     flag = models.TextField(blank=True)
+    payer_email = models.EmailField(
+        blank=True, help_text="The buyer's e-mail address as the provider collected it."
+    )
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -118,3 +123,124 @@ class WebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rail} {self.event_id or '(unsigned)'} {self.type} {self.status}"
+
+
+class Refund(models.Model):
+    """Money given back on a payment, by the account that took it.
+
+    One row per refund, whichever way it reached us first: asked for from our admin (it then
+    has a `request_key`, sent to the provider as the idempotency key and in its metadata) or
+    made in the provider's dashboard and learnt from a notification. The database keeps it
+    once: `request_key` is unique, and so is the provider's id per payment.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        CANCELED = "canceled", "Canceled"
+
+    class Reason(models.TextChoices):
+        REQUESTED_BY_CUSTOMER = "requested_by_customer", "Requested by the customer"
+        DUPLICATE = "duplicate", "Duplicate payment"
+        FRAUDULENT = "fraudulent", "Fraudulent"
+        OTHER = "", "Other (see the note)"
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    amount = models.BigIntegerField(help_text="Minor units of the payment's currency.")
+    currency = models.CharField(max_length=3)
+    reason = models.CharField(max_length=30, choices=Reason.choices, blank=True)
+    note = models.CharField(max_length=500, blank=True, help_text="For the merchant's records.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    # NULL, not "", when unknown: the unique constraints must ignore missing values.
+    request_key = models.CharField(
+        max_length=64, null=True, blank=True, unique=True, editable=False
+    )
+    provider_ref = models.CharField(  # noqa: DJ001 (see above)
+        max_length=255, null=True, blank=True, help_text="The provider's id of the refund."
+    )
+    message = models.TextField(blank=True, help_text="Why the provider refused it, if it did.")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Who asked for it in our admin (empty: made at the provider).",
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+    succeeded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["payment", "provider_ref"], name="refund_provider_ref_once_per_payment"
+            ),
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="refund_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Refund {self.provider_ref or self.request_key} ({self.status})"
+
+
+class Dispute(models.Model):
+    """A buyer's bank disputing one of our payments (a chargeback), as the provider reports it."""
+
+    class Status(models.TextChoices):
+        # The same words as payments.values.DisputeStatus.
+        NEEDS_RESPONSE = "needs_response", "Needs a response"
+        UNDER_REVIEW = "under_review", "Under review"
+        WON = "won", "Won"
+        LOST = "lost", "Lost"
+        CLOSED = "closed", "Closed"
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="disputes")
+    provider_ref = models.CharField(max_length=255, help_text="The provider's id of the dispute.")
+    amount = models.BigIntegerField(help_text="Minor units disputed.")
+    currency = models.CharField(max_length=3)
+    reason = models.CharField(max_length=50, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices)
+    evidence_due_by = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["payment", "provider_ref"], name="dispute_once_per_payment"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Dispute {self.provider_ref} ({self.status})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (self.Status.NEEDS_RESPONSE, self.Status.UNDER_REVIEW)
+
+
+class ReconcileRun(models.Model):
+    """One pass of `manage.py payments_reconcile` over one account of one rail."""
+
+    rail = models.CharField(max_length=20)
+    account = models.CharField(max_length=255)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    ok = models.BooleanField(default=False, help_text="Whether the provider could be asked.")
+    found = models.PositiveIntegerField(default=0, help_text="Notifications found.")
+    processed = models.PositiveIntegerField(default=0, help_text="Found and acted on now.")
+    duplicates = models.PositiveIntegerField(default=0, help_text="Found, already received.")
+    payments_checked = models.PositiveIntegerField(default=0)
+    payments_moved = models.PositiveIntegerField(default=0)
+    report = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        indexes = [models.Index(fields=["rail", "account", "-started_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.rail} {self.account} {self.started_at:%Y-%m-%d %H:%M}"

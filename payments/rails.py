@@ -13,7 +13,8 @@ payment, how a notification is authenticated and what it means, where the mercha
 
 import importlib
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
 from functools import cache
 from typing import ClassVar
 
@@ -33,6 +34,7 @@ from payments.values import (
     PayOption,
     ProviderObject,
     ProviderState,
+    RefundState,
     TaxTerms,
 )
 
@@ -48,6 +50,8 @@ class Rail:
     verbose_name: ClassVar[str]
     #: The ways a buyer can pay through this rail (`Method.REDIRECT`, `Method.ON_PAGE`).
     methods: ClassVar[tuple[Method, ...]] = ()
+    #: Whether the merchant can refund this rail's payments from our admin (`refund`).
+    refunds: ClassVar[bool] = False
 
     def accepts(self, *, currency: str) -> bool:
         """Whether this rail can take a payment in `currency` now (configured, or sandboxed)."""
@@ -114,6 +118,35 @@ class Rail:
         whether it did anything (the record then reads "processed" rather than "ignored").
         """
         return False
+
+    def refund(self, *, payment, amount: int, reason: str, request_key: str) -> RefundState:
+        """Ask the provider to give back `amount` minor units of `payment` (a succeeded
+        Payment) through the account that took it, for `reason` (Refund.Reason's words).
+
+        `request_key` names our Refund row: the rail sends it as the request's idempotency key
+        and with the refund (Stripe's metadata), so that a notification about this refund that
+        overtakes the answer still finds the row. Raises PaymentError (503 when the provider
+        could not be reached: the refund may or may not have been made).
+        """
+        raise PaymentError(f"{self.verbose_name} payments cannot be refunded here.", status=409)
+
+    def accounts(self) -> list[str]:
+        """The identities (as stored on a Payment) of the accounts this rail uses now."""
+        return []
+
+    def missed_notifications(
+        self, *, account: str, since: datetime
+    ) -> Iterator[tuple[Notification, str]]:
+        """What the provider sent (or tried to send) to `account`'s endpoint since `since`,
+        those it could not deliver first, each as (notification, its body as text): for
+        `payments_reconcile`, which records each exactly as if it had arrived by webhook.
+        Raises PaymentError when the provider cannot be asked."""
+        return iter(())
+
+    def payment_state(self, payment) -> ProviderState:
+        """Ask the provider how `payment` (one this rail started) stands now: reconcile's
+        check of payments still pending. Raises PaymentError."""
+        raise PaymentError(f"{self.verbose_name} cannot be asked about a payment.", status=404)
 
     def admin_links(self, payment) -> list[Link]:
         """Where the merchant can look at `payment` at the provider (or in a sandbox)."""

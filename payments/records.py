@@ -23,9 +23,12 @@ from django.db.models import F
 from django.utils import timezone
 
 from payments import fulfilment
-from payments.errors import NotificationConflict, PaymentError
+from payments.disputes import dispute_apply
+from payments.errors import NotificationConflict
+from payments.lookups import UnknownPayment, started_payment
 from payments.models import Payment, WebhookEvent
 from payments.rails import rail_named
+from payments.refunds import refund_apply
 from payments.signals import payment_failed, payment_succeeded, webhook_rejected
 from payments.values import Notification, ProviderState, ProviderStatus
 
@@ -38,13 +41,6 @@ REJECTED_PAYLOAD_LIMIT = 10_000
 REJECTION_WINDOW = timedelta(hours=1)
 REJECTED_SAMPLE_BYTES = 500
 REJECTED_REASON_CHARS = 500
-
-
-class UnknownPayment(PaymentError):
-    """A state for a payment that this rail and account did not start (or in the other mode)."""
-
-    def __init__(self) -> None:
-        super().__init__("We could not find this payment.", status=404)
 
 
 def payment_record(
@@ -100,14 +96,6 @@ def payment_reusable(*, rail: str, reference: str, currency: str, amount: int) -
     )
 
 
-def _started_payment(state: ProviderState) -> Payment:
-    """The payment `state` is about, if the same rail and account started it in the same mode."""
-    payment = Payment.objects.filter(rail=state.rail, provider_ref=state.provider_ref).first()
-    if payment is None or (payment.account, payment.livemode) != (state.account, state.livemode):
-        raise UnknownPayment()
-    return payment
-
-
 def _succeed(payment: Payment, state: ProviderState) -> Payment:
     """Move `payment` to succeeded and fulfil what it paid for, exactly once.
 
@@ -125,6 +113,8 @@ def _succeed(payment: Payment, state: ProviderState) -> Payment:
     }
     if state.provider_payment_ref:
         changes["provider_payment_ref"] = state.provider_payment_ref
+    if state.payer_email:
+        changes["payer_email"] = state.payer_email[:254]
     moved = (
         Payment.objects.filter(pk=payment.pk)
         .exclude(status=Payment.Status.SUCCEEDED)
@@ -177,7 +167,7 @@ def payment_apply(state: ProviderState) -> Payment:
     UnknownPayment when the same rail and account did not start it.
     """
     with transaction.atomic():
-        payment = _started_payment(state)
+        payment = started_payment(state)
         if state.status == ProviderStatus.SUCCEEDED:
             return _succeed(payment, state)
         if state.status == ProviderStatus.FAILED:
@@ -193,16 +183,28 @@ def _act_on(notification: Notification) -> tuple[WebhookEvent.Status, str]:
     """Do what a notification means; return how its record should read."""
     acted = rail_named(notification.rail).notification_act(notification)
     done = WebhookEvent.Status.PROCESSED if acted else WebhookEvent.Status.IGNORED
-    if notification.state is None:
-        return done, ""
-    try:
-        payment_apply(notification.state)
-    except UnknownPayment:
-        # Never a payment of ours on this rail and account: nothing to move, nothing to create.
-        note = f"No payment {notification.state.provider_ref} was started on this account."
-        logger.warning("notification %s: %s", notification.event_id, note)
-        return done, note
-    return WebhookEvent.Status.PROCESSED, ""
+    about = [
+        (apply, value)
+        for apply, value in (
+            (payment_apply, notification.state),
+            (refund_apply, notification.refund),
+            (dispute_apply, notification.dispute),
+        )
+        if value is not None
+    ]
+    notes = []
+    for apply, value in about:
+        try:
+            apply(value)
+        except UnknownPayment:
+            # Never a payment of ours on this rail and account: nothing to move or create.
+            ref = getattr(value, "payment_provider_id", None) or value.provider_ref
+            notes.append(f"No payment {ref} was started on this account.")
+        else:
+            done = WebhookEvent.Status.PROCESSED
+    if notes:
+        logger.warning("notification %s: %s", notification.event_id, " ".join(notes))
+    return done, " ".join(notes)
 
 
 def _conflict(notification: Notification, record: WebhookEvent, payload: str) -> None:

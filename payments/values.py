@@ -8,6 +8,7 @@ carries a provider's type: a rail converts its provider's objects into them and 
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -135,14 +136,75 @@ class ProviderState:
     currency: str
     provider_payment_ref: str | None = None
     message: str = ""
+    #: The buyer's e-mail address as the provider collected it ("" when it did not).
+    payer_email: str = ""
+
+
+class RefundStatus(enum.StrEnum):
+    """How the provider says a refund stands."""
+
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+
+@dataclass(frozen=True)
+class RefundState:
+    """What a provider says of one refund of one of our payments.
+
+    `payment_provider_id` is the provider's id of the refunded payment (our Payment's
+    `provider_payment_ref` or `provider_ref`); `request_key` is the key we sent with the
+    request when the refund was asked for from our admin ("" for one made elsewhere, in the
+    provider's dashboard), so a notification that overtakes the answer still finds our row.
+    """
+
+    rail: str
+    account: str
+    livemode: bool
+    provider_ref: str
+    payment_provider_id: str
+    status: RefundStatus
+    amount: int
+    currency: str
+    reason: str = ""
+    request_key: str = ""
+    message: str = ""
+
+
+class DisputeStatus(enum.StrEnum):
+    """Where a dispute (chargeback) stands, in the card networks' words."""
+
+    NEEDS_RESPONSE = "needs_response"
+    UNDER_REVIEW = "under_review"
+    WON = "won"
+    LOST = "lost"
+    CLOSED = "closed"  # an inquiry closed without a chargeback, or one prevented
+
+
+@dataclass(frozen=True)
+class DisputeState:
+    """What a provider says of a dispute a buyer's bank opened against one of our payments."""
+
+    rail: str
+    account: str
+    livemode: bool
+    provider_ref: str
+    payment_provider_id: str
+    status: DisputeStatus
+    amount: int
+    currency: str
+    reason: str = ""
+    evidence_due_by: datetime | None = None
 
 
 @dataclass(frozen=True)
 class Notification:
     """A verified notification (webhook) from a provider, read by its rail.
 
-    `state` is None when the notification is about nothing the core acts on (an event type
-    the rail does not handle); it is recorded and acknowledged.
+    `state` (a payment's), `refund` and `dispute` are None when the notification is about
+    nothing the core acts on (an event type the rail does not handle); it is recorded and
+    acknowledged.
     """
 
     rail: str
@@ -150,6 +212,10 @@ class Notification:
     event_id: str
     type: str
     state: ProviderState | None = None
+    #: A refund of one of our payments (made by us or in the provider's dashboard).
+    refund: RefundState | None = None
+    #: A dispute opened, updated or closed against one of our payments.
+    dispute: DisputeState | None = None
     #: A digest of what the notification says, for rails whose provider resends an event with
     #: the same body: the same event id with another fingerprint is a conflict (409), recorded
     #: for the merchant. Empty where redeliveries may differ (Stripe's do).

@@ -213,6 +213,8 @@ class Order(models.Model):
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
     paid_at = models.DateTimeField(null=True, blank=True)
+    # Where the receipt goes: given by the buyer on our page, or collected by the provider.
+    email = models.EmailField(blank=True, help_text="The buyer's e-mail address, for receipts.")
 
     class Meta:
         ordering = ["-created", "-pk"]
@@ -286,3 +288,44 @@ class OrderItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} × {self.item}"
+
+
+class OrderMail(models.Model):
+    """An e-mail the shop owes a buyer about an order: written down in the transaction that
+    made it due (the order paid, a refund made), sent after that commits, and resent by
+    `manage.py order_mail_send` if sending never finished.
+
+    One row per order, kind and key (a refund's request key or provider id; "" for the
+    receipt), so the database refuses a second receipt for one order. A send first claims
+    the row (pending -> sending, a conditional UPDATE), so two processes never both send it.
+    """
+
+    class Kind(models.TextChoices):
+        RECEIPT = "receipt", "Order confirmation"
+        REFUND = "refund", "Refund notice"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="mails")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    key = models.CharField(max_length=100, blank=True)
+    to = models.EmailField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "kind", "key"], name="order_mail_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for order #{self.order_id} ({self.status})"

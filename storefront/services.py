@@ -22,7 +22,17 @@ from payments.values import (
     PaymentStart,
     TaxTerms,
 )
-from storefront.models import MAX_QUANTITY, PAYMENT_KIND, Discount, Item, Order, OrderItem, Tax
+from storefront.mail import mail_due
+from storefront.models import (
+    MAX_QUANTITY,
+    PAYMENT_KIND,
+    Discount,
+    Item,
+    Order,
+    OrderItem,
+    OrderMail,
+    Tax,
+)
 from storefront.pricing import order_totals
 
 logger = logging.getLogger(__name__)
@@ -352,5 +362,21 @@ def order_mark_paid(*, ident: str, amount: int, currency: str, payment) -> Outco
             f"Paid {amount} {currency} for order #{order.pk}, which costs {expected} "
             f"{order.currency}: check and refund or adjust.",
         )
+    if payment.payer_email and not order.email:
+        order.email = payment.payer_email
+        order.save(update_fields=["email", "updated"])
     order.mark_paid()
+    mail_due(order=order, kind=OrderMail.Kind.RECEIPT)
     return Outcome(True)
+
+
+def order_refunded(*, ident: str, refund) -> None:
+    """Money was given back on `order-<ident>`: its buyer is owed a notice (once per refund).
+
+    Called by the payment layer exactly once per succeeded refund, inside its transaction.
+    """
+    order = Order.objects.filter(pk=int(ident)).first() if ident.isdecimal() else None
+    if order is not None:
+        mail_due(
+            order=order, kind=OrderMail.Kind.REFUND, key=refund.request_key or refund.provider_ref
+        )

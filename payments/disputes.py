@@ -1,0 +1,57 @@
+"""Disputes (chargebacks): what the provider says a buyer's bank is contesting, kept per
+payment for the merchant, once per provider id, whichever event arrives first."""
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from payments.lookups import payment_by_provider_id
+from payments.models import Dispute
+from payments.signals import dispute_changed
+from payments.values import DisputeState, DisputeStatus
+
+CLOSED = (DisputeStatus.WON, DisputeStatus.LOST, DisputeStatus.CLOSED)
+
+
+def dispute_apply(state: DisputeState) -> Dispute:
+    """Record a dispute as the provider now reports it; announce a change after commit.
+
+    A closed dispute is never reopened by an older event arriving late. Raises UnknownPayment
+    when the disputed payment was not started by the same rail and account (same mode).
+    """
+    with transaction.atomic():
+        payment = payment_by_provider_id(
+            rail=state.rail,
+            account=state.account,
+            livemode=state.livemode,
+            provider_id=state.payment_provider_id,
+        )
+        fields = {
+            "amount": state.amount,
+            "currency": state.currency,
+            "reason": state.reason[:50],
+            "evidence_due_by": state.evidence_due_by,
+        }
+        try:
+            with transaction.atomic():
+                dispute = Dispute.objects.create(
+                    payment=payment,
+                    provider_ref=state.provider_ref,
+                    status=str(state.status),
+                    closed_at=timezone.now() if state.status in CLOSED else None,
+                    **fields,
+                )
+        except IntegrityError:
+            dispute = Dispute.objects.select_for_update().get(
+                payment=payment, provider_ref=state.provider_ref
+            )
+            if dispute.status in CLOSED or dispute.status == state.status:
+                return dispute
+            dispute.status = str(state.status)
+            dispute.closed_at = timezone.now() if state.status in CLOSED else None
+            for name, value in fields.items():
+                setattr(dispute, name, value)
+            dispute.save()
+        transaction.on_commit(
+            lambda: dispute_changed.send(sender=Dispute, dispute=dispute), robust=True
+        )
+        return dispute

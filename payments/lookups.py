@@ -1,0 +1,37 @@
+"""Finding the payment a provider's word is about, only where the same rail and account (in
+the same mode) started it: the rule every notification, return page and refund obeys."""
+
+from django.db.models import Q
+
+from payments.errors import PaymentError
+from payments.models import Payment
+from payments.values import ProviderState
+
+
+class UnknownPayment(PaymentError):
+    """A state for a payment that this rail and account did not start (or in the other mode)."""
+
+    def __init__(self) -> None:
+        super().__init__("We could not find this payment.", status=404)
+
+
+def payment_by_provider_id(*, rail: str, account: str, livemode: bool, provider_id: str) -> Payment:
+    """The payment `provider_id` names (its own id or its money movement's), if the same rail
+    and account started it in the same mode: what a refund or a dispute is about. Raises
+    UnknownPayment otherwise."""
+    payment = (
+        Payment.objects.filter(rail=rail)
+        .filter(Q(provider_ref=provider_id) | Q(provider_payment_ref=provider_id))
+        .first()
+    )
+    if payment is None or (payment.account, payment.livemode) != (account, livemode):
+        raise UnknownPayment()
+    return payment
+
+
+def started_payment(state: ProviderState) -> Payment:
+    """The payment `state` is about, if the same rail and account started it in the same mode."""
+    payment = Payment.objects.filter(rail=state.rail, provider_ref=state.provider_ref).first()
+    if payment is None or (payment.account, payment.livemode) != (state.account, state.livemode):
+        raise UnknownPayment()
+    return payment
