@@ -5,6 +5,11 @@
   insufficient funds (`DECLINES`: code, decline code, the message the buyer sees).
 - 4000 0027 6000 3184 (`CARD_NEEDS_AUTHENTICATION`) asks for a confirmation step first, as a
   3-D Secure card does; on a PaymentIntent only (`payment_confirmation`).
+- 4000 0000 0000 5126 and 4000 0000 0000 7726 pay, and then their refunds settle later
+  (`REFUND_BEHAVIOURS`): as Stripe's testing docs say, a refund of the first "begins as
+  `succeeded`" and later turns `failed` (`failure_reason` `expired_or_canceled_card`, with a
+  `refund.failed` event); one of the second begins `pending` and later turns `succeeded`. Every
+  other paying card's refunds succeed at once.
 - Any other valid number is a "live" card in test mode, declined with `LIVE_CARD_MESSAGE`.
 
 `Card.from_form` reads what the buyer typed (spaces and dashes allowed; a number that passes
@@ -27,6 +32,15 @@ DECLINES = {
     ),
 }
 CARD_NEEDS_AUTHENTICATION = "4000002760003184"
+# Cards that pay, and how their refunds go: (status a refund begins in, status it settles in
+# later, the failure_reason if it fails). Refunds of any other paying card succeed at once.
+CARD_REFUND_FAILS = "4000000000005126"
+CARD_REFUND_PENDING = "4000000000007726"
+REFUND_BEHAVIOURS = {
+    CARD_REFUND_FAILS: ("succeeded", "failed", "expired_or_canceled_card"),
+    CARD_REFUND_PENDING: ("pending", "succeeded", None),
+}
+PAYING_CARDS = frozenset({CARD_SUCCEEDS, *REFUND_BEHAVIOURS})
 LIVE_CARD_MESSAGE = (
     "Your card was declined. Your request was in test mode, but used a non test "
     "card. Use a test card such as 4242 4242 4242 4242."

@@ -21,17 +21,19 @@ import time
 from django.db import transaction
 
 from payments.stripe.sandbox.cards import (
-    CARD_SUCCEEDS,
     DECLINES,
     LIVE_CARD_MESSAGE,
+    PAYING_CARDS,
     Card,
     CardError,
 )
+from payments.stripe.sandbox.charges import charge_create
 from payments.stripe.sandbox.checkout_sessions import expire_if_due
 from payments.stripe.sandbox.coupons import coupon_redeem
 from payments.stripe.sandbox.events import (
     checkout_payment_intent_event,
     checkout_session_event,
+    session_endpoint,
 )
 from payments.stripe.sandbox.models import SandboxObject
 from payments.stripe.sandbox.objects import new_id
@@ -71,16 +73,24 @@ def checkout_session_pay(*, session_id: str, card: Card, email: str) -> SandboxO
         if card.number in DECLINES:
             _, decline_code, message = DECLINES[card.number]
             raise CardError(message, decline_code=decline_code)
-        if card.number != CARD_SUCCEEDS:
+        if card.number not in PAYING_CARDS:
             raise CardError(LIVE_CARD_MESSAGE)
         now = int(time.time())
         intent_id = new_id("pi_")
         intent_data = session.private.get("payment_intent_data", {})
-        intent = SandboxObject.objects.create(
-            id=intent_id,
+        intent_object = _succeeded_payment_intent(intent_id, data, intent_data, now)
+        # The money movement: a Charge, where refunds and disputes happen, whose later events
+        # go where this session's went.
+        charge_create(
             account=session.account,
-            object="payment_intent",
-            data=_succeeded_payment_intent(intent_id, data, intent_data, now),
+            intent=intent_object,
+            card=card,
+            email=email or None,
+            secret=session.private.get("webhook_secret"),
+            endpoint=session_endpoint(session),
+        )
+        intent = SandboxObject.objects.create(
+            id=intent_id, account=session.account, object="payment_intent", data=intent_object
         )
         data.update(
             status="complete",
@@ -154,7 +164,6 @@ def _succeeded_payment_intent(intent_id: str, session: dict, intent_data: dict, 
         created=now,
         amount_received=session["amount_total"],
         description=intent_data.get("description"),
-        latest_charge=new_id("ch_"),
         metadata=intent_data.get("metadata", {}),
         payment_method=new_id("pm_"),
         status="succeeded",

@@ -32,12 +32,13 @@ from django.db import transaction
 from payments.stripe.sandbox import events
 from payments.stripe.sandbox.cards import (
     CARD_NEEDS_AUTHENTICATION,
-    CARD_SUCCEEDS,
     DECLINES,
     LIVE_CARD_MESSAGE,
+    PAYING_CARDS,
     Card,
     CardError,
 )
+from payments.stripe.sandbox.charges import charge_create
 from payments.stripe.sandbox.models import SandboxObject
 from payments.stripe.sandbox.objects import ApiError, account_id_for_key, new_id
 
@@ -80,15 +81,18 @@ def _return_url(return_url: str, intent: dict, status: str) -> str:
     return f"{return_url}{joiner}{query}"
 
 
+def _endpoint(obj: SandboxObject) -> events.Endpoint | None:
+    parts = urlsplit(obj.private.get("return_url", ""))
+    return events.endpoint_for(f"{parts.scheme}://{parts.netloc}", obj.data["currency"])
+
+
 def _emit(obj: SandboxObject, event_type: str) -> None:
-    return_url = obj.private.get("return_url", "")
-    parts = urlsplit(return_url)
     events.event_create(
         account=obj.account,
         type=event_type,
         obj=obj.data,
         secret=obj.private["webhook_secret"],
-        endpoint=events.endpoint_for(f"{parts.scheme}://{parts.netloc}", obj.data["currency"]),
+        endpoint=_endpoint(obj),
     )
 
 
@@ -97,10 +101,23 @@ def _succeed(obj: SandboxObject) -> None:
     data.update(
         status="succeeded",
         amount_received=data["amount"],
-        latest_charge=new_id("ch_"),
         payment_method=data.get("payment_method") or new_id("pm_"),
         next_action=None,
         last_payment_error=None,
+    )
+    card = obj.private.get("card") or {}
+    charge_create(
+        account=obj.account,
+        intent=data,
+        card=Card(
+            number=card.get("number", ""),
+            exp_month=card.get("exp_month", 12),
+            exp_year=card.get("exp_year", 2034),
+            cvc="",
+        ),
+        email=data.get("receipt_email"),
+        secret=obj.private["webhook_secret"],
+        endpoint=_endpoint(obj),
     )
     obj.save(update_fields=["data", "private"])
     _emit(obj, "payment_intent.succeeded")
@@ -151,6 +168,12 @@ def confirm_in_browser(
         except CardError as exc:
             raise ConfirmError(exc.message, type="validation_error", code="incomplete") from exc
         obj.data["payment_method"] = new_id("pm_")
+        # What the Charge will show of the card (never the CVC), and how its refunds behave.
+        obj.private["card"] = {
+            "number": parsed.number,
+            "exp_month": parsed.exp_month,
+            "exp_year": parsed.exp_year,
+        }
         if parsed.number == CARD_NEEDS_AUTHENTICATION:
             url = f"/sandbox/payment_intents/{obj.id}/authenticate/"
             obj.data.update(
@@ -166,7 +189,7 @@ def confirm_in_browser(
             code, decline_code, message = DECLINES[parsed.number]
             _fail(obj, code, decline_code, message)
             return {"error": {"type": "card_error", "code": code, "message": message}}
-        if parsed.number != CARD_SUCCEEDS:
+        if parsed.number not in PAYING_CARDS:
             _fail(obj, "card_declined", "test_mode_live_card", LIVE_CARD_MESSAGE)
             return {
                 "error": {

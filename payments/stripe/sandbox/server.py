@@ -47,6 +47,7 @@ from urllib.parse import urlsplit
 
 from django.db import IntegrityError, transaction
 
+from payments.stripe.sandbox.charges import retrieve_charge
 from payments.stripe.sandbox.checkout_sessions import (
     create_checkout_session,
     expire_checkout_session,
@@ -87,6 +88,7 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("get", r"/v1/events/(evt_[A-Za-z0-9]+)", retrieve_event),
     ("post", r"/v1/payment_intents", create_payment_intent),
     ("get", r"/v1/payment_intents/(pi_[A-Za-z0-9]+)", retrieve_payment_intent),
+    ("get", r"/v1/charges/(ch_[A-Za-z0-9]+)", retrieve_charge),
 ]
 # Handlers that are also given the request's secret key (keyword `api_key`).
 KEYED_HANDLERS: set[Handler] = {create_checkout_session}
