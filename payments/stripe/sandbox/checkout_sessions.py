@@ -8,15 +8,18 @@ Like Stripe's, in `mode=payment` (the only mode the sandbox models):
   total over Stripe's maximum charge or under the currency's minimum charge, both after the
   discount. The session (`cs_test_...`) is `open`, `unpaid`, with no PaymentIntent yet (since
   API version 2022-08-01 one is made when the buyer pays), expires after 24 hours unless
-  `expires_at` says otherwise, and its `url` is the sandbox's hosted page on the origin of the
+  `expires_at` says otherwise (30 minutes to 24 hours from now, else refused with Stripe's
+  words), and its `url` is the sandbox's hosted page on the origin of the
   session's return URLs (`/sandbox/checkout/<id>/`, see `hosted_checkout`).
 - `GET /v1/checkout/sessions/{id}` with `expand[]`: `line_items` (and
   `line_items.data.discounts`/`.taxes` within it), `discounts.coupon`;
   `GET .../line_items` lists them (one page holds all).
 - `POST .../expire` expires an open session (anything else is refused), under the row's lock.
-- An open session past `expires_at` turns `expired` when next looked at (`expire_if_due`), as
-  at Stripe. Expiring records a `checkout.session.expired` event (`events`), sent once the
-  transaction commits.
+- An open session past `expires_at` turns `expired` on time, as at Stripe: the sandbox has no
+  clock of its own, so whenever an account makes an API request (and when a hosted page is
+  opened) its overdue sessions expire first (`sessions_expire_due`); a session looked at
+  expires too (`expire_if_due`). Expiring records a `checkout.session.expired` event
+  (`events`), sent once the transaction commits.
 
 What Stripe does not return but the sandbox needs is kept in the row's `private` data: the
 line items, their descriptions for the hosted page, `payment_intent_data` for the PaymentIntent
@@ -57,6 +60,25 @@ from payments.stripe.sandbox.pricing import RateTerms, checkout_amounts
 from payments.stripe.sandbox.tax_rates import tax_rates_for_lines
 
 CHECKOUT_LIFETIME_SECONDS = 24 * 60 * 60
+# The shortest life `expires_at` may give a session.
+CHECKOUT_MINIMUM_LIFETIME_SECONDS = 30 * 60
+
+
+def _check_expires_at(expires_at: int, now: int) -> None:
+    """Stripe's bounds on `expires_at`, measured from the session's creation."""
+    if expires_at < now + CHECKOUT_MINIMUM_LIFETIME_SECONDS:
+        raise ApiError(
+            400,
+            "The `expires_at` timestamp must be at least 30 minutes from Checkout Session "
+            "creation.",
+            param="expires_at",
+        )
+    if expires_at > now + CHECKOUT_LIFETIME_SECONDS:
+        raise ApiError(
+            400,
+            "The `expires_at` timestamp must be less than 24 hours from Checkout Session creation.",
+            param="expires_at",
+        )
 
 
 def _check_session(params: dict[str, Any], path: str) -> None:
@@ -140,6 +162,8 @@ def create_checkout_session(
     """Create a session; `api_key` (the request's key) tells where its events are to be sent."""
     params = parse_params(CHECKOUT_SESSION_CREATE, params)
     now = int(time.time())
+    if "expires_at" in params:
+        _check_expires_at(params["expires_at"], now)
     currency = params["line_items"][0]["price_data"]["currency"]
     coupon = coupon_for_session(account, params, currency)
     rates = tax_rates_for_lines(account, params)
@@ -373,6 +397,27 @@ def expire_checkout_session(account: str, params: dict[str, Any], session_id: st
         )
     _expire(obj)
     return Response(200, obj.data)
+
+
+def sessions_expire_due(account: str) -> int:
+    """Expire every open session of `account` whose `expires_at` has passed; return how many.
+
+    Stripe expires a session on time, and sends `checkout.session.expired` then, whether or
+    not anyone looks. The sandbox runs this whenever the account makes an API request and when
+    a hosted page opens, so a shop asking Stripe anything (listing its events, say) sees what
+    Stripe's clock would have done by then. Each session expires once (`expire_if_due`).
+    """
+    due = SandboxObject.objects.filter(
+        account=account,
+        object="checkout.session",
+        data__status="open",
+        data__expires_at__lte=int(time.time()),
+    )
+    expired = 0
+    for obj in due:
+        expire_if_due(obj)
+        expired += obj.data["status"] == "expired"
+    return expired
 
 
 def expire_if_due(obj: SandboxObject) -> None:

@@ -28,7 +28,7 @@ from payments.stripe.sandbox.cards import (
     CardError,
 )
 from payments.stripe.sandbox.charges import charge_create
-from payments.stripe.sandbox.checkout_sessions import expire_if_due
+from payments.stripe.sandbox.checkout_sessions import expire_if_due, sessions_expire_due
 from payments.stripe.sandbox.coupons import coupon_redeem
 from payments.stripe.sandbox.events import (
     checkout_payment_intent_event,
@@ -43,6 +43,9 @@ from payments.stripe.sandbox.payment_intents import payment_intent_object
 def session_for_page(session_id: str) -> SandboxObject | None:
     obj = SandboxObject.objects.filter(id=session_id, object="checkout.session").first()
     if obj is not None:
+        # Opening a page is the sandbox's moment to catch up with Stripe's clock, for every
+        # session of the account (their expired events go out now, as Stripe's would have).
+        sessions_expire_due(obj.account)
         expire_if_due(obj)
     return obj
 

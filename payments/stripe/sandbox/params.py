@@ -265,3 +265,15 @@ class Obj(Spec):
         if self.check:
             self.check(parsed, path)
         return parsed
+
+
+class IntRange(Spec):
+    """An integer, or a range of them: `created=1700000000` or `created[gte]=1700000000` (any
+    of `gt`, `gte`, `lt`, `lte`). Parsed to a dict of bounds (`{"eq": n}` for an integer)."""
+
+    BOUNDS = Obj({bound: Int() for bound in ("gt", "gte", "lt", "lte")})
+
+    def parse(self, value: Any, path: str) -> dict[str, int]:
+        if isinstance(value, dict):
+            return self.BOUNDS.parse(value, path)
+        return {"eq": Int().parse(value, path)}

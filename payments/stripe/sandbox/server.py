@@ -27,7 +27,10 @@ What the sandbox models, like Stripe:
   does it (`payment_confirmation`);
 - events (`events`): a paid or expired Checkout Session, a succeeded or failed PaymentIntent
   records an Event, sent signed to the account's webhook endpoint; `GET /v1/events/{id}` reads
-  it;
+  it, `GET /v1/events` lists them (`events_list`: newest first, paged, filtered by time, type
+  and whether delivery succeeded);
+- time: before answering any request of an account, its Checkout Sessions past `expires_at`
+  expire (`checkout_sessions.sessions_expire_due`), as Stripe's would have by then;
 - outages (`outage_response`, switched on by `client.sandbox_outage`): no answer at all, or
   Stripe's 500, and nothing created.
 
@@ -53,9 +56,11 @@ from payments.stripe.sandbox.checkout_sessions import (
     expire_checkout_session,
     list_checkout_line_items,
     retrieve_checkout_session,
+    sessions_expire_due,
 )
 from payments.stripe.sandbox.coupons import create_coupon, retrieve_coupon
 from payments.stripe.sandbox.events import retrieve_event
+from payments.stripe.sandbox.events_list import list_events
 from payments.stripe.sandbox.models import SandboxRequest
 from payments.stripe.sandbox.objects import (
     API_VERSION,
@@ -85,6 +90,7 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("get", r"/v1/coupons/([^/]+)", retrieve_coupon),
     ("post", r"/v1/tax_rates", create_tax_rate),
     ("get", r"/v1/tax_rates/([^/]+)", retrieve_tax_rate),
+    ("get", r"/v1/events", list_events),
     ("get", r"/v1/events/(evt_[A-Za-z0-9]+)", retrieve_event),
     ("post", r"/v1/payment_intents", create_payment_intent),
     ("get", r"/v1/payment_intents/(pi_[A-Za-z0-9]+)", retrieve_payment_intent),
@@ -143,6 +149,9 @@ def handle_request(method: str, url: str, headers: Mapping[str, str], body: str 
     idempotency_key = _header(headers, "Idempotency-Key") if method == "post" else None
     try:
         account, last4 = _authenticate(headers)
+        # What Stripe's clock would have done by now, whatever this request is; committed on
+        # its own, so a request refused below does not undo it.
+        sessions_expire_due(account)
         try:
             params = decode_form(body if method == "post" else parts.query)
         except ParamError as exc:
