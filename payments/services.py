@@ -7,13 +7,16 @@ sees a provider's type or id format; errors reach it as `payments.errors.Payment
 
 from collections.abc import Mapping, Sequence
 
+from django.db.models import Count, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
 from payments.errors import PaymentError
-from payments.models import Payment
+from payments.models import Dispute, Payment, Refund
 from payments.rails import all_rails, rail_named
 from payments.records import payment_apply, payment_reusable
+from payments.refunds import refund_request, refundable
 from payments.values import (
+    Balance,
     DiscountTerms,
     Method,
     Payable,
@@ -21,6 +24,7 @@ from payments.values import (
     PayOption,
     ProviderObject,
     ProviderState,
+    Refundable,
     TaxTerms,
 )
 
@@ -130,3 +134,86 @@ def references_being_paid() -> set[str]:
 def payments_for(reference: str):
     """The payments started for `reference` (`"order-5"`), newest first."""
     return Payment.objects.filter(reference=reference)
+
+
+def refundable_payments(reference: str) -> list[Refundable]:
+    """The succeeded payments of `reference` whose rail refunds from here, with what remains."""
+    found = []
+    for payment in Payment.objects.filter(reference=reference, status=Payment.Status.SUCCEEDED):
+        rail = all_rails().get(payment.rail)
+        remaining = refundable(payment)
+        if rail is None or not rail.refunds or remaining <= 0:
+            continue
+        label = f"{rail.verbose_name}, {rail.account_label(payment.account)}: {payment.provider_id}"
+        found.append(Refundable(payment.pk, label, payment.currency, remaining))
+    return found
+
+
+def refund_start(
+    *, reference: str, payment_id: int, amount: int, reason: str, note: str, requested_by
+) -> Refund:
+    """Give back `amount` minor units of one of `reference`'s payments, through the rail and
+    account that took it. Raises PaymentError (the message says why, for the merchant)."""
+    payment = Payment.objects.filter(pk=payment_id, reference=reference).first()
+    if payment is None:
+        raise PaymentError("That payment does not belong to this order.", status=404)
+    return refund_request(
+        payment=payment, amount=amount, reason=reason, note=note, requested_by=requested_by
+    )
+
+
+def refund_reasons() -> list[tuple[str, str]]:
+    """The reasons a merchant can give for a refund, as (value, label) choices."""
+    return list(Refund.Reason.choices)
+
+
+def refunds_for(reference: str):
+    """The refunds of `reference`'s payments, newest first (each with its payment)."""
+    return Refund.objects.filter(payment__reference=reference).select_related("payment")
+
+
+def refund_of(reference: str, refund_id: int) -> Refund | None:
+    """One succeeded refund of `reference`'s payments (for its credit note), or None."""
+    return (
+        Refund.objects.filter(
+            pk=refund_id, payment__reference=reference, status=Refund.Status.SUCCEEDED
+        )
+        .select_related("payment")
+        .first()
+    )
+
+
+def disputes_for(reference: str):
+    """The disputes opened against `reference`'s payments, newest first."""
+    return Dispute.objects.filter(payment__reference=reference).select_related("payment")
+
+
+def _per_payment(model, condition: Q, value) -> Subquery:
+    """One number per payment from `model`'s rows about it (a correlated subquery)."""
+    rows = model.objects.filter(condition, payment=OuterRef("pk")).values("payment")
+    return Subquery(rows.annotate(value=value).values("value")[:1])
+
+
+def balances_for(references: Sequence[str]) -> dict[str, Balance]:
+    """Where the money of each of `references` stands (one query, however many)."""
+    payments = (
+        Payment.objects.filter(reference__in=references, status=Payment.Status.SUCCEEDED)
+        .annotate(
+            refunded=_per_payment(Refund, Q(status=Refund.Status.SUCCEEDED), Sum("amount")),
+            disputes_open=_per_payment(
+                Dispute,
+                Q(status__in=[Dispute.Status.NEEDS_RESPONSE, Dispute.Status.UNDER_REVIEW]),
+                Count("pk"),
+            ),
+            disputed_lost=_per_payment(Dispute, Q(status=Dispute.Status.LOST), Sum("amount")),
+        )
+        .values_list(
+            "reference", "currency", "amount_received", "refunded", "disputes_open", "disputed_lost"
+        )
+    )
+    totals: dict[str, list] = {}
+    for reference, currency, received, refunded, disputes_open, lost in payments:
+        found = totals.setdefault(reference, [currency, 0, 0, 0, 0])
+        for index, value in enumerate((received, refunded, disputes_open, lost), start=1):
+            found[index] += value or 0
+    return {reference: Balance(*values) for reference, values in totals.items()}

@@ -69,6 +69,9 @@ class Payable:
     taxes: tuple[TaxTerms, ...] = ()
     metadata: Mapping[str, str] = field(default_factory=dict)
     options: Mapping[str, str] = field(default_factory=dict)
+    #: The buyer's e-mail address where the shop has it ("" otherwise): a rail may prefill its
+    #: page with it (Stripe Checkout's `customer_email`) or give it to the provider.
+    email: str = ""
 
 
 class Method(enum.StrEnum):
@@ -243,3 +246,33 @@ class ProviderObject:
     kind: str
     provider_id: str
     url: str | None = None
+
+
+@dataclass(frozen=True)
+class Balance:
+    """Where the money for one reference stands, across its payments, in minor units.
+
+    `received` is what succeeded payments took, `refunded` what was given back; disputes count
+    those still open and the amount lost to closed ones.
+    """
+
+    currency: str
+    received: int = 0
+    refunded: int = 0
+    disputes_open: int = 0
+    disputed_lost: int = 0
+
+    @property
+    def kept(self) -> int:
+        """What the merchant keeps: received, less refunds and lost disputes."""
+        return self.received - self.refunded - self.disputed_lost
+
+
+@dataclass(frozen=True)
+class Refundable:
+    """A payment the merchant can refund from our admin, and how much of it remains."""
+
+    payment_id: int
+    label: str  # "Stripe, USD account (sandbox): pi_123, received $21.76"
+    currency: str
+    remaining: int  # minor units

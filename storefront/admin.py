@@ -17,11 +17,14 @@ from django.utils.html import format_html, format_html_join
 from currencies.formatting import format_money
 from currencies.minor_units import CurrencyError, from_minor_units, to_minor_units
 from payments.admin import payment_amount, payment_links_html
-from payments.services import payments_for, provider_objects
+from payments.services import disputes_for, payments_for, provider_objects, refunds_for
+from storefront.admin_refunds import REFUND_PERMISSION, order_refund_view
+from storefront.credit_notes import credit_note_response
 from storefront.exports import orders_csv_response
 from storefront.invoices import invoice_response, tax_label
 from storefront.models import Discount, Item, Order, OrderItem, Tax
 from storefront.pricing import order_totals
+from storefront.settlement import order_settlement, settlements
 
 
 def _money(minor: int, currency: str) -> str:
@@ -94,19 +97,40 @@ class OrderItemInline(admin.TabularInline):
 
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
-    list_display = ["number", "placed", "status", "currency", "line_count", "total", "paid"]
+    list_display = [
+        "number",
+        "placed",
+        "state",
+        "currency",
+        "line_count",
+        "total",
+        "paid",
+        "email",
+    ]
     # Only the currencies orders are in (the field's choices are every currency Stripe has).
     list_filter = ["status", ("currency", admin.AllValuesFieldListFilter), "created", "paid_at"]
     date_hierarchy = "created"
     list_select_related = ["discount"]
-    search_fields = ["=id", "=access_key"]
+    search_fields = ["=id", "=access_key", "email"]
     filter_horizontal = ["taxes"]
-    readonly_fields = ["created", "updated", "paid_at", "totals", "payments", "buyer_links"]
+    readonly_fields = [
+        "created",
+        "updated",
+        "paid_at",
+        "totals",
+        "money",
+        "payments",
+        "refunds",
+        "disputes",
+        "buyer_links",
+        "buyer_mails",
+    ]
     fieldsets = [
-        (None, {"fields": ["currency", "status", "discount", "taxes"]}),
+        (None, {"fields": ["currency", "status", "discount", "taxes", "email"]}),
         ("Totals (as Checkout charges them)", {"fields": ["totals"]}),
-        ("Payments", {"fields": ["payments"]}),
+        ("Payments", {"fields": ["money", "payments", "refunds", "disputes"]}),
         ("Record", {"fields": ["created", "updated", "paid_at", "buyer_links"]}),
+        ("E-mails to the buyer", {"fields": ["buyer_mails"]}),
     ]
     inlines = [OrderItemInline]
     actions = ["export_csv"]
@@ -139,13 +163,44 @@ class OrderAdmin(admin.ModelAdmin):
             obj.paid_at = timezone.now()  # marked paid by hand (a bank transfer, say)
         super().save_model(request, obj, form, change)
 
+    def get_changelist_instance(self, request: HttpRequest):
+        changelist = super().get_changelist_instance(request)
+        # The page's orders, each told its settlement at once (a few queries for the page).
+        found = settlements(changelist.result_list)
+        for order in changelist.result_list:
+            order.settlement = found[order.pk]
+        return changelist
+
     def get_urls(self):
         invoice = path(
             "<path:object_id>/invoice.pdf",
             self.admin_site.admin_view(self.invoice_view),
             name="storefront_order_invoice",
         )
-        return [invoice, *super().get_urls()]
+        refund = path(
+            "<path:object_id>/refund/",
+            self.admin_site.admin_view(self.refund_view),
+            name="storefront_order_refund",
+        )
+        credit_note = path(
+            "<path:object_id>/credit-note/<int:refund_id>.pdf",
+            self.admin_site.admin_view(self.credit_note_view),
+            name="storefront_order_credit_note",
+        )
+        return [invoice, refund, credit_note, *super().get_urls()]
+
+    def refund_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        return order_refund_view(self, request, unquote(object_id))
+
+    def credit_note_view(self, request: HttpRequest, object_id: str, refund_id: int):
+        """A refund's credit note as PDF."""
+        order = self.get_object(request, unquote(object_id))
+        if order is None or not self.has_view_or_change_permission(request, order):
+            raise Http404(f"There is no order {object_id}.")
+        response = credit_note_response(order, refund_id)
+        if response is None:
+            raise Http404(f"{order} has no refund {refund_id}.")
+        return response
 
     def invoice_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """The order's invoice as PDF (a pro-forma one while it is not paid)."""
@@ -167,6 +222,84 @@ class OrderAdmin(admin.ModelAdmin):
     @admin.display(description="paid", ordering="paid_at")
     def paid(self, obj: Order) -> str:
         return f"{timezone.localtime(obj.paid_at):%Y-%m-%d %H:%M}" if obj.paid_at else "-"
+
+    @admin.display(description="state", ordering="status")
+    def state(self, obj: Order) -> str:
+        found = getattr(obj, "settlement", None) or order_settlement(obj)
+        return found.words
+
+    @admin.display(description="where the money stands")
+    def money(self, obj: Order) -> str:
+        if obj.pk is None:
+            return "-"
+        return format_html('<span id="order-state">{}</span>', order_settlement(obj).words)
+
+    @admin.display(description="refunds")
+    def refunds(self, obj: Order) -> str:
+        if obj.pk is None:
+            return "-"
+        rows = [
+            (
+                f"{timezone.localtime(refund.created):%Y-%m-%d %H:%M}",
+                _money(refund.amount, refund.currency),
+                refund.get_status_display(),
+                refund.get_reason_display() if refund.reason else refund.note or "-",
+                refund.requested_by or "at the provider",
+                refund.provider_ref or "-",
+                format_html(
+                    '<a href="{}">Credit note (PDF)</a>',
+                    reverse("admin:storefront_order_credit_note", args=[obj.pk, refund.pk]),
+                )
+                if refund.status == refund.Status.SUCCEEDED
+                else refund.message or "",
+            )
+            for refund in refunds_for(obj.payment_reference)
+        ]
+        if not rows:
+            return "None."
+        body = format_html_join(
+            "",
+            '<tr><td>{}</td><td class="amount">{}</td><td>{}</td><td>{}</td><td>{}</td>'
+            '<td class="id">{}</td><td>{}</td></tr>',
+            rows,
+        )
+        return format_html(
+            '<table class="order-refunds" id="order-refunds"><thead><tr><th>when</th>'
+            "<th>amount</th><th>status</th><th>reason</th><th>by</th><th>provider id</th>"
+            "<th></th></tr></thead><tbody>{}</tbody></table>",
+            body,
+        )
+
+    @admin.display(description="disputes")
+    def disputes(self, obj: Order) -> str:
+        if obj.pk is None:
+            return "-"
+        rows = [
+            (
+                _money(dispute.amount, dispute.currency),
+                dispute.reason or "-",
+                dispute.get_status_display(),
+                f"{timezone.localtime(dispute.evidence_due_by):%Y-%m-%d %H:%M}"
+                if dispute.evidence_due_by and dispute.is_open
+                else "-",
+                dispute.provider_ref,
+            )
+            for dispute in disputes_for(obj.payment_reference)
+        ]
+        if not rows:
+            return "None."
+        body = format_html_join(
+            "",
+            '<tr><td class="amount">{}</td><td>{}</td><td>{}</td><td>{}</td>'
+            '<td class="id">{}</td></tr>',
+            rows,
+        )
+        return format_html(
+            '<table class="order-disputes" id="order-disputes"><thead><tr><th>amount</th>'
+            "<th>reason</th><th>status</th><th>respond by</th><th>provider id</th></tr></thead>"
+            "<tbody>{}</tbody></table>",
+            body,
+        )
 
     @admin.display(description="lines")
     def line_count(self, obj: Order) -> int:
@@ -229,6 +362,37 @@ class OrderAdmin(admin.ModelAdmin):
             body,
         )
 
+    @admin.display(description="e-mails")
+    def buyer_mails(self, obj: Order) -> str:
+        """Each e-mail the buyer is owed and how it stands (`manage.py order_mail_send` sends
+        what is pending)."""
+        if obj.pk is None:
+            return "-"
+        rows = [
+            (
+                mail.get_kind_display(),
+                mail.to,
+                mail.get_status_display(),
+                mail.attempts,
+                f"{timezone.localtime(mail.sent_at):%Y-%m-%d %H:%M}" if mail.sent_at else "-",
+                mail.error or "",
+            )
+            for mail in obj.mails.order_by("created", "pk")
+        ]
+        if not rows:
+            return "None." if obj.email else "None: the buyer gave no e-mail address."
+        body = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            rows,
+        )
+        return format_html(
+            '<table class="order-mails" id="order-mails"><thead><tr><th>e-mail</th><th>to</th>'
+            "<th>status</th><th>attempts</th><th>sent</th><th>last error</th></tr></thead>"
+            "<tbody>{}</tbody></table>",
+            body,
+        )
+
     @admin.display(description="buyer's links")
     def buyer_links(self, obj: Order) -> str:
         if obj.pk is None:
@@ -250,6 +414,10 @@ class OrderAdmin(admin.ModelAdmin):
             extra_context["invoice_url"] = reverse(
                 "admin:storefront_order_invoice", args=[object_id]
             )
+            if request.user.has_perm(REFUND_PERMISSION):
+                extra_context["refund_url"] = reverse(
+                    "admin:storefront_order_refund", args=[object_id]
+                )
         return super().changeform_view(request, object_id, form_url, extra_context)
 
 

@@ -13,6 +13,10 @@ Columns (the header never changes order; new columns would go at the end):
   line adds to the order's total, so the lines of an order sum to `order_total`.
 - `order_total` is the order's, repeated on each of its lines.
 - `payment_id` is the PaymentIntent (or Checkout Session) of the payment that paid the order.
+- `refunded` is what was given back on the order so far (repeated on each line); `state` is
+  `open`, `cancelled`, `paid`, `partly_refunded` or `refunded` (`storefront.settlement`).
+- `email` is the buyer's address for receipts (given on the order page, or collected by the
+  payment provider), or empty.
 
 Text that a spreadsheet would run as a formula (a cell starting with `=`, `+`, `-`, `@`, a tab or
 a carriage return: OWASP's "CSV injection" rule) is written with a leading `'`, which the
@@ -31,6 +35,7 @@ from currencies.minor_units import from_minor_units, to_minor_units
 from payments.models import Payment
 from storefront.models import Order, OrderItem
 from storefront.pricing import order_totals
+from storefront.settlement import Settlement, settlement, settlements
 
 HEADER = [
     "order_id",
@@ -45,6 +50,9 @@ HEADER = [
     "tax",
     "order_total",
     "payment_id",
+    "refunded",
+    "state",
+    "email",
 ]
 BOM = "\ufeff"
 # Orders read from the database at a time: memory stays flat however many are exported.
@@ -79,8 +87,11 @@ def paying_payments(orders: Iterable[Order]) -> dict[int, Payment]:
     return found
 
 
-def order_rows(order: Order, payment: Payment | None) -> Iterator[list[str]]:
+def order_rows(
+    order: Order, payment: Payment | None, found: Settlement | None = None
+) -> Iterator[list[str]]:
     """The CSV rows of one order (its lines and taxes prefetched)."""
+    found = found or settlement(order, None)
     currency = order.currency
     totals = order_totals(order)
     order_total = _decimal(totals.total, currency)
@@ -102,6 +113,9 @@ def order_rows(order: Order, payment: Payment | None) -> Iterator[list[str]]:
             _decimal(priced.tax, currency),
             order_total,
             payment_id,
+            _decimal(found.refunded, currency),
+            found.state,
+            text_cell(order.email),
         ]
 
 
@@ -122,8 +136,9 @@ def csv_rows(orders: QuerySet) -> Iterator[list[str]]:
     iterator = orders_for_export(orders).iterator(chunk_size=BATCH)
     while batch := list(islice(iterator, BATCH)):
         payments = paying_payments(batch)
+        states = settlements(batch)
         for order in batch:
-            yield from order_rows(order, payments.get(order.pk))
+            yield from order_rows(order, payments.get(order.pk), states[order.pk])
 
 
 class _Echo:

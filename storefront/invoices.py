@@ -29,7 +29,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 from currencies.formatting import format_money
 from currencies.minor_units import from_minor_units, to_minor_units
 from payments.models import Payment
-from payments.services import payment_instructions
+from payments.services import payment_instructions, refunds_for
 from storefront.exports import paying_payments
 from storefront.models import Order, OrderItem, Tax
 from storefront.pricing import order_totals
@@ -41,7 +41,7 @@ GREY = colors.HexColor("#555555")
 RULE = colors.HexColor("#BBBBBB")
 
 
-def _register_fonts() -> None:
+def fonts_register() -> None:
     if FONT in pdfmetrics.getRegisteredFontNames():
         return
     folder = Path(reportlab.__file__).parent / "fonts"
@@ -67,7 +67,7 @@ def invoice_money(minor: int, currency: str) -> str:
     )
 
 
-def _date(value) -> str:
+def document_date(value) -> str:
     return dateformat.format(timezone.localtime(value), "j F Y")
 
 
@@ -87,7 +87,7 @@ def tax_label(tax: Tax) -> str:
 
 def payment_status(order: Order, payment: Payment | None) -> str:
     if order.status == Order.Status.PAID:
-        when = f" on {_date(order.paid_at)}" if order.paid_at else ""
+        when = f" on {document_date(order.paid_at)}" if order.paid_at else ""
         reference = ""
         if payment is not None:
             reference = f" (payment {payment.provider_id})"
@@ -97,7 +97,7 @@ def payment_status(order: Order, payment: Payment | None) -> str:
     return "Not paid yet."
 
 
-def _styles() -> dict[str, ParagraphStyle]:
+def document_styles() -> dict[str, ParagraphStyle]:
     base = ParagraphStyle("base", fontName=FONT, fontSize=9.5, leading=13)
     return {
         "base": base,
@@ -113,34 +113,9 @@ def _styles() -> dict[str, ParagraphStyle]:
     }
 
 
-def order_invoice_pdf(*, order: Order) -> bytes:
-    """The invoice of `order` as a PDF: seller, order number and dates, lines, discount, each
-    tax, total in the order's currency, and how the payment stands.
-
-    An order that is not paid gets a pro-forma invoice, which says so.
-    """
-    _register_fonts()
-    styles = _styles()
-    currency = order.currency
-    # Lines and taxes read once, so the lines printed are the lines priced.
-    prefetch_related_objects(
-        [order], Prefetch("lines", queryset=OrderItem.objects.select_related("item")), "taxes"
-    )
-    lines = list(order.lines.all())
-    taxes = list(order.taxes.all())
-    totals = order_totals(order)
-    tax_amounts = totals.tax_by_key()
-    payment = paying_payments([order]).get(order.pk)
-    paid = order.status == Order.Status.PAID
+def document_header(title: str, facts: list[str], styles: dict[str, ParagraphStyle]) -> Table:
+    """The seller's name and address on the left; the title and `facts` (markup) on the right."""
     name, address = seller()
-
-    def money(minor: int) -> str:
-        return invoice_money(minor, currency)
-
-    title = "Invoice" if paid else "Pro-forma invoice"
-    facts = [f"Order number: <b>{order.pk}</b>", f"Order date: {_date(order.created)}"]
-    if paid and order.paid_at:
-        facts.append(f"Paid: {_date(order.paid_at)}")
     header = Table(
         [
             [
@@ -162,6 +137,101 @@ def order_invoice_pdf(*, order: Order) -> bytes:
             ]
         )
     )
+    return header
+
+
+def pdf_build(story: list, *, title: str, subject: str) -> bytes:
+    """`story` laid out on A4 pages with the shop's margins, as PDF bytes."""
+    buffer = io.BytesIO()
+    document = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=20 * mm,
+        rightMargin=20 * mm,
+        topMargin=20 * mm,
+        bottomMargin=20 * mm,
+        title=title,
+        author=seller()[0],
+        subject=subject,
+        initialFontName=FONT,  # else every page names Helvetica, unused but listed
+    )
+    document.build(story)
+    return buffer.getvalue()
+
+
+def pdf_response(content: bytes, filename: str) -> HttpResponse:
+    """A PDF shown in the browser (saved as `filename`), kept out of shared caches."""
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    # Links to it carry a key: keep the document out of shared caches and search engines.
+    response["Cache-Control"] = "private, no-store"
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def _refund_lines(order: Order, styles: dict[str, ParagraphStyle]) -> list:
+    """A paid invoice's refunds, each on a line, and what remains paid; nothing if none."""
+    refunds = [r for r in refunds_for(order.payment_reference) if r.status == r.Status.SUCCEEDED]
+    if not refunds:
+        return []
+    refunded = sum(refund.amount for refund in refunds)
+    received = sum(
+        {refund.payment_id: refund.payment.amount_received or 0 for refund in refunds}.values()
+    )
+    rows = [
+        [
+            f"Refunded on {document_date(refund.succeeded_at or refund.created)}",
+            f"−{invoice_money(refund.amount, order.currency)}",
+        ]
+        for refund in sorted(refunds, key=lambda r: r.pk)
+    ]
+    rows.append(["Paid, less refunds", invoice_money(max(0, received - refunded), order.currency)])
+    table = Table(rows, colWidths=[None, 35 * mm], hAlign="RIGHT")
+    table.setStyle(
+        TableStyle(
+            [
+                ("FONT", (0, 0), (-1, -1), FONT, 9.5),
+                ("FONT", (0, -1), (-1, -1), FONT_BOLD, 9.5),
+                ("ALIGN", (-1, 0), (-1, -1), "RIGHT"),
+                ("RIGHTPADDING", (-1, 0), (-1, -1), 0),
+                ("LINEABOVE", (0, -1), (-1, -1), 0.5, colors.black),
+            ]
+        )
+    )
+    note = "Each refund has its own credit note."
+    return [Spacer(1, 4 * mm), table, Spacer(1, 1 * mm), Paragraph(note, styles["small"])]
+
+
+def order_invoice_pdf(*, order: Order) -> bytes:
+    """The invoice of `order` as a PDF: seller, order number and dates, lines, discount, each
+    tax, total in the order's currency, and how the payment stands.
+
+    An order that is not paid gets a pro-forma invoice, which says so.
+    """
+    fonts_register()
+    styles = document_styles()
+    currency = order.currency
+    # Lines and taxes read once, so the lines printed are the lines priced.
+    prefetch_related_objects(
+        [order], Prefetch("lines", queryset=OrderItem.objects.select_related("item")), "taxes"
+    )
+    lines = list(order.lines.all())
+    taxes = list(order.taxes.all())
+    totals = order_totals(order)
+    tax_amounts = totals.tax_by_key()
+    payment = paying_payments([order]).get(order.pk)
+    paid = order.status == Order.Status.PAID
+
+    def money(minor: int) -> str:
+        return invoice_money(minor, currency)
+
+    title = "Invoice" if paid else "Pro-forma invoice"
+    facts = [f"Order number: <b>{order.pk}</b>", f"Order date: {document_date(order.created)}"]
+    if paid and order.paid_at:
+        facts.append(f"Paid: {document_date(order.paid_at)}")
+    if order.email:
+        facts.append(f"Bill to: {escape(order.email)}")
+    header = document_header(title, facts, styles)
 
     rows = [["Item", "Quantity", "Unit price", "Amount"]]
     for line, priced in zip(lines, totals.lines, strict=True):
@@ -212,6 +282,7 @@ def order_invoice_pdf(*, order: Order) -> bytes:
         table,
         Spacer(1, 8 * mm),
         Paragraph(f"<b>Payment:</b> {escape(payment_status(order, payment))}", styles["base"]),
+        *(_refund_lines(order, styles) if paid else []),
         Spacer(1, 2 * mm),
         Paragraph(f"All amounts in {escape(currency)}.", styles["small"]),
     ]
@@ -219,21 +290,7 @@ def order_invoice_pdf(*, order: Order) -> bytes:
         story.append(Paragraph("This is not a receipt: nothing has been paid.", styles["small"]))
         story += _how_to_pay(order, styles)
 
-    buffer = io.BytesIO()
-    document = SimpleDocTemplate(
-        buffer,
-        pagesize=A4,
-        leftMargin=20 * mm,
-        rightMargin=20 * mm,
-        topMargin=20 * mm,
-        bottomMargin=20 * mm,
-        title=f"{title}, order #{order.pk}",
-        author=name,
-        subject=f"Order #{order.pk}",
-        initialFontName=FONT,  # else every page names Helvetica, unused but listed
-    )
-    document.build(story)
-    return buffer.getvalue()
+    return pdf_build(story, title=f"{title}, order #{order.pk}", subject=f"Order #{order.pk}")
 
 
 def _how_to_pay(order: Order, styles: dict[str, ParagraphStyle]) -> list:
@@ -254,9 +311,4 @@ def _how_to_pay(order: Order, styles: dict[str, ParagraphStyle]) -> list:
 
 def invoice_response(order: Order) -> HttpResponse:
     """The invoice as a PDF shown in the browser (saved as `invoice-order-<id>.pdf`)."""
-    response = HttpResponse(order_invoice_pdf(order=order), content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="invoice-order-{order.pk}.pdf"'
-    # Links to it carry a key: keep the document out of shared caches and search engines.
-    response["Cache-Control"] = "private, no-store"
-    response["X-Robots-Tag"] = "noindex"
-    return response
+    return pdf_response(order_invoice_pdf(order=order), f"invoice-order-{order.pk}.pdf")
