@@ -10,6 +10,8 @@
   `succeeded`" and later turns `failed` (`failure_reason` `expired_or_canceled_card`, with a
   `refund.failed` event); one of the second begins `pending` and later turns `succeeded`. Every
   other paying card's refunds succeed at once.
+- 4000 0000 0000 0259 (`CARD_DISPUTED`) pays, and then, as Stripe's testing docs say, the
+  payment is disputed as fraudulent (`disputes.dispute_open`, right after its own events).
 - Any other valid number is a "live" card in test mode, declined with `LIVE_CARD_MESSAGE`.
 
 `Card.from_form` reads what the buyer typed (spaces and dashes allowed; a number that passes
@@ -40,7 +42,9 @@ REFUND_BEHAVIOURS = {
     CARD_REFUND_FAILS: ("succeeded", "failed", "expired_or_canceled_card"),
     CARD_REFUND_PENDING: ("pending", "succeeded", None),
 }
-PAYING_CARDS = frozenset({CARD_SUCCEEDS, *REFUND_BEHAVIOURS})
+# Pays, then the buyer's bank disputes the payment as fraudulent (a chargeback).
+CARD_DISPUTED = "4000000000000259"
+PAYING_CARDS = frozenset({CARD_SUCCEEDS, CARD_DISPUTED, *REFUND_BEHAVIOURS})
 LIVE_CARD_MESSAGE = (
     "Your card was declined. Your request was in test mode, but used a non test "
     "card. Use a test card such as 4242 4242 4242 4242."

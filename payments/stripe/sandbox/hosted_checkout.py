@@ -21,6 +21,7 @@ import time
 from django.db import transaction
 
 from payments.stripe.sandbox.cards import (
+    CARD_DISPUTED,
     DECLINES,
     LIVE_CARD_MESSAGE,
     PAYING_CARDS,
@@ -30,6 +31,7 @@ from payments.stripe.sandbox.cards import (
 from payments.stripe.sandbox.charges import charge_create
 from payments.stripe.sandbox.checkout_sessions import expire_if_due, sessions_expire_due
 from payments.stripe.sandbox.coupons import coupon_redeem
+from payments.stripe.sandbox.disputes import dispute_open
 from payments.stripe.sandbox.events import (
     checkout_payment_intent_event,
     checkout_session_event,
@@ -52,6 +54,9 @@ def session_for_page(session_id: str) -> SandboxObject | None:
 
 def checkout_session_pay(*, session_id: str, card: Card, email: str) -> SandboxObject:
     """Pay an open session with a test card: it turns `complete`/`paid` and gets a PaymentIntent.
+
+    The buyer's `email` becomes `customer_details.email`, unless the session was made with a
+    `customer_email`, which Stripe's page shows fixed and uses instead.
 
     Runs under a row lock, so two submissions of the page pay once, and record one
     `checkout.session.completed` event (delivered after the commit, see `events`). Raises
@@ -78,6 +83,8 @@ def checkout_session_pay(*, session_id: str, card: Card, email: str) -> SandboxO
             raise CardError(message, decline_code=decline_code)
         if card.number not in PAYING_CARDS:
             raise CardError(LIVE_CARD_MESSAGE)
+        # A session made with `customer_email` shows it fixed on the page: that is the address.
+        email = data.get("customer_email") or email
         now = int(time.time())
         intent_id = new_id("pi_")
         intent_data = session.private.get("payment_intent_data", {})
@@ -120,6 +127,9 @@ def checkout_session_pay(*, session_id: str, card: Card, email: str) -> SandboxO
         # Stripe's order: the PaymentIntent's event, then the session's.
         checkout_payment_intent_event(session, intent, "payment_intent.succeeded")
         checkout_session_event(session, "checkout.session.completed")
+        if card.number == CARD_DISPUTED:
+            # The buyer's bank disputes it at once: its events follow the payment's.
+            dispute_open(intent_id)
         return session
 
 

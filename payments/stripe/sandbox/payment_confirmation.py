@@ -31,6 +31,7 @@ from django.db import transaction
 
 from payments.stripe.sandbox import events
 from payments.stripe.sandbox.cards import (
+    CARD_DISPUTED,
     CARD_NEEDS_AUTHENTICATION,
     DECLINES,
     LIVE_CARD_MESSAGE,
@@ -39,6 +40,7 @@ from payments.stripe.sandbox.cards import (
     CardError,
 )
 from payments.stripe.sandbox.charges import charge_create
+from payments.stripe.sandbox.disputes import dispute_open
 from payments.stripe.sandbox.models import SandboxObject
 from payments.stripe.sandbox.objects import ApiError, account_id_for_key, new_id
 
@@ -121,6 +123,9 @@ def _succeed(obj: SandboxObject) -> None:
     )
     obj.save(update_fields=["data", "private"])
     _emit(obj, "payment_intent.succeeded")
+    if card.get("number") == CARD_DISPUTED:
+        # The buyer's bank disputes it at once: its events follow the payment's.
+        dispute_open(obj.id)
 
 
 def _fail(obj: SandboxObject, code: str, decline_code: str | None, message: str) -> None:

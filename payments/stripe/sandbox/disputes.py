@@ -1,0 +1,406 @@
+"""Disputes (chargebacks) in the sandbox: opened by a test card or by hand, answered through the
+API, decided as Stripe's test mode decides them.
+
+Like Stripe's:
+- The test card 4000 0000 0000 0259 (`cards.CARD_DISPUTED`) pays, and then the buyer's bank
+  disputes the payment as fraudulent: right after the payment, a Dispute (`dp_...`, shaped like
+  Stripe's example object, `dispute` in `shared/stripe/fixtures3.json`) is opened for the whole
+  amount, `reason` `fraudulent`, `status` `needs_response`, evidence due a week later at the
+  end of the day (UTC), `is_charge_refundable` false (the money is already withdrawn), with
+  the Charge's id (`charge`) and the PaymentIntent's (`payment_intent`). `dispute_open` does the
+  same for any paid sandbox PaymentIntent (`manage.py sandbox_dispute open pi_...`, or the
+  action on the sandbox's admin).
+- Events, to the endpoint the payment's own events went to, after them:
+  `charge.dispute.created` and `charge.dispute.funds_withdrawn` when it opens;
+  `charge.dispute.updated` (with `previous_attributes`) when evidence or metadata changes;
+  `charge.dispute.closed` when it is won, lost or accepted, and
+  `charge.dispute.funds_reinstated` after a win.
+- `GET /v1/disputes/{id}` reads it (the account's own only).
+- `POST /v1/disputes/{id}` takes `evidence[...]` (Stripe's fields: text of at most 20,000
+  characters, 150,000 in all; the file fields want a file upload's id, which the sandbox has
+  none of), `metadata` and `submit` (default true). Submitted evidence moves the dispute to
+  `under_review` (its answer says so) and, as in Stripe's test mode, `evidence[uncategorized_text]`
+  = `winning_evidence` or `losing_evidence` then closes it as `won` or `lost` (at once here,
+  seconds later at Stripe; a later GET shows it). `submit=false` only stages the evidence.
+  Evidence on a dispute no longer needing a response is refused.
+- `POST /v1/disputes/{id}/close` accepts it: `needs_response` becomes `lost`, irreversibly.
+
+An inquiry's `warning_*` statuses are modelled where Stripe's rules name them (a
+`warning_needs_response` dispute goes to `warning_under_review`, then `warning_closed`), but
+only chargebacks are opened here.
+
+Where the events go is the Charge's endpoint and webhook secret (a sandbox Charge keeps them),
+or else the PaymentIntent's own (the Payment Element's return URL) or its Checkout Session's;
+the dispute keeps them in its `private` data.
+"""
+
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.db import transaction
+
+from payments.stripe.sandbox import events
+from payments.stripe.sandbox.models import SandboxObject
+from payments.stripe.sandbox.objects import (
+    RETRIEVE,
+    ApiError,
+    Response,
+    get_object,
+    new_id,
+    parse_params,
+)
+from payments.stripe.sandbox.params import Bool, ListOf, Metadata, Obj, ParamError, Str
+
+# What Stripe's test mode reads in `evidence[uncategorized_text]`.
+WINNING_EVIDENCE = "winning_evidence"
+LOSING_EVIDENCE = "losing_evidence"
+EVIDENCE_DAYS = 7
+OPEN = ("needs_response", "warning_needs_response")
+REVIEW = ("under_review", "warning_under_review")
+
+TEXT_EVIDENCE = (
+    "access_activity_log",
+    "billing_address",
+    "cancellation_policy_disclosure",
+    "cancellation_rebuttal",
+    "customer_email_address",
+    "customer_name",
+    "customer_purchase_ip",
+    "duplicate_charge_explanation",
+    "duplicate_charge_id",
+    "product_description",
+    "refund_policy_disclosure",
+    "refund_refusal_explanation",
+    "service_date",
+    "shipping_address",
+    "shipping_carrier",
+    "shipping_date",
+    "shipping_tracking_number",
+    "uncategorized_text",
+)
+FILE_EVIDENCE = (
+    "cancellation_policy",
+    "customer_communication",
+    "customer_signature",
+    "duplicate_charge_documentation",
+    "receipt",
+    "refund_policy",
+    "service_documentation",
+    "shipping_documentation",
+    "uncategorized_file",
+)
+EVIDENCE_TOTAL_CHARACTERS = 150_000
+
+
+class DisputeError(Exception):
+    """A dispute the sandbox cannot open or decide (said to the developer asking for it)."""
+
+
+def _check_evidence(evidence: dict[str, Any], path: str) -> None:
+    for name in FILE_EVIDENCE:
+        if name in evidence:
+            # Stripe checks the id against its file uploads; the sandbox has none.
+            raise ParamError(
+                f"No such file upload: '{evidence[name]}'",
+                param=f"{path}[{name}]",
+                code="resource_missing",
+            )
+    if sum(len(value) for value in evidence.values()) > EVIDENCE_TOTAL_CHARACTERS:
+        raise ParamError(
+            f"The combined character count of all evidence fields is limited to "
+            f"{EVIDENCE_TOTAL_CHARACTERS}.",
+            param=path,
+        )
+
+
+DISPUTE_UPDATE = Obj(
+    {
+        "evidence": Obj(
+            {
+                **{name: Str(max_length=20_000) for name in TEXT_EVIDENCE},
+                **{name: Str(max_length=5000) for name in FILE_EVIDENCE},
+            },
+            check=_check_evidence,
+        ),
+        "metadata": Metadata(),
+        "submit": Bool(),
+        "expand": ListOf(Str()),
+    }
+)
+DISPUTE_CLOSE = Obj({"expand": ListOf(Str())})
+
+
+def _end_of_day(moment: datetime) -> int:
+    return int(moment.replace(hour=23, minute=59, second=59, microsecond=0).timestamp())
+
+
+def dispute_object(
+    *, dispute_id: str, intent: dict[str, Any], charge_id: str, reason: str, created: int
+) -> dict[str, Any]:
+    """A chargeback of all of `intent`, shaped like Stripe's example object."""
+    due = datetime.fromtimestamp(created, tz=UTC) + timedelta(days=EVIDENCE_DAYS)
+    return {
+        "id": dispute_id,
+        "object": "dispute",
+        "amount": intent.get("amount_received") or intent["amount"],
+        "balance_transactions": [],
+        "charge": charge_id,
+        "created": created,
+        "currency": intent["currency"],
+        "enhanced_eligibility_types": [],
+        "evidence": {
+            **{name: None for name in sorted((*TEXT_EVIDENCE, *FILE_EVIDENCE))},
+            "enhanced_evidence": {},
+        },
+        "evidence_details": {
+            "due_by": _end_of_day(due),
+            "enhanced_eligibility": {},
+            "has_evidence": False,
+            "past_due": False,
+            "submission_count": 0,
+        },
+        "is_charge_refundable": False,
+        "livemode": False,
+        "metadata": {},
+        "payment_intent": intent["id"],
+        "payment_method_details": {
+            "card": {
+                "brand": "visa",
+                "case_type": "chargeback",
+                # Visa's "card-absent fraud": what a `fraudulent` chargeback carries.
+                "network_reason_code": "10.4",
+                "network": "visa",
+            },
+            "type": "card",
+        },
+        "reason": reason,
+        "status": "needs_response",
+    }
+
+
+def _endpoint_data(endpoint: events.Endpoint | None) -> dict | None:
+    return {"origin": endpoint.origin, "currency": endpoint.currency} if endpoint else None
+
+
+def _destination(intent: SandboxObject) -> tuple[str | None, events.Endpoint | None]:
+    """Where the payment's events went: its Charge's endpoint, its own, or its session's."""
+    charge_id = intent.data.get("latest_charge")
+    charge = SandboxObject.objects.filter(
+        id=charge_id or "", account=intent.account, object="charge"
+    ).first()
+    if charge is not None and charge.private.get("endpoint"):
+        return charge.private.get("webhook_secret"), events.Endpoint(**charge.private["endpoint"])
+    return_url = intent.private.get("return_url")
+    if return_url:
+        parts = urlsplit(return_url)
+        return intent.private.get("webhook_secret"), events.endpoint_for(
+            f"{parts.scheme}://{parts.netloc}", intent.data["currency"]
+        )
+    session = SandboxObject.objects.filter(
+        object="checkout.session", account=intent.account, data__payment_intent=intent.id
+    ).first()
+    if session is not None:
+        return session.private.get("webhook_secret"), events.session_endpoint(session)
+    return None, None
+
+
+def _emit(
+    dispute: SandboxObject, type: str, previous: dict[str, Any] | None = None
+) -> SandboxObject:
+    endpoint = dispute.private.get("endpoint")
+    event = events.event_create(
+        account=dispute.account,
+        type=type,
+        obj=dispute.data,
+        secret=dispute.private.get("webhook_secret"),
+        endpoint=events.Endpoint(**endpoint) if endpoint else None,
+    )
+    if previous:
+        # Stripe's `*.updated` events say what changed; delivery reads the row after commit.
+        event.data["data"]["previous_attributes"] = previous
+        event.save(update_fields=["data"])
+    dispute.private.setdefault("events", []).append(event.id)
+    return event
+
+
+def dispute_open(intent_id: str, *, reason: str = "fraudulent") -> SandboxObject:
+    """Open a dispute on a paid sandbox PaymentIntent, as its buyer's bank would.
+
+    Call it inside the transaction that paid (the events follow the payment's), or alone.
+    Raises DisputeError for an unknown or unpaid PaymentIntent, or one already disputed (a
+    charge is disputed once).
+    """
+    with transaction.atomic():
+        intent = (
+            SandboxObject.objects.select_for_update()
+            .filter(id=intent_id, object="payment_intent")
+            .first()
+        )
+        if intent is None:
+            raise DisputeError(f"No such sandbox PaymentIntent: '{intent_id}'.")
+        if intent.data["status"] != "succeeded" or not intent.data.get("latest_charge"):
+            raise DisputeError(
+                f"PaymentIntent {intent_id} is {intent.data['status']}: only a paid one can be "
+                "disputed."
+            )
+        if SandboxObject.objects.filter(
+            object="dispute", account=intent.account, data__payment_intent=intent_id
+        ).exists():
+            raise DisputeError(f"PaymentIntent {intent_id} is already disputed.")
+        charge_id = intent.data["latest_charge"]
+        secret, endpoint = _destination(intent)
+        dispute_id = new_id("dp_")
+        dispute = SandboxObject(
+            id=dispute_id,
+            account=intent.account,
+            object="dispute",
+            data=dispute_object(
+                dispute_id=dispute_id,
+                intent=intent.data,
+                charge_id=charge_id,
+                reason=reason,
+                created=int(time.time()),
+            ),
+            private={"webhook_secret": secret, "endpoint": _endpoint_data(endpoint)},
+        )
+        charge = (
+            SandboxObject.objects.select_for_update()
+            .filter(id=charge_id, account=intent.account, object="charge")
+            .first()
+        )
+        if charge is not None:
+            charge.data["disputed"] = True
+            charge.save(update_fields=["data"])
+        _emit(dispute, "charge.dispute.created")
+        _emit(dispute, "charge.dispute.funds_withdrawn")
+        dispute.save()
+        return dispute
+
+
+def _locked(account: str, dispute_id: str) -> SandboxObject:
+    get_object(account, "dispute", dispute_id)  # Stripe's 404 for another account's
+    return SandboxObject.objects.select_for_update().get(id=dispute_id, object="dispute")
+
+
+def _decide(dispute: SandboxObject, *, won: bool) -> None:
+    """The bank rules: the dispute closes as won or lost (an inquiry just closes)."""
+    data = dispute.data
+    previous = data["status"]
+    if previous.startswith("warning_"):
+        data["status"] = "warning_closed"
+    else:
+        data["status"] = "won" if won else "lost"
+    _emit(dispute, "charge.dispute.closed")
+    if won and not previous.startswith("warning_"):
+        _emit(dispute, "charge.dispute.funds_reinstated")
+
+
+def _submit(dispute: SandboxObject) -> None:
+    """Evidence goes to the bank: the dispute is under review until it rules."""
+    data = dispute.data
+    warning = data["status"].startswith("warning_")
+    data["status"] = "warning_under_review" if warning else "under_review"
+    data["evidence_details"]["submission_count"] += 1
+
+
+def retrieve_dispute(account: str, params: dict[str, Any], dispute_id: str) -> Response:
+    """`GET /v1/disputes/{id}`."""
+    parse_params(RETRIEVE, params)
+    return Response(200, get_object(account, "dispute", dispute_id).data)
+
+
+def update_dispute(account: str, params: dict[str, Any], dispute_id: str) -> Response:
+    """`POST /v1/disputes/{id}`: evidence (submitted unless `submit=false`) and metadata."""
+    raw, params = params, parse_params(DISPUTE_UPDATE, params)
+    dispute = _locked(account, dispute_id)
+    data = dispute.data
+    evidence = params.get("evidence", {})
+    if evidence and data["status"] not in OPEN:
+        raise ApiError(
+            400,
+            f"This dispute is {data['status']}: its evidence can no longer be updated.",
+            param="evidence",
+        )
+    before = {
+        "evidence": dict(data["evidence"]),
+        "evidence_details": dict(data["evidence_details"]),
+        "metadata": dict(data["metadata"]),
+        "status": data["status"],
+    }
+    data["evidence"].update(evidence)
+    if evidence:
+        data["evidence_details"]["has_evidence"] = True
+    if "metadata" in params:
+        # As at Stripe, a key posted empty is unset.
+        unset = {key for key, value in raw["metadata"].items() if value == ""}
+        merged = {**data["metadata"], **params["metadata"]}
+        data["metadata"] = {key: value for key, value in merged.items() if key not in unset}
+    submitted = (
+        params.get("submit", True)
+        and data["status"] in OPEN
+        and (data["evidence_details"]["has_evidence"])
+    )
+    if submitted:
+        _submit(dispute)
+    previous = {key: value for key, value in before.items() if data[key] != value}
+    if previous:
+        _emit(dispute, "charge.dispute.updated", previous)
+    answer = _snapshot(data)
+    verdict = data["evidence"].get("uncategorized_text")
+    if submitted and verdict in (WINNING_EVIDENCE, LOSING_EVIDENCE):
+        _decide(dispute, won=verdict == WINNING_EVIDENCE)
+    dispute.save(update_fields=["data", "private"])
+    return Response(200, answer)
+
+
+def close_dispute(account: str, params: dict[str, Any], dispute_id: str) -> Response:
+    """`POST /v1/disputes/{id}/close`: accept the dispute; it is lost."""
+    parse_params(DISPUTE_CLOSE, params)
+    dispute = _locked(account, dispute_id)
+    if dispute.data["status"] not in OPEN:
+        raise ApiError(
+            400, f"This dispute is {dispute.data['status']} and cannot be closed.", param="dispute"
+        )
+    _decide(dispute, won=False)
+    dispute.save(update_fields=["data", "private"])
+    return Response(200, dispute.data)
+
+
+def dispute_decide(dispute_id: str, *, won: bool) -> SandboxObject:
+    """Rule on a dispute as its bank would (`manage.py sandbox_dispute win|lose dp_...`).
+
+    One still needing a response gets the test-mode evidence first (winning or losing), so it
+    passes through `under_review` with its events, as at Stripe. Raises DisputeError for an
+    unknown or closed dispute.
+    """
+    with transaction.atomic():
+        dispute = (
+            SandboxObject.objects.select_for_update()
+            .filter(id=dispute_id, object="dispute")
+            .first()
+        )
+        if dispute is None:
+            raise DisputeError(f"No such sandbox dispute: '{dispute_id}'.")
+        status = dispute.data["status"]
+        if status in OPEN:
+            verdict = WINNING_EVIDENCE if won else LOSING_EVIDENCE
+            update_dispute(
+                dispute.account, {"evidence": {"uncategorized_text": verdict}}, dispute_id
+            )
+        elif status in REVIEW:
+            _decide(dispute, won=won)
+            dispute.save(update_fields=["data", "private"])
+        else:
+            raise DisputeError(f"Dispute {dispute_id} is already {status}.")
+        return SandboxObject.objects.get(id=dispute_id, object="dispute")
+
+
+def _snapshot(data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **data,
+        "evidence": dict(data["evidence"]),
+        "evidence_details": dict(data["evidence_details"]),
+        "metadata": dict(data["metadata"]),
+    }

@@ -1,0 +1,70 @@
+"""`manage.py sandbox_dispute`: the buyer's bank disputes a sandbox payment, then rules on it.
+
+    python manage.py sandbox_dispute open pi_...   # a fraudulent chargeback of the whole payment
+    python manage.py sandbox_dispute lose dp_...   # the bank rules for the buyer
+    python manage.py sandbox_dispute win dp_...    # the bank rules for the merchant
+
+Each sends the dispute's `charge.dispute.*` events to the shop's endpoint the payment's events
+went to, and waits for them to be delivered (they are only recorded with
+`STRIPE_SANDBOX_WEBHOOKS=off`, or for a payment made through Django's test client: send them
+with `sandbox_events resend evt_... --origin http://127.0.0.1:8000`). A dispute still needing a
+response is ruled on as if the test-mode evidence (`winning_evidence` or `losing_evidence`) had
+been submitted, so it passes `under_review` first, as at Stripe.
+"""
+
+import threading
+
+from django.core.management.base import BaseCommand, CommandError
+
+from payments.stripe.sandbox import events
+from payments.stripe.sandbox.disputes import DisputeError, dispute_decide, dispute_open
+from payments.stripe.sandbox.models import SandboxObject
+
+# How long to wait for the events' delivery (retries included) before leaving it to the log.
+DELIVERY_WAIT_SECONDS = events.DELIVERY_DEADLINE_SECONDS + 2
+
+
+class Command(BaseCommand):
+    help = "Open a dispute on a paid Stripe sandbox payment, or decide one (win or lose)."
+
+    def add_arguments(self, parser) -> None:
+        actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+        opening = actions.add_parser("open", help="Dispute a paid PaymentIntent as fraudulent.")
+        opening.add_argument("intent_id", help="The PaymentIntent's id (pi_...).")
+        for name, text in (
+            ("win", "The bank rules for the merchant: the dispute is won."),
+            ("lose", "The bank rules for the buyer: the dispute is lost."),
+        ):
+            action = actions.add_parser(name, help=text)
+            action.add_argument("dispute_id", help="The dispute's id (dp_...).")
+
+    def handle(self, *args, **options) -> None:
+        action = options["action"]
+        try:
+            if action == "open":
+                before = []
+                dispute = dispute_open(options["intent_id"])
+            else:
+                found = SandboxObject.objects.filter(id=options["dispute_id"], object="dispute")
+                before = found[0].private.get("events", []) if found else []
+                dispute = dispute_decide(options["dispute_id"], won=action == "win")
+        except DisputeError as exc:
+            raise CommandError(str(exc)) from exc
+        data = dispute.data
+        self.stdout.write(
+            f"{dispute.id}: {data['status']} ({data['reason']}, {data['amount']} "
+            f"{data['currency']} minor units, payment {data['payment_intent']})"
+        )
+        made = [i for i in dispute.private.get("events", []) if i not in before]
+        self._report_events(made)
+
+    def _report_events(self, ids: list[str]) -> None:
+        """Wait for these events' delivery threads (this process's own), then say how it went."""
+        names = {f"sandbox-webhook-{event_id}" for event_id in ids}
+        for thread in threading.enumerate():
+            if thread.name in names:
+                thread.join(DELIVERY_WAIT_SECONDS)
+        for event in SandboxObject.objects.filter(id__in=ids, object="event").order_by(
+            "created", "id"
+        ):
+            self.stdout.write(f"  {event.id} {event.data['type']}: {events.delivery_state(event)}")
