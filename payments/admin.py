@@ -1,13 +1,16 @@
 """Payment records and notifications in the admin, read-only, each payment with a link to
 where it lives at its rail's provider (or in a sandbox)."""
 
-from django.contrib import admin
-from django.utils.html import format_html_join
+from django.contrib import admin, messages
+from django.db.models import Exists, OuterRef
+from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
 
 from currencies.formatting import format_money
 from currencies.minor_units import CurrencyError, from_minor_units
 from payments.errors import PaymentError
-from payments.models import Payment, WebhookEvent
+from payments.models import Dispute, Payment, WebhookEvent
 from payments.rails import rail_named
 from payments.values import Link
 
@@ -34,13 +37,35 @@ def payment_links_html(payment: Payment) -> str:
     )
 
 
+def minor_amount(amount: int, currency: str) -> str:
+    """`1999, "USD"` -> "$19.99": an amount in minor units, written in its currency."""
+    try:
+        return format_money(from_minor_units(amount, currency), currency)
+    except CurrencyError:
+        return f"{amount} {currency} (minor units)"
+
+
 def payment_amount(payment: Payment) -> str:
     received = payment.amount_received
     amount = payment.amount_expected if received is None else received
-    try:
-        return format_money(from_minor_units(amount, payment.currency), payment.currency)
-    except CurrencyError:
-        return f"{amount} {payment.currency} (minor units)"
+    return minor_amount(amount, payment.currency)
+
+
+OPEN_DISPUTE = [Dispute.Status.NEEDS_RESPONSE, Dispute.Status.UNDER_REVIEW]
+
+
+def dispute_flag(dispute: Dispute) -> str:
+    """What a merchant must know of a dispute at a glance: whether it waits for them."""
+    if dispute.status == Dispute.Status.NEEDS_RESPONSE:
+        due = (
+            f" by {date_format(dispute.evidence_due_by, 'DATE_FORMAT')}"
+            if dispute.evidence_due_by
+            else ""
+        )
+        return format_html('<strong style="color: #ba2121">⚠ Respond{}</strong>', due)
+    if dispute.status == Dispute.Status.UNDER_REVIEW:
+        return "Open: the bank is deciding"
+    return "Closed"
 
 
 def account_label(rail: str, account: str) -> str:
@@ -63,6 +88,47 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class DisputedFilter(admin.SimpleListFilter):
+    title = "disputes"
+    parameter_name = "disputed"
+
+    def lookups(self, request, model_admin):
+        return [("open", "Open dispute"), ("any", "Ever disputed")]
+
+    def queryset(self, request, queryset):
+        disputes = Dispute.objects.filter(payment=OuterRef("pk"))
+        if self.value() == "open":
+            return queryset.filter(Exists(disputes.filter(status__in=OPEN_DISPUTE)))
+        if self.value() == "any":
+            return queryset.filter(Exists(disputes))
+        return queryset
+
+
+class DisputeInline(admin.TabularInline):
+    """A payment's disputes on its page, read-only (they follow the provider)."""
+
+    model = Dispute
+    extra = 0
+    can_delete = False
+    fields = ["provider_ref", "amount_display", "reason", "status", "evidence_due_by", "flag"]
+    readonly_fields = fields
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="amount")
+    def amount_display(self, obj: Dispute) -> str:
+        return minor_amount(obj.amount, obj.currency)
+
+    @admin.display(description="needs")
+    def flag(self, obj: Dispute) -> str:
+        return dispute_flag(obj)
+
+
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdmin):
     list_display = [
@@ -72,10 +138,12 @@ class PaymentAdmin(ReadOnlyAdmin):
         "account_display",
         "amount_display",
         "status",
+        "dispute_display",
         "links",
         "flag",
     ]
-    list_filter = ["status", "rail", "livemode", "created"]
+    list_filter = [DisputedFilter, "status", "rail", "livemode", "created"]
+    inlines = [DisputeInline]
     search_fields = ["=provider_ref", "=provider_payment_ref", "reference"]
     readonly_fields = ["account_display", "amount_display", "links"]
 
@@ -90,6 +158,91 @@ class PaymentAdmin(ReadOnlyAdmin):
     @admin.display(description="where to see it")
     def links(self, obj: Payment) -> str:
         return payment_links_html(obj)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("disputes")
+
+    @admin.display(description="dispute")
+    def dispute_display(self, obj: Payment) -> str:
+        disputes = list(obj.disputes.all())
+        if not disputes:
+            return "-"
+        latest = disputes[0]
+        return format_html("{}: {}", latest.get_status_display(), dispute_flag(latest))
+
+    def changelist_view(self, request, extra_context=None):
+        # The payments list is where a merchant looks first: say what waits for them.
+        waiting = Dispute.objects.filter(status=Dispute.Status.NEEDS_RESPONSE).count()
+        if waiting:
+            url = reverse("admin:payments_dispute_changelist") + "?status__exact=needs_response"
+            self.message_user(
+                request,
+                format_html(
+                    '{} dispute{} need{} a response: <a href="{}">see them</a>.',
+                    waiting,
+                    "" if waiting == 1 else "s",
+                    "s" if waiting == 1 else "",
+                    url,
+                ),
+                messages.WARNING,
+            )
+        return super().changelist_view(request, extra_context)
+
+
+@admin.register(Dispute)
+class DisputeAdmin(ReadOnlyAdmin):
+    """Disputes (chargebacks) as the providers report them: answered at the provider (its
+    dashboard, or the sandbox), followed here."""
+
+    list_display = [
+        "provider_ref",
+        "payment_link",
+        "account_display",
+        "amount_display",
+        "reason",
+        "status",
+        "evidence_due_by",
+        "flag",
+    ]
+    list_filter = ["status", "created"]
+    search_fields = ["=provider_ref", "payment__reference", "=payment__provider_ref"]
+    fields = [
+        "provider_ref",
+        "payment_link",
+        "account_display",
+        "amount_display",
+        "reason",
+        "status",
+        "evidence_due_by",
+        "flag",
+        "links",
+        "created",
+        "updated",
+        "closed_at",
+    ]
+    readonly_fields = fields
+    list_select_related = ["payment"]
+
+    @admin.display(description="payment", ordering="payment__reference")
+    def payment_link(self, obj: Dispute) -> str:
+        url = reverse("admin:payments_payment_change", args=[obj.payment_id])
+        return format_html('<a href="{}">{}</a>', url, obj.payment.reference)
+
+    @admin.display(description="account")
+    def account_display(self, obj: Dispute) -> str:
+        return account_label(obj.payment.rail, obj.payment.account)
+
+    @admin.display(description="amount", ordering="amount")
+    def amount_display(self, obj: Dispute) -> str:
+        return minor_amount(obj.amount, obj.currency)
+
+    @admin.display(description="needs")
+    def flag(self, obj: Dispute) -> str:
+        return dispute_flag(obj)
+
+    @admin.display(description="where to answer it")
+    def links(self, obj: Dispute) -> str:
+        return payment_links_html(obj.payment)
 
 
 @admin.register(WebhookEvent)

@@ -10,12 +10,23 @@ from payments.signals import dispute_changed
 from payments.values import DisputeState, DisputeStatus
 
 CLOSED = (DisputeStatus.WON, DisputeStatus.LOST, DisputeStatus.CLOSED)
+# How far along a dispute is. Notifications may arrive in any order (a provider sends each
+# change separately, and retries), so a status only ever moves to a later step: an older
+# "needs response" arriving after "under review" or after the verdict changes nothing.
+_STEP = {
+    DisputeStatus.NEEDS_RESPONSE: 0,
+    DisputeStatus.UNDER_REVIEW: 1,
+    DisputeStatus.WON: 2,
+    DisputeStatus.LOST: 2,
+    DisputeStatus.CLOSED: 2,
+}
 
 
 def dispute_apply(state: DisputeState) -> Dispute:
     """Record a dispute as the provider now reports it; announce a change after commit.
 
-    A closed dispute is never reopened by an older event arriving late. Raises UnknownPayment
+    The status only moves forward (needs response, under review, closed): an older event
+    arriving late never reopens a closed dispute nor takes one back. Raises UnknownPayment
     when the disputed payment was not started by the same rail and account (same mode).
     """
     with transaction.atomic():
@@ -44,7 +55,7 @@ def dispute_apply(state: DisputeState) -> Dispute:
             dispute = Dispute.objects.select_for_update().get(
                 payment=payment, provider_ref=state.provider_ref
             )
-            if dispute.status in CLOSED or dispute.status == state.status:
+            if _STEP[DisputeStatus(state.status)] <= _STEP[DisputeStatus(dispute.status)]:
                 return dispute
             dispute.status = str(state.status)
             dispute.closed_at = timezone.now() if state.status in CLOSED else None
