@@ -1,11 +1,12 @@
-"""System checks of the shop's own: a production site needs a real SECRET_KEY.
+"""System checks of the shop's own: a production site needs a real SECRET_KEY, and should
+send its buyers' e-mails somewhere (warnings: a shop can take payments without them).
 
 Tagged `deploy`, like Django's own security checks: `check --deploy`, the release step and
 every gunicorn worker (storefront/wsgi.py) run them; offline commands do not need a key.
 """
 
 from django.conf import settings
-from django.core.checks import Error
+from django.core.checks import Error, Warning
 from django.core.exceptions import ImproperlyConfigured
 
 INSECURE_PREFIX = "django-insecure-"
@@ -34,3 +35,39 @@ def check_secret_key(app_configs=None, **kwargs) -> list:
             )
         ]
     return []
+
+
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+
+
+def check_email(app_configs=None, **kwargs) -> list:
+    """Receipts and refund notices need a mail server, a sender, and the shop's public URL."""
+    if settings.DEBUG or settings.TESTING:
+        return []
+    warnings = []
+    if not settings.EMAIL_URL_SET:
+        warnings.append(
+            Warning(
+                "EMAIL_URL is not set: receipts and refund notices are only written to the log.",
+                hint="Set EMAIL_URL, e.g. smtp+tls://user:password@smtp.example.com:587.",
+                id="storefront.W001",
+            )
+        )
+    elif settings.DEFAULT_FROM_EMAIL.rstrip(">").endswith("@localhost"):
+        warnings.append(
+            Warning(
+                f"E-mails to buyers would come from {settings.DEFAULT_FROM_EMAIL}, which mail "
+                "servers refuse.",
+                hint="Set DEFAULT_FROM_EMAIL, e.g. Storefront <shop@example.com>.",
+                id="storefront.W002",
+            )
+        )
+    if any(f"//{host}" in settings.SHOP_URL for host in LOCAL_HOSTS):
+        warnings.append(
+            Warning(
+                f"SHOP_URL is {settings.SHOP_URL}: links in buyers' e-mails would not work.",
+                hint="Set SHOP_URL to the shop's public address, e.g. https://shop.example.com.",
+                id="storefront.W003",
+            )
+        )
+    return warnings

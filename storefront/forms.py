@@ -33,5 +33,13 @@ class DiscountCodeForm(forms.Form):
     code = forms.CharField(max_length=40, error_messages={"required": "Enter a discount code."})
 
 
+class ReceiptEmailForm(forms.Form):
+    email = forms.EmailField(
+        required=False,
+        max_length=254,
+        error_messages={"invalid": "Enter a valid e-mail address, or leave it empty."},
+    )
+
+
 def first_error(form: forms.Form) -> str:
     return next(iter(form.errors.values()))[0]

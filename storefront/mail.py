@@ -1,18 +1,175 @@
 """E-mails the shop owes buyers about their orders (receipts, refund notices).
 
-`mail_due` writes one down inside the transaction that made it due; sending follows after
-commit (to be completed: see issue 14).
+An e-mail is first written down (`mail_due`, an `OrderMail` row) inside the transaction that
+made it due: the order paid, a refund made. That row is the promise; sending follows after
+the commit (`mail_send`), so a rolled-back payment sends nothing and a crash loses nothing.
+
+Sending claims the row first (pending -> sending, one conditional UPDATE), so two processes
+never both send it; a send that raises puts it back to pending with the error (failed after
+`MAX_ATTEMPTS`). `manage.py order_mail_send` sends whatever is still pending, and with
+`--stuck-after` also what a crashed process left `sending`. That one case is the only one that
+can send twice: a process that died after the mail server accepted the message but before the
+row said so. Waiting long enough before taking such rows over (minutes, not seconds) keeps it
+to real crashes; a buyer getting a receipt twice is better than never.
 """
 
+import logging
+from datetime import datetime, timedelta
+from functools import partial
+from urllib.parse import quote
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.db.models import F, Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from payments.models import Refund
+from storefront.invoices import order_invoice_pdf
 from storefront.models import Order, OrderMail
+from storefront.pricing import order_totals
+
+logger = logging.getLogger(__name__)
+
+# Tries before a mail is given up on (`failed`, shown in the order's admin page).
+MAX_ATTEMPTS = 5
+# Errors are kept for the merchant to read, not whole tracebacks.
+ERROR_CHARS = 2000
 
 
 def mail_due(*, order: Order, kind: str, key: str = "") -> OrderMail | None:
     """Write down, once, that `order`'s buyer is owed a `kind` e-mail (none without an
-    address); the unique constraint makes a second call a no-op."""
+    address), and send it once the caller's transaction commits.
+
+    The unique constraint makes a second call a no-op, so only the first registers a send.
+    """
     if not order.email:
         return None
-    mail, _ = OrderMail.objects.get_or_create(
+    mail, created = OrderMail.objects.get_or_create(
         order=order, kind=kind, key=key, defaults={"to": order.email}
     )
+    if created:
+        # robust: the paying request (a webhook, the return page) must not fail for a mail
+        # server; `mail_send` catches its own errors anyway, and the row stays pending.
+        transaction.on_commit(partial(mail_send, mail_id=mail.pk), robust=True)
     return mail
+
+
+def mail_send(*, mail_id: int, stuck_before: datetime | None = None) -> bool:
+    """Send one owed e-mail if this call claims it; return whether it was sent now.
+
+    Only a pending row is claimed, or, with `stuck_before`, one left `sending` since before
+    then by a process that never finished. Whatever goes wrong while rendering or sending,
+    the row goes back to pending with the error (failed after MAX_ATTEMPTS), never lost.
+    """
+    claimable = Q(status=OrderMail.Status.PENDING)
+    if stuck_before is not None:
+        claimable |= Q(status=OrderMail.Status.SENDING, claimed_at__lt=stuck_before)
+    claimed_at = timezone.now()
+    claimed = OrderMail.objects.filter(claimable, pk=mail_id, attempts__lt=MAX_ATTEMPTS).update(
+        status=OrderMail.Status.SENDING, claimed_at=claimed_at, attempts=F("attempts") + 1
+    )
+    if not claimed:
+        return False
+    mail = OrderMail.objects.select_related("order").get(pk=mail_id)
+    try:
+        message_for(mail).send()
+    except Exception as exc:
+        logger.exception("order mail %s (%s, order %s) not sent", mail.pk, mail.kind, mail.order_id)
+        give_up = mail.attempts >= MAX_ATTEMPTS
+        # Only our own claim is put back: a row taken over meanwhile belongs to its taker.
+        OrderMail.objects.filter(
+            pk=mail.pk, status=OrderMail.Status.SENDING, claimed_at=claimed_at
+        ).update(
+            status=OrderMail.Status.FAILED if give_up else OrderMail.Status.PENDING,
+            error=f"{type(exc).__name__}: {exc}"[:ERROR_CHARS],
+        )
+        return False
+    OrderMail.objects.filter(pk=mail.pk).update(
+        status=OrderMail.Status.SENT, sent_at=timezone.now(), error=""
+    )
+    logger.info("order mail %s (%s, order %s) sent", mail.pk, mail.kind, mail.order_id)
+    return True
+
+
+def mails_send_pending(*, stuck_after: timedelta | None = None) -> dict[str, int]:
+    """Send every pending e-mail (and, with `stuck_after`, those left `sending` that long);
+    return how many were sent, not sent, and given up."""
+    stuck_before = timezone.now() - stuck_after if stuck_after is not None else None
+    counts = {"sent": 0, "not_sent": 0, "gave_up": 0}
+    if stuck_before is not None:
+        # Left sending after their last attempt: nothing more will be tried.
+        counts["gave_up"] = OrderMail.objects.filter(
+            status=OrderMail.Status.SENDING,
+            claimed_at__lt=stuck_before,
+            attempts__gte=MAX_ATTEMPTS,
+        ).update(status=OrderMail.Status.FAILED, error="Left unfinished after the last attempt.")
+    due = Q(status=OrderMail.Status.PENDING)
+    if stuck_before is not None:
+        due |= Q(status=OrderMail.Status.SENDING, claimed_at__lt=stuck_before)
+    ids = list(OrderMail.objects.filter(due).order_by("pk").values_list("pk", flat=True))
+    for mail_id in ids:
+        if mail_send(mail_id=mail_id, stuck_before=stuck_before):
+            counts["sent"] += 1
+        elif OrderMail.objects.filter(pk=mail_id, status=OrderMail.Status.FAILED).exists():
+            counts["gave_up"] += 1
+        else:
+            counts["not_sent"] += 1
+    return counts
+
+
+def shop_link(path: str) -> str:
+    """An absolute link to a page of the shop (SHOP_URL), for e-mails: they have no request."""
+    return settings.SHOP_URL.rstrip("/") + path
+
+
+def order_links(order: Order) -> dict[str, str]:
+    """The buyer's links to the order's page and its invoice (both carry the order's key)."""
+    query = f"?key={quote(order.access_key)}"
+    return {
+        "order_url": shop_link(reverse("storefront:order", args=[order.pk]) + query),
+        "invoice_url": shop_link(reverse("storefront:order_invoice", args=[order.pk]) + query),
+    }
+
+
+def _refund_for(mail: OrderMail) -> Refund:
+    """The refund a notice is about: by our request key or the provider's id, on this order."""
+    return Refund.objects.select_related("payment").get(
+        Q(request_key=mail.key) | Q(provider_ref=mail.key),
+        payment__reference=mail.order.payment_reference,
+    )
+
+
+def message_for(mail: OrderMail) -> EmailMultiAlternatives:
+    """The e-mail `mail` stands for, ready to send: text, HTML where there is one, and the
+    invoice PDF attached to a receipt."""
+    order = mail.order
+    context = {
+        "order": order,
+        "shop_name": settings.SHOP_NAME,
+        "lines": list(order.lines.select_related("item")),
+        "totals": order_totals(order),
+        **order_links(order),
+    }
+    if mail.kind == OrderMail.Kind.REFUND:
+        refund = _refund_for(mail)
+        context["refund"] = refund
+        subject = f"{settings.SHOP_NAME}: a refund on your order #{order.pk}"
+        template = "storefront/mail/refund"
+    else:
+        subject = f"{settings.SHOP_NAME}: receipt for your order #{order.pk}"
+        template = "storefront/mail/receipt"
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=render_to_string(f"{template}.txt", context),
+        to=[mail.to],
+        headers={"X-Order-Mail": str(mail.pk)},
+    )
+    if mail.kind == OrderMail.Kind.RECEIPT:
+        message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
+        message.attach(
+            f"invoice-order-{order.pk}.pdf", order_invoice_pdf(order=order), "application/pdf"
+        )
+    return message

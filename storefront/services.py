@@ -8,6 +8,8 @@ import logging
 from collections.abc import Mapping
 from datetime import timedelta
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
@@ -170,6 +172,24 @@ def order_empty(*, order: Order) -> int:
     return deleted
 
 
+@transaction.atomic
+def order_set_email(*, order: Order, email: str) -> Order:
+    """Say where the receipt of an open order goes ("" for nowhere); the address is also
+    given to the payment provider, which may prefill its page with it."""
+    email = email.strip()
+    if email:
+        try:
+            if len(email) > Order._meta.get_field("email").max_length:
+                raise ValidationError("too long")
+            validate_email(email)
+        except ValidationError as exc:
+            raise OrderError("Enter a valid e-mail address, or leave it empty.") from exc
+    order = _locked_open(order)
+    order.email = email
+    order.save(update_fields=["email", "updated"])
+    return order
+
+
 def discount_terms(discount: Discount) -> DiscountTerms:
     """Our Discount as the payment layer's plain value."""
     return DiscountTerms(
@@ -252,6 +272,7 @@ def order_payable(order: Order, *, options: Mapping[str, str] | None = None) -> 
         taxes=tuple(tax_terms(tax) for tax in order.taxes.all()),
         metadata={"kind": PAYMENT_KIND, "order_id": str(order.pk)},
         options=dict(options or {}),
+        email=order.email,
     )
 
 

@@ -39,6 +39,11 @@ for _name in [name for name, value in os.environ.items() if value == ""]:
         "PAYMENT_RAILS",
         "SHOP_NAME",
         "SHOP_ADDRESS",
+        "SHOP_URL",
+        "EMAIL_URL",
+        "EMAIL_TIMEOUT",
+        "DEFAULT_FROM_EMAIL",
+        "SERVER_EMAIL",
     }:
         del os.environ[_name]
 
@@ -344,10 +349,35 @@ STRIPE_SANDBOX_WEBHOOKS = env.str("STRIPE_SANDBOX_WEBHOOKS", default="thread")
 # Which Stripe.js the sandbox's stub behaves as: "current" (no redirectToCheckout, as Stripe.js
 # is since 2025: the shop follows the session's URL) or "legacy" (with it).
 STRIPE_SANDBOX_JS_VERSION = env.str("STRIPE_SANDBOX_JS_VERSION", default="current")
+# How long a Checkout Session takes payment, in minutes: Stripe allows 30 to 1440 (24 hours).
+# Short, so an abandoned checkout closes (and its order can be cancelled) soon.
+CHECKOUT_EXPIRES_MINUTES = env.int("CHECKOUT_EXPIRES_MINUTES", default=30)
 
 # The seller named on invoices; the address's lines are separated by "\n" (or real newlines).
 SHOP_NAME = env.str("SHOP_NAME", default="Storefront")
 SHOP_ADDRESS = env.str("SHOP_ADDRESS", default="").replace("\\n", "\n")
+
+# --- E-mail: receipts and refund notices (storefront.mail) -------------------------------------
+
+# Where buyers' e-mails go out: smtp+tls://user:password@smtp.example.com:587 (STARTTLS),
+# smtp+ssl://user:password@smtp.example.com:465, or consolemail:// (the default: written to the
+# log, nothing sent; a production site warns, see storefront.checks). Tests use Django's locmem.
+EMAIL_URL_SET = bool(env.str("EMAIL_URL", default=""))
+globals().update(
+    {
+        name: value
+        for name, value in env.email_url("EMAIL_URL", default="consolemail://").items()
+        if value not in (None, "")
+    }
+)
+# Seconds one mail server may take: a receipt is sent after the paying request commits, in it.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=f"{SHOP_NAME} <shop@localhost>")
+SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
+# The shop's public address, for links in e-mails (they have no request to take it from).
+SHOP_URL = env.str(
+    "SHOP_URL", default=f"https://{_render_host}" if _render_host else "http://127.0.0.1:8000"
+)
 
 # How many payments one client may start (/buy/..., the pay pages) per window before a 429.
 SHOP_START_LIMIT = env.int("SHOP_START_LIMIT", default=30)

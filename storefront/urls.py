@@ -26,6 +26,7 @@ shop_patterns = (
         path("order/<int:order_id>/lines/<int:line_id>/", views.order_line, name="order_line"),
         path("order/<int:order_id>/discount/", views.order_discount, name="order_discount"),
         path("order/<int:order_id>/empty/", views.order_clear, name="order_empty"),
+        path("order/<int:order_id>/email/", views.order_email, name="order_email"),
         path("order/<int:order_id>/pay/", views.order_pay, name="order_pay"),
         path("order/<int:order_id>/invoice.pdf", views.order_invoice, name="order_invoice"),
         path("payment/<slug:rail>/return/", views.payment_return, name="payment_return"),

@@ -14,9 +14,15 @@ from currencies.minor_units import to_minor_units
 from payments.errors import PaymentError
 from payments.services import default_rail, pay_options, payment_confirm, rail_methods
 from payments.values import Method
-from storefront.forms import AddToOrderForm, DiscountCodeForm, LineQuantityForm, first_error
+from storefront.forms import (
+    AddToOrderForm,
+    DiscountCodeForm,
+    LineQuantityForm,
+    ReceiptEmailForm,
+    first_error,
+)
 from storefront.invoices import invoice_response
-from storefront.models import Item, Order
+from storefront.models import Item, Order, OrderMail
 from storefront.pricing import order_totals
 from storefront.services import (
     OrderError,
@@ -27,6 +33,7 @@ from storefront.services import (
     order_payment_start,
     order_remove_discount,
     order_remove_line,
+    order_set_email,
     order_set_quantity,
     taxes_for_new_orders,
 )
@@ -280,6 +287,27 @@ def order_discount(request: HttpRequest, order_id: int) -> HttpResponse:
 
 
 @require_POST
+def order_email(request: HttpRequest, order_id: int) -> HttpResponse:
+    """Where the receipt of an open order goes (optional; the provider may ask too)."""
+    order = _accessible_order(request, order_id)
+    if order is None:
+        return _no_such_order(request)
+    form = ReceiptEmailForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise OrderError(first_error(form))
+        order = order_set_email(order=order, email=form.cleaned_data["email"])
+    except OrderError as exc:
+        messages.error(request, exc.message)
+    else:
+        if order.email:
+            messages.success(request, f"Your receipt will be e-mailed to {order.email}.")
+        else:
+            messages.success(request, "No receipt will be e-mailed.")
+    return _back(request, order.get_absolute_url())
+
+
+@require_POST
 def order_clear(request: HttpRequest, order_id: int) -> HttpResponse:
     """Empty an open order: every line removed."""
     order = _accessible_order(request, order_id)
@@ -314,7 +342,15 @@ def payment_return(request: HttpRequest, rail: str) -> HttpResponse:
     # Trying again reopens the form on our page where this rail has one, else the order's page
     # with every way of paying it (a redirect rail, like PrivatBank's, has no form of ours).
     retry_on_page = Method.ON_PAGE in rail_methods(payment.rail)
-    context = {"state": state, "payment": payment, "order": order, "retry_on_page": retry_on_page}
+    # What the page may say of the receipt: where it went, only once it is owed.
+    receipt = order.mails.filter(kind=OrderMail.Kind.RECEIPT).first() if order else None
+    context = {
+        "state": state,
+        "payment": payment,
+        "order": order,
+        "retry_on_page": retry_on_page,
+        "receipt": receipt,
+    }
     return render(request, template, context)
 
 

@@ -73,6 +73,10 @@ def production_env(tmp_path: Path, **changes: str | None) -> dict[str, str]:
         "ALLOWED_HOSTS": SHOP_HOST,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
         "STATIC_ROOT": str(tmp_path / "staticfiles"),
+        # Buyers' e-mails go somewhere real (nothing is sent here: no order is paid).
+        "EMAIL_URL": "smtp+tls://shop:password@smtp.example.com:587",
+        "DEFAULT_FROM_EMAIL": f"Storefront <shop@{SHOP_HOST}>",
+        "SHOP_URL": f"https://{SHOP_HOST}",
         **FAKE_STRIPE_KEYS,
     }
     for name, value in changes.items():
