@@ -74,7 +74,9 @@ def payment_record(
 
 
 # An open page this close to expiring is not handed out again: the buyer needs time to pay.
-REUSE_MARGIN = timedelta(minutes=30)
+# Short beside a Checkout Session's life (CHECKOUT_EXPIRES_MINUTES, at least 30 minutes), so
+# that asking again reuses it for most of that life.
+REUSE_MARGIN = timedelta(minutes=5)
 
 
 def payment_reusable(*, rail: str, reference: str, currency: str, amount: int) -> Payment | None:

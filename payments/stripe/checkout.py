@@ -1,12 +1,16 @@
 """Stripe Checkout: a hosted payment page for a whole payable, on its currency's account."""
 
+import time
 import uuid
+
+from django.conf import settings
 
 from currencies.minor_units import CurrencyError, to_minor_units
 from payments.errors import PaymentError
 from payments.records import payment_record
 from payments.stripe import NAME, client
 from payments.stripe.accounts import StripeAccount, is_stripe_id
+from payments.stripe.checks import CHECKOUT_EXPIRES_RANGE
 from payments.stripe.client import CheckoutSession
 from payments.stripe.references import coupon_ensure, tax_rate_ensure
 from payments.values import Payable, PaymentStart, ProviderState, ProviderStatus
@@ -39,6 +43,20 @@ def _line_items(currency: str, payable: Payable) -> list[dict]:
     return items
 
 
+# Stripe measures `expires_at` from when it makes the session, a moment (or a retry) after we
+# compute it: kept this far inside Stripe's bounds, a lifetime at either bound is never refused.
+EXPIRY_LEEWAY_SECONDS = 60
+
+
+def checkout_expires_at() -> int:
+    """When a session made now stops taking payment: CHECKOUT_EXPIRES_MINUTES from now (Unix
+    time), within Stripe's 30 minutes to 24 hours."""
+    now = int(time.time())
+    low, high = (minutes * 60 for minutes in CHECKOUT_EXPIRES_RANGE)
+    lifetime = settings.CHECKOUT_EXPIRES_MINUTES * 60
+    return now + min(max(lifetime, low + EXPIRY_LEEWAY_SECONDS), high - EXPIRY_LEEWAY_SECONDS)
+
+
 def checkout_start(
     account: StripeAccount, *, payable: Payable, return_url: str, cancel_url: str
 ) -> PaymentStart:
@@ -69,6 +87,9 @@ def checkout_start(
         "cancel_url": cancel_url,
         "client_reference_id": payable.reference,
         "metadata": dict(payable.metadata),
+        # An abandoned checkout closes soon (`checkout.session.expired`), so its order can be
+        # cancelled; the buyer asking again within it is sent back to it (payment_reusable).
+        "expires_at": checkout_expires_at(),
     }
     if discount is not None:
         params["discounts"] = [{"coupon": coupon_ensure(account, discount)[0]}]

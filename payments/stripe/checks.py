@@ -1,4 +1,5 @@
-"""System checks of the Stripe rail: no production site with a currency that cannot take money."""
+"""System checks of the Stripe rail: no production site with a currency that cannot take money,
+no Checkout lifetime Stripe would refuse."""
 
 from django.conf import settings
 from django.core.checks import Error, Warning
@@ -73,3 +74,22 @@ def check_stripe_accounts(app_configs=None, **kwargs) -> list:
                 )
             )
     return problems
+
+
+# Stripe's bounds on a Checkout Session's `expires_at`, in minutes from its creation.
+CHECKOUT_EXPIRES_RANGE = (30, 24 * 60)
+
+
+def check_checkout_expiry(app_configs=None, **kwargs) -> list:
+    low, high = CHECKOUT_EXPIRES_RANGE
+    minutes = settings.CHECKOUT_EXPIRES_MINUTES
+    if isinstance(minutes, int) and low <= minutes <= high:
+        return []
+    return [
+        Error(
+            f"CHECKOUT_EXPIRES_MINUTES is {minutes!r}: Stripe takes a Checkout Session's "
+            f"expiry {low} to {high} minutes after it is made.",
+            hint=f"Set CHECKOUT_EXPIRES_MINUTES to a whole number from {low} to {high}.",
+            id="payments.E005",
+        )
+    ]

@@ -1,5 +1,7 @@
 """`GET /buy/{id}`: a Checkout Session on the Stripe account of the item's currency."""
 
+import time
+
 import pytest
 import stripe
 
@@ -46,7 +48,10 @@ def test_session_is_built_from_our_database_in_minor_units(client):
     order = Order.objects.get()
     assert [(line.item, line.quantity) for line in order.lines.all()] == [(item, 1)]
     request = requests_of("USD").get(method="POST", path="/v1/checkout/sessions")
-    assert request.params == {
+    params = dict(request.params)
+    # CHECKOUT_EXPIRES_MINUTES (30) from now, a minute inside Stripe's shortest lifetime.
+    assert 30 * 60 < int(params.pop("expires_at")) - time.time() <= 31 * 60
+    assert params == {
         "mode": "payment",
         "line_items": [
             {
@@ -217,10 +222,11 @@ def test_a_session_about_to_expire_is_not_handed_out_again(client):
     from django.utils import timezone
 
     from payments.models import Payment
+    from payments.records import REUSE_MARGIN
 
     item = make_item(price="19.99", currency="USD")
     first = buy(client, item.pk).json()["id"]
-    Payment.objects.update(expires_at=timezone.now() + timedelta(minutes=5))
+    Payment.objects.update(expires_at=timezone.now() + REUSE_MARGIN - timedelta(minutes=1))
 
     second = buy(client, item.pk).json()["id"]
 
