@@ -91,6 +91,10 @@ def checkout_start(
         # cancelled; the buyer asking again within it is sent back to it (payment_reusable).
         "expires_at": checkout_expires_at(),
     }
+    if payable.email:
+        # Checkout shows it, fixed, instead of asking; the receipt still goes where the shop
+        # says (customer_details.email reads the same address back).
+        params["customer_email"] = payable.email
     if discount is not None:
         params["discounts"] = [{"coupon": coupon_ensure(account, discount)[0]}]
     # One key per checkout attempt: the library's retries of this call reuse it, so a network
@@ -141,6 +145,7 @@ def session_state(
         amount=session.amount_total or 0,
         currency=session.currency or account.currency,
         provider_payment_ref=session.payment_intent,
+        payer_email=session.customer_email,
     )
 
 

@@ -50,6 +50,8 @@ class CheckoutSession:
     payment_intent: str | None = None
     metadata: Mapping[str, str] = field(default_factory=dict)
     expires_at: datetime | None = None  # when an open session stops taking payment
+    # The buyer's address as Checkout collected it (`customer_details.email`), once paid.
+    customer_email: str = ""
 
     @property
     def is_paid(self) -> bool:
@@ -76,6 +78,7 @@ class CheckoutSession:
                 if isinstance(data.get("expires_at"), int)
                 else None
             ),
+            customer_email=(data.get("customer_details") or {}).get("email") or "",
         )
 
 
@@ -90,6 +93,9 @@ class PaymentIntent:
     client_secret: str | None = field(default=None, repr=False)
     metadata: Mapping[str, str] = field(default_factory=dict)
     last_error: str | None = None  # the decline message a buyer may read
+    # Where the buyer's receipt goes: `receipt_email`, else the address on the latest charge's
+    # billing details when that charge is expanded (the Payment Element may collect it).
+    payer_email: str = ""
 
     @property
     def is_paid(self) -> bool:
@@ -106,7 +112,15 @@ class PaymentIntent:
             client_secret=data.get("client_secret"),
             metadata=dict(data.get("metadata") or {}),
             last_error=error.get("message"),
+            payer_email=data.get("receipt_email") or _charge_email(data.get("latest_charge")),
         )
+
+
+def _charge_email(charge: Any) -> str:
+    """The billing e-mail of an expanded charge ("" for a bare id or none)."""
+    if not isinstance(charge, Mapping):
+        return ""
+    return (charge.get("billing_details") or {}).get("email") or ""
 
 
 REAL_STRIPE_JS = "https://js.stripe.com/v3/"

@@ -57,6 +57,7 @@ def payment_intent_start(
             "currency": account.currency.lower(),
             "automatic_payment_methods": {"enabled": True},
             "description": payable.description,
+            **({"receipt_email": payable.email} if payable.email else {}),
             "metadata": {
                 **payable.metadata,
                 "reference": payable.reference,
@@ -112,6 +113,7 @@ def intent_state(
         amount=intent.amount,
         currency=intent.currency,
         message=intent.last_error or "",
+        payer_email=intent.payer_email,
     )
 
 

@@ -55,7 +55,16 @@ from payments.stripe.sandbox.objects import (
     webhook_currency,
     webhook_secret_for_key,
 )
-from payments.stripe.sandbox.params import Int, ListOf, Metadata, Obj, ParamError, Str, Url
+from payments.stripe.sandbox.params import (
+    Email,
+    Int,
+    ListOf,
+    Metadata,
+    Obj,
+    ParamError,
+    Str,
+    Url,
+)
 from payments.stripe.sandbox.pricing import RateTerms, checkout_amounts
 from payments.stripe.sandbox.tax_rates import tax_rates_for_lines
 
@@ -129,7 +138,7 @@ CHECKOUT_SESSION_CREATE = Obj(
         "success_url": Url(max_length=5000),
         "cancel_url": Url(max_length=5000),
         "client_reference_id": Str(max_length=200),
-        "customer_email": Str(max_length=512),
+        "customer_email": Email(max_length=512),
         "metadata": Metadata(),
         "expires_at": Int(),
         "locale": Str(max_length=10),

@@ -29,7 +29,7 @@ from payments.stripe.sandbox.objects import (
     new_id,
     parse_params,
 )
-from payments.stripe.sandbox.params import Bool, Int, Metadata, Obj, ParamError, Str
+from payments.stripe.sandbox.params import Bool, Email, Int, Metadata, Obj, ParamError, Str
 
 
 def _check_intent(params: dict[str, Any], path: str) -> None:
@@ -65,7 +65,7 @@ PAYMENT_INTENT_CREATE = Obj(
         ),
         "metadata": Metadata(),
         "description": Str(max_length=1000),
-        "receipt_email": Str(max_length=800),
+        "receipt_email": Email(max_length=800),
     },
     required=("amount", "currency"),
     check=_check_intent,

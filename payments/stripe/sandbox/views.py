@@ -17,6 +17,7 @@ from payments.stripe.sandbox.hosted_checkout import (
     session_for_page,
 )
 from payments.stripe.sandbox.objects import ApiError
+from payments.stripe.sandbox.params import Email, ParamError
 
 
 @require_http_methods(["GET", "POST"])
@@ -29,14 +30,15 @@ def checkout_page(request: HttpRequest, session_id: str) -> HttpResponse:
     error = None
     if request.method == "POST":
         try:
+            email = request.POST.get("email", "").strip()
+            if email and not session.data.get("customer_email"):
+                _check_email(email)
             card = Card.from_form(
                 request.POST.get("card_number", ""),
                 request.POST.get("expiry", ""),
                 request.POST.get("cvc", ""),
             )
-            session = checkout_session_pay(
-                session_id=session.id, card=card, email=request.POST.get("email", "")
-            )
+            session = checkout_session_pay(session_id=session.id, card=card, email=email)
         except CardError as exc:
             error = exc.message
         else:
@@ -66,6 +68,14 @@ def checkout_page(request: HttpRequest, session_id: str) -> HttpResponse:
         "form": request.POST if request.method == "POST" else {},
     }
     return render(request, "sandbox/checkout.html", context, status=402 if error else 200)
+
+
+def _check_email(email: str) -> None:
+    """Refuse an address the way Stripe's page does, before the card is tried."""
+    try:
+        Email().parse(email, "email")
+    except ParamError:
+        raise CardError("Your email address is invalid.") from None
 
 
 @csrf_exempt  # Like Stripe's API for Stripe.js: the client secret is the credential, not a cookie.
