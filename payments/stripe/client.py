@@ -242,6 +242,26 @@ def payment_intent_retrieve(account: StripeAccount, intent_id: str) -> PaymentIn
     return PaymentIntent.from_stripe(intent.to_dict())
 
 
+def charge_payment_intent(account: StripeAccount, charge_id: str) -> str | None:
+    """The PaymentIntent a Charge on `account` belongs to (None for a Charge made without one):
+    how a dispute that names only its Charge is traced to our payment."""
+    with _stripe_call(account, "charges.retrieve"):
+        charge = client_for(account).v1.charges.retrieve(charge_id)
+    intent = charge.to_dict().get("payment_intent")
+    return intent.get("id") if isinstance(intent, Mapping) else intent
+
+
+def checkout_session_of_intent(account: StripeAccount, intent_id: str) -> str | None:
+    """The id of the Checkout Session on `account` that made PaymentIntent `intent_id`, if
+    one did: how an event naming only a PaymentIntent (a dispute) finds a Checkout payment
+    whose own `checkout.session.completed` has not reached us yet."""
+    with _stripe_call(account, "checkout.sessions.list"):
+        found = client_for(account).v1.checkout.sessions.list(
+            {"payment_intent": intent_id, "limit": 1}
+        )
+    return found.data[0].id if found.data else None
+
+
 def stripe_object_create(
     account: StripeAccount, *, kind: str, params: dict[str, Any], idempotency_key: str
 ) -> str:

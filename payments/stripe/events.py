@@ -7,6 +7,10 @@ Which event types mean what:
 - `payment_intent.succeeded` / `.payment_failed`, for our own PaymentIntents only (Checkout's
   PaymentIntents are left to the checkout.session.* events, so one payment never counts twice);
   a failed attempt is a decline: the PaymentIntent stays open for another card.
+- `charge.dispute.created` / `.updated` / `.closed`: a dispute (chargeback) of one of our
+  payments as it now stands (`disputes.dispute_state`); `.funds_withdrawn` and
+  `.funds_reinstated` carry the dispute too and are read the same way (its status only ever
+  moves forward in the core, so an older snapshot arriving late changes nothing).
 Every other type is recorded and acknowledged, and changes nothing.
 """
 
@@ -18,6 +22,7 @@ from payments.stripe import NAME
 from payments.stripe.accounts import StripeAccount
 from payments.stripe.checkout import session_state
 from payments.stripe.client import CheckoutSession, PaymentIntent
+from payments.stripe.disputes import dispute_state
 from payments.stripe.intents import intent_state, is_ours
 from payments.values import Notification, ProviderState
 
@@ -25,6 +30,13 @@ SESSION_PAID = ("checkout.session.completed", "checkout.session.async_payment_su
 SESSION_FAILED = "checkout.session.async_payment_failed"
 SESSION_EXPIRED = "checkout.session.expired"
 INTENT_EVENTS = ("payment_intent.succeeded", "payment_intent.payment_failed")
+DISPUTE_EVENTS = (
+    "charge.dispute.created",
+    "charge.dispute.updated",
+    "charge.dispute.closed",
+    "charge.dispute.funds_withdrawn",
+    "charge.dispute.funds_reinstated",
+)
 
 
 def _state(
@@ -58,6 +70,18 @@ def event_read(account: StripeAccount, event: Mapping[str, Any]) -> Notification
                 "The event has no data.object with an id.", account=account.identity
             )
         state = _state(account, event_type, {**data, "livemode": event.get("livemode", False)})
+    dispute = None
+    if event_type in DISPUTE_EVENTS:
+        if not isinstance(data, dict) or not isinstance(data.get("id"), str):
+            raise WebhookRejected(
+                "The event has no data.object with an id.", account=account.identity
+            )
+        dispute = dispute_state(account, data, livemode=bool(event.get("livemode", False)))
     return Notification(
-        rail=NAME, account=account.identity, event_id=str(event["id"]), type=event_type, state=state
+        rail=NAME,
+        account=account.identity,
+        event_id=str(event["id"]),
+        type=event_type,
+        state=state,
+        dispute=dispute,
     )

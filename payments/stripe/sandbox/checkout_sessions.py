@@ -381,6 +381,39 @@ def retrieve_checkout_session(account: str, params: dict[str, Any], session_id: 
     )
 
 
+CHECKOUT_SESSION_LIST = Obj(
+    {
+        "payment_intent": Str(max_length=5000),
+        "status": Str(choices=("open", "complete", "expired")),
+        "limit": Int(minimum=1, maximum=100),
+        "expand": ListOf(Str()),
+    }
+)
+
+
+def list_checkout_sessions(account: str, params: dict[str, Any]) -> Response:
+    """`GET /v1/checkout/sessions`, newest first, filtered by `payment_intent` (how a dispute
+    or a refund that names only a PaymentIntent finds its session) and `status`; `limit`.
+    Stripe's other filters and paging are not modelled (refused as unknown parameters)."""
+    params = parse_params(CHECKOUT_SESSION_LIST, params)
+    rows = SandboxObject.objects.filter(account=account, object="checkout.session")
+    if "payment_intent" in params:
+        rows = rows.filter(data__payment_intent=params["payment_intent"])
+    if "status" in params:
+        rows = rows.filter(data__status=params["status"])
+    limit = params.get("limit", 10)
+    found = list(rows.order_by("-created", "-id")[: limit + 1])
+    return Response(
+        200,
+        {
+            "object": "list",
+            "data": [row.data for row in found[:limit]],
+            "has_more": len(found) > limit,
+            "url": "/v1/checkout/sessions",
+        },
+    )
+
+
 def list_checkout_line_items(account: str, params: dict[str, Any], session_id: str) -> Response:
     params = parse_params(LINE_ITEMS_LIST, params)
     obj = get_object(account, "checkout.session", session_id)

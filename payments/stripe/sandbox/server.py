@@ -29,6 +29,10 @@ What the sandbox models, like Stripe:
   records an Event, sent signed to the account's webhook endpoint; `GET /v1/events/{id}` reads
   it, `GET /v1/events` lists them (`events_list`: newest first, paged, filtered by time, type
   and whether delivery succeeded);
+- disputes (`disputes`): opened by the test card 4000 0000 0000 0259 or by hand
+  (`manage.py sandbox_dispute`); `GET /v1/disputes/{id}`, evidence by `POST /v1/disputes/{id}`
+  (`winning_evidence`/`losing_evidence` decide it, as in Stripe's test mode), accepted by
+  `POST .../close`; each change sends its `charge.dispute.*` event;
 - time: before answering any request of an account, its Checkout Sessions past `expires_at`
   expire (`checkout_sessions.sessions_expire_due`), as Stripe's would have by then;
 - outages (`outage_response`, switched on by `client.sandbox_outage`): no answer at all, or
@@ -55,10 +59,12 @@ from payments.stripe.sandbox.checkout_sessions import (
     create_checkout_session,
     expire_checkout_session,
     list_checkout_line_items,
+    list_checkout_sessions,
     retrieve_checkout_session,
     sessions_expire_due,
 )
 from payments.stripe.sandbox.coupons import create_coupon, retrieve_coupon
+from payments.stripe.sandbox.disputes import close_dispute, retrieve_dispute, update_dispute
 from payments.stripe.sandbox.events import retrieve_event
 from payments.stripe.sandbox.events_list import list_events
 from payments.stripe.sandbox.models import SandboxRequest
@@ -83,6 +89,7 @@ ISSUED_KEY = re.compile(re.escape(SANDBOX_SECRET_KEY_PREFIX) + r"[a-z]{3}")
 Handler = Callable[..., Response]
 ROUTES: list[tuple[str, str, Handler]] = [
     ("post", r"/v1/checkout/sessions", create_checkout_session),
+    ("get", r"/v1/checkout/sessions", list_checkout_sessions),
     ("get", r"/v1/checkout/sessions/(cs_[A-Za-z0-9_]+)", retrieve_checkout_session),
     ("get", r"/v1/checkout/sessions/(cs_[A-Za-z0-9_]+)/line_items", list_checkout_line_items),
     ("post", r"/v1/checkout/sessions/(cs_[A-Za-z0-9_]+)/expire", expire_checkout_session),
@@ -95,6 +102,9 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("post", r"/v1/payment_intents", create_payment_intent),
     ("get", r"/v1/payment_intents/(pi_[A-Za-z0-9]+)", retrieve_payment_intent),
     ("get", r"/v1/charges/(ch_[A-Za-z0-9]+)", retrieve_charge),
+    ("get", r"/v1/disputes/(dp_[A-Za-z0-9]+)", retrieve_dispute),
+    ("post", r"/v1/disputes/(dp_[A-Za-z0-9]+)", update_dispute),
+    ("post", r"/v1/disputes/(dp_[A-Za-z0-9]+)/close", close_dispute),
 ]
 # Handlers that are also given the request's secret key (keyword `api_key`).
 KEYED_HANDLERS: set[Handler] = {create_checkout_session}

@@ -1,0 +1,226 @@
+"""Disputes on Stripe, end to end: the sandbox opens one on a payment, its signed
+`charge.dispute.*` events reach the account's endpoint, and the core records it once, against
+the right payment, moving only forward to the bank's verdict."""
+
+import json
+import threading
+import urllib.request
+
+import pytest
+
+from payments.models import Dispute, Payment, WebhookEvent
+from payments.stripe.sandbox.cards import Card
+from payments.stripe.sandbox.hosted_checkout import checkout_session_pay
+from payments.stripe.sandbox.models import SandboxObject
+from payments.stripe.tests.webhook_tools import event_for, post_event
+from storefront.models import Order
+from storefront.tests.factories import make_item
+
+pytestmark = pytest.mark.django_db
+
+DISPUTED = Card(number="4000000000000259", exp_month=12, exp_year=2040, cvc="123")
+
+
+@pytest.fixture(autouse=True)
+def webhooks_off(settings):
+    """The sandbox records its events; each test delivers them itself, in its own order."""
+    settings.STRIPE_SANDBOX_WEBHOOKS = "off"
+
+
+def sandbox_events(type: str) -> list[dict]:
+    rows = SandboxObject.objects.filter(object="event", data__type=type).order_by("created", "id")
+    return [row.data for row in rows]
+
+
+def deliver(client, type: str, currency: str = "usd"):
+    """Post the sandbox's latest event of `type` to the account's endpoint, signed."""
+    return post_event(client, sandbox_events(type)[-1], currency)
+
+
+@pytest.fixture
+def disputed(client) -> dict:
+    """A USD item bought through /buy, paid with the dispute card, its payment events
+    delivered: the sandbox's dispute (not yet delivered)."""
+    item = make_item(price="42.50", currency="USD")
+    session_id = client.get(f"/buy/{item.pk}").json()["id"]
+    checkout_session_pay(session_id=session_id, card=DISPUTED, email="buyer@example.com")
+    assert deliver(client, "checkout.session.completed").json()["outcome"] == "processed"
+    return SandboxObject.objects.get(object="dispute").data
+
+
+def test_a_dispute_reaches_the_webhook_and_is_recorded_once_against_its_payment(client, disputed):
+    first = deliver(client, "charge.dispute.created")
+    again = deliver(client, "charge.dispute.created")
+
+    assert first.json()["outcome"] == "processed"
+    assert again.json()["outcome"] == "duplicate"
+    payment = Payment.objects.get()
+    dispute = Dispute.objects.get()
+    assert dispute.payment == payment
+    assert payment.provider_payment_ref == disputed["payment_intent"]
+    assert (dispute.provider_ref, dispute.amount, dispute.currency, dispute.reason) == (
+        disputed["id"],
+        4250,
+        "USD",
+        "fraudulent",
+    )
+    assert dispute.status == "needs_response" and dispute.closed_at is None
+    assert int(dispute.evidence_due_by.timestamp()) == disputed["evidence_details"]["due_by"]
+    # The order stays paid: what a lost dispute means for it is the shop's to say.
+    assert Order.objects.get().status == Order.Status.PAID
+
+
+def test_a_dispute_overtaking_the_sessions_own_event_still_finds_its_payment(client):
+    item = make_item(price="42.50", currency="USD")
+    session_id = client.get(f"/buy/{item.pk}").json()["id"]
+    checkout_session_pay(session_id=session_id, card=DISPUTED, email="buyer@example.com")
+
+    first = deliver(client, "charge.dispute.created")  # before checkout.session.completed
+    deliver(client, "checkout.session.completed")
+
+    assert first.json()["outcome"] == "processed"
+    dispute = Dispute.objects.get()
+    assert dispute.payment.provider_ref == session_id
+    assert dispute.payment.status == "succeeded"
+
+
+def test_funds_withdrawn_is_acknowledged_and_records_the_same_dispute(client, disputed):
+    deliver(client, "charge.dispute.created")
+
+    answer = deliver(client, "charge.dispute.funds_withdrawn")
+
+    assert answer.status_code == 200
+    assert Dispute.objects.count() == 1
+
+
+def test_losing_evidence_closes_it_as_lost(client, disputed, usd):
+    deliver(client, "charge.dispute.created")
+
+    usd.v1.disputes.update(disputed["id"], {"evidence": {"uncategorized_text": "losing_evidence"}})
+    deliver(client, "charge.dispute.updated")
+    assert Dispute.objects.get().status == "under_review"
+    deliver(client, "charge.dispute.closed")
+
+    dispute = Dispute.objects.get()
+    assert dispute.status == "lost" and dispute.closed_at is not None
+
+
+def test_winning_evidence_closes_it_as_won(client, disputed, usd):
+    deliver(client, "charge.dispute.created")
+
+    usd.v1.disputes.update(disputed["id"], {"evidence": {"uncategorized_text": "winning_evidence"}})
+    for type in ("updated", "closed", "funds_reinstated"):
+        assert deliver(client, f"charge.dispute.{type}").status_code == 200
+
+    dispute = Dispute.objects.get()
+    assert dispute.status == "won" and dispute.closed_at is not None
+
+
+def test_accepting_it_loses_it(client, disputed, usd):
+    usd.v1.disputes.close(disputed["id"])
+
+    deliver(client, "charge.dispute.closed")
+
+    assert Dispute.objects.get().status == "lost"
+
+
+def test_a_late_update_after_the_close_does_not_reopen_it(client, disputed, usd):
+    usd.v1.disputes.update(disputed["id"], {"evidence": {"uncategorized_text": "losing_evidence"}})
+    deliver(client, "charge.dispute.closed")  # the verdict overtakes the rest
+    closed_at = Dispute.objects.get().closed_at
+
+    late = [deliver(client, "charge.dispute.updated"), deliver(client, "charge.dispute.created")]
+
+    assert [answer.json()["outcome"] for answer in late] == ["processed", "processed"]
+    dispute = Dispute.objects.get()
+    assert (dispute.status, dispute.closed_at) == ("lost", closed_at)
+
+
+def test_a_dispute_signed_by_another_account_changes_nothing(client, disputed):
+    answer = post_event(client, sandbox_events("charge.dispute.created")[-1], "eur")
+
+    assert answer.status_code == 200 and answer.json()["outcome"] == "ignored"
+    assert not Dispute.objects.exists()
+    record = WebhookEvent.objects.get(type="charge.dispute.created")
+    assert record.account == "pk_test_sandbox_eur" and record.status == "ignored"
+    assert disputed["payment_intent"] in record.error
+
+
+def test_a_dispute_naming_only_its_charge_is_traced_through_the_charge(client, disputed):
+    bare = {**disputed, "payment_intent": None}
+
+    answer = post_event(client, event_for(bare, "charge.dispute.created"))
+
+    assert answer.json()["outcome"] == "processed"
+    assert Dispute.objects.get().payment == Payment.objects.get()
+
+
+def test_a_test_mode_dispute_never_touches_a_live_payment(client, disputed):
+    Payment.objects.update(livemode=True)
+
+    answer = deliver(client, "charge.dispute.created")
+
+    assert answer.json()["outcome"] == "ignored"
+    assert not Dispute.objects.exists()
+
+
+def test_a_status_we_do_not_know_is_recorded_and_changes_nothing(client, disputed):
+    answer = post_event(
+        client, event_for({**disputed, "status": "something_new"}, "charge.dispute.updated")
+    )
+
+    assert answer.status_code == 200 and answer.json()["outcome"] == "ignored"
+    assert not Dispute.objects.exists()
+
+
+def test_a_dispute_event_without_an_object_id_is_refused(client, disputed):
+    answer = post_event(client, event_for({"object": "dispute"}, "charge.dispute.created"))
+
+    assert answer.status_code == 400
+    assert not Dispute.objects.exists()
+
+
+def test_a_payment_element_payment_can_be_disputed_too(client, usd):
+    from payments.stripe.sandbox.payment_confirmation import confirm_in_browser
+
+    item = make_item(price="15.00", currency="USD")
+    page = client.get(f"/item/{item.pk}/pay/", follow=True)
+    intent_id = Payment.objects.get().provider_ref
+    intent = usd.v1.payment_intents.retrieve(intent_id)
+    assert page.status_code == 200
+    confirm_in_browser(
+        intent_id=intent_id,
+        client_secret=intent.client_secret,
+        publishable_key="pk_test_sandbox_usd",
+        card={"number": "4000000000000259", "expiry": "12 / 40", "cvc": "123"},
+        return_url="http://testserver/payment/stripe/return/",
+    )
+
+    deliver(client, "payment_intent.succeeded")
+    deliver(client, "charge.dispute.created")
+
+    dispute = Dispute.objects.get()
+    assert dispute.payment.provider_ref == intent_id and dispute.amount == 1500
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_shops_own_endpoint_receives_the_dispute_of_a_dispute_card(live_server, settings):
+    """As `make run` works: pay with the dispute card, and the shop's server gets it all."""
+    settings.STRIPE_SANDBOX_WEBHOOKS = "thread"
+    port = live_server.url.rsplit(":", 1)[1]
+    item = make_item(price="42.50", currency="USD")
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(f"http://127.0.0.1:{port}/buy/{item.pk}", timeout=10) as response:
+        session_id = json.load(response)["id"]
+
+    checkout_session_pay(session_id=session_id, card=DISPUTED, email="buyer@example.com")
+
+    for thread in threading.enumerate():
+        if thread.name.startswith("sandbox-webhook-"):
+            thread.join(timeout=15)
+    records = dict(WebhookEvent.objects.values_list("type", "status"))
+    assert records["charge.dispute.created"] == "processed"
+    assert records["checkout.session.completed"] == "processed"
+    dispute = Dispute.objects.get()
+    assert dispute.payment.reference == Order.objects.get().payment_reference
+    assert dispute.status == "needs_response"
