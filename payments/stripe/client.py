@@ -123,6 +123,38 @@ def _charge_email(charge: Any) -> str:
     return (charge.get("billing_details") or {}).get("email") or ""
 
 
+@dataclass(frozen=True)
+class Refund:
+    """What the shop needs to know of a Stripe Refund."""
+
+    id: str
+    status: str  # pending, requires_action, succeeded, failed or canceled
+    amount: int  # minor units
+    currency: str  # upper-case
+    payment_intent: str | None = None
+    charge: str | None = None
+    reason: str | None = None  # duplicate, fraudulent, requested_by_customer...
+    metadata: Mapping[str, str] = field(default_factory=dict)
+    failure_reason: str | None = None  # when it failed: expired_or_canceled_card...
+
+    @classmethod
+    def from_stripe(cls, data: Mapping[str, Any]) -> "Refund":
+        def ref(value: Any) -> str | None:  # an id, or an expanded object's id
+            return value.get("id") if isinstance(value, Mapping) else value
+
+        return cls(
+            id=data["id"],
+            status=data.get("status") or "",
+            amount=data.get("amount") or 0,
+            currency=(data.get("currency") or "").upper(),
+            payment_intent=ref(data.get("payment_intent")),
+            charge=ref(data.get("charge")),
+            reason=data.get("reason"),
+            metadata=dict(data.get("metadata") or {}),
+            failure_reason=data.get("failure_reason"),
+        )
+
+
 REAL_STRIPE_JS = "https://js.stripe.com/v3/"
 # Where a sandbox account's requests "go": a name that cannot resolve, read only by the log.
 SANDBOX_API_BASE = "https://stripe-sandbox.invalid"
@@ -172,8 +204,12 @@ def client_for(account: StripeAccount) -> stripe.StripeClient:
 
 
 @contextmanager
-def _stripe_call(account: StripeAccount, action: str) -> Iterator[None]:
-    """Turn any Stripe failure into a PaymentError, logging what an operator needs (no keys)."""
+def _stripe_call(account: StripeAccount, action: str, *, explain: bool = False) -> Iterator[None]:
+    """Turn any Stripe failure into a PaymentError, logging what an operator needs (no keys).
+
+    `explain` passes Stripe's own words for a refused request on (for the merchant, who can
+    act on "Charge ... has already been refunded"; a buyer gets the generic message).
+    """
     try:
         yield
     except stripe.APIConnectionError as exc:
@@ -192,7 +228,8 @@ def _stripe_call(account: StripeAccount, action: str) -> Iterator[None]:
             raise PaymentError(
                 "We could not find this payment.", status=404, request_id=exc.request_id
             ) from exc
-        raise PaymentError(REFUSED_MESSAGE, status=502, request_id=exc.request_id) from exc
+        message = f"Stripe refused: {exc.user_message or exc.code}" if explain else REFUSED_MESSAGE
+        raise PaymentError(message, status=502, request_id=exc.request_id) from exc
     except stripe.StripeError as exc:
         logger.error(
             "stripe %s on %s account failed: %s %s (http_status=%s request_id=%s)",
@@ -260,6 +297,23 @@ def checkout_session_of_intent(account: StripeAccount, intent_id: str) -> str | 
             {"payment_intent": intent_id, "limit": 1}
         )
     return found.data[0].id if found.data else None
+
+
+def refund_create(
+    account: StripeAccount, *, params: dict[str, Any], idempotency_key: str
+) -> Refund:
+    """Refund (part of) a payment on `account`, the account that took it. A refusal's
+    PaymentError carries Stripe's reason ("... greater than unrefunded amount on charge")."""
+    with _stripe_call(account, "refunds.create", explain=True):
+        refund = client_for(account).v1.refunds.create(params, {"idempotency_key": idempotency_key})
+    return Refund.from_stripe(refund.to_dict())
+
+
+def refund_retrieve(account: StripeAccount, refund_id: str) -> Refund:
+    """Fetch a Refund from `account` (404 PaymentError if unknown): how it stands now."""
+    with _stripe_call(account, "refunds.retrieve"):
+        refund = client_for(account).v1.refunds.retrieve(refund_id)
+    return Refund.from_stripe(refund.to_dict())
 
 
 def stripe_object_create(

@@ -11,6 +11,12 @@ Which event types mean what:
   payments as it now stands (`disputes.dispute_state`); `.funds_withdrawn` and
   `.funds_reinstated` carry the dispute too and are read the same way (its status only ever
   moves forward in the core, so an older snapshot arriving late changes nothing).
+- `refund.created` / `.updated` / `.failed`: a refund of one of our payments as it now stands
+  (`refunds.refund_state`), ours (found by the key in its metadata) or one made in Stripe's
+  dashboard. Since API version 2024-10-28.acacia Stripe sends these for every refund, and
+  since 2022-11-15 the Charge in `charge.refunded` no longer embeds its refunds: so
+  `charge.refunded` is acknowledged only (each refund it counts has its own `refund.*` event;
+  the account's webhook endpoint must use a version from 2024-10-28 on).
 Every other type is recorded and acknowledged, and changes nothing.
 """
 
@@ -21,15 +27,17 @@ from payments.errors import WebhookRejected
 from payments.stripe import NAME
 from payments.stripe.accounts import StripeAccount
 from payments.stripe.checkout import session_state
-from payments.stripe.client import CheckoutSession, PaymentIntent
+from payments.stripe.client import CheckoutSession, PaymentIntent, Refund
 from payments.stripe.disputes import dispute_state
 from payments.stripe.intents import intent_state, is_ours
+from payments.stripe.refunds import refund_state
 from payments.values import Notification, ProviderState
 
 SESSION_PAID = ("checkout.session.completed", "checkout.session.async_payment_succeeded")
 SESSION_FAILED = "checkout.session.async_payment_failed"
 SESSION_EXPIRED = "checkout.session.expired"
 INTENT_EVENTS = ("payment_intent.succeeded", "payment_intent.payment_failed")
+REFUND_EVENTS = ("refund.created", "refund.updated", "refund.failed")
 DISPUTE_EVENTS = (
     "charge.dispute.created",
     "charge.dispute.updated",
@@ -77,6 +85,15 @@ def event_read(account: StripeAccount, event: Mapping[str, Any]) -> Notification
                 "The event has no data.object with an id.", account=account.identity
             )
         dispute = dispute_state(account, data, livemode=bool(event.get("livemode", False)))
+    refund = None
+    if event_type in REFUND_EVENTS:
+        if not isinstance(data, dict) or not isinstance(data.get("id"), str):
+            raise WebhookRejected(
+                "The event has no data.object with an id.", account=account.identity
+            )
+        refund = refund_state(
+            account, Refund.from_stripe(data), livemode=bool(event.get("livemode", False))
+        )
     return Notification(
         rail=NAME,
         account=account.identity,
@@ -84,4 +101,5 @@ def event_read(account: StripeAccount, event: Mapping[str, Any]) -> Notification
         type=event_type,
         state=state,
         dispute=dispute,
+        refund=refund,
     )

@@ -30,6 +30,7 @@ from payments.stripe.events import event_read
 from payments.stripe.intents import payment_intent_confirm, payment_intent_start
 from payments.stripe.models import StripeObjectRef
 from payments.stripe.references import coupon_ensure, tax_rate_ensure
+from payments.stripe.refunds import refund_start
 from payments.values import (
     DiscountTerms,
     Link,
@@ -40,6 +41,7 @@ from payments.values import (
     PayOption,
     ProviderObject,
     ProviderState,
+    RefundState,
     TaxTerms,
 )
 
@@ -51,6 +53,7 @@ class StripeRail(Rail):
     name = NAME
     verbose_name = "Stripe"
     methods = (Method.REDIRECT, Method.ON_PAGE)
+    refunds = True
 
     def accepts(self, *, currency: str) -> bool:
         if not self.takes(currency):
@@ -123,6 +126,20 @@ class StripeRail(Rail):
             found, payload=request.body, header=request.headers.get("Stripe-Signature")
         )
         return event_read(found, event)
+
+    def refund(self, *, payment, amount: int, reason: str, request_key: str) -> RefundState:
+        # Through the account that took the payment (its identity is on the Payment), never
+        # the one that takes its currency today: the merchant may have moved it elsewhere.
+        account = account_with_identity(payment.account)
+        if account is None:
+            raise PaymentError(
+                f"This payment was taken by {self.account_label(payment.account)}, which this "
+                "shop has no keys for now: refund it in that account's Stripe dashboard.",
+                status=409,
+            )
+        return refund_start(
+            account, payment=payment, amount=amount, reason=reason, request_key=request_key
+        )
 
     def prepare(
         self, *, discounts: Sequence[DiscountTerms], taxes: Sequence[TaxTerms]

@@ -177,7 +177,13 @@ def charge_endpoint(charge: SandboxObject) -> events.Endpoint | None:
     return events.Endpoint(**stored) if stored else None
 
 
-def charge_event(charge: SandboxObject, type: str, obj: dict[str, Any]) -> SandboxObject:
+def charge_event(
+    charge: SandboxObject,
+    type: str,
+    obj: dict[str, Any],
+    *,
+    previous_attributes: dict[str, Any] | None = None,
+) -> SandboxObject:
     """Record (and deliver) an event about `obj` (the Charge itself, or a refund or dispute of
     it) to the endpoint of the account that took the Charge's payment."""
     return events.event_create(
@@ -186,6 +192,7 @@ def charge_event(charge: SandboxObject, type: str, obj: dict[str, Any]) -> Sandb
         obj=obj,
         secret=charge.private.get("webhook_secret"),
         endpoint=charge_endpoint(charge),
+        previous_attributes=previous_attributes,
     )
 
 

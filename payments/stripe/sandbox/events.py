@@ -173,19 +173,24 @@ def event_create(
     obj: dict[str, Any],
     secret: str | None,
     endpoint: Endpoint | None,
+    previous_attributes: dict[str, Any] | None = None,
 ) -> SandboxObject:
     """Record an event about `obj` (a snapshot of it is taken now) and have it delivered.
 
     Call it inside the transaction that changed the object: delivery starts only after that
     transaction commits, and not at all if it rolls back. `secret` is the account's webhook
-    secret (None, or no `endpoint`: recorded, never delivered).
+    secret (None, or no `endpoint`: recorded, never delivered). An `*.updated` event gives
+    the changed fields' former values (`data.previous_attributes`), as Stripe's do.
     """
     event = {
         "id": new_id("evt_"),
         "object": "event",
         "api_version": API_VERSION,
         "created": int(time.time()),
-        "data": {"object": json.loads(json.dumps(obj))},
+        "data": {
+            "object": json.loads(json.dumps(obj)),
+            **({"previous_attributes": previous_attributes} if previous_attributes else {}),
+        },
         "livemode": False,
         "pending_webhooks": 1,
         "request": {"id": None, "idempotency_key": None},

@@ -25,6 +25,10 @@ What the sandbox models, like Stripe:
 - coupons (`coupons`) and tax rates (`tax_rates`): create, retrieve;
 - PaymentIntents (`payment_intents`): create, retrieve; confirmed in the browser as Stripe.js
   does it (`payment_confirmation`);
+- Charges (`charges`): one per succeeded PaymentIntent, `GET /v1/charges/{id}`; refunds
+  (`refunds`): `POST /v1/refunds` (over-refunds refused as Stripe refuses them, the test cards'
+  refunds settling later), `GET /v1/refunds[/{id}]`, each sending `refund.*` and
+  `charge.refunded`; a refund made "in the dashboard" (`manage.py sandbox_refund`);
 - events (`events`): a paid or expired Checkout Session, a succeeded or failed PaymentIntent
   records an Event, sent signed to the account's webhook endpoint; `GET /v1/events/{id}` reads
   it, `GET /v1/events` lists them (`events_list`: newest first, paged, filtered by time, type
@@ -81,6 +85,7 @@ from payments.stripe.sandbox.payment_intents import (
     create_payment_intent,
     retrieve_payment_intent,
 )
+from payments.stripe.sandbox.refunds import create_refund, list_refunds, retrieve_refund
 from payments.stripe.sandbox.tax_rates import create_tax_rate, retrieve_tax_rate
 
 # The secret keys this sandbox issues: one per currency (`sk_test_sandbox_usd`).
@@ -102,6 +107,9 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("post", r"/v1/payment_intents", create_payment_intent),
     ("get", r"/v1/payment_intents/(pi_[A-Za-z0-9]+)", retrieve_payment_intent),
     ("get", r"/v1/charges/(ch_[A-Za-z0-9]+)", retrieve_charge),
+    ("post", r"/v1/refunds", create_refund),
+    ("get", r"/v1/refunds", list_refunds),
+    ("get", r"/v1/refunds/(re_[A-Za-z0-9]+)", retrieve_refund),
     ("get", r"/v1/disputes/(dp_[A-Za-z0-9]+)", retrieve_dispute),
     ("post", r"/v1/disputes/(dp_[A-Za-z0-9]+)", update_dispute),
     ("post", r"/v1/disputes/(dp_[A-Za-z0-9]+)/close", close_dispute),
