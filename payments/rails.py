@@ -134,6 +134,11 @@ class Rail:
         """The identities (as stored on a Payment) of the accounts this rail uses now."""
         return []
 
+    def account_codes(self, account: str) -> tuple[str, ...]:
+        """Short names an operator may use for `account` (one of `accounts()`), beside its
+        identity, e.g. on the command line (`payments_reconcile --account EUR`)."""
+        return ()
+
     def missed_notifications(
         self, *, account: str, since: datetime
     ) -> Iterator[tuple[Notification, str]]:

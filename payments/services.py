@@ -6,6 +6,7 @@ sees a provider's type or id format; errors reach it as `payments.errors.Payment
 """
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 
 from django.db.models import Count, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
@@ -13,6 +14,8 @@ from django.utils import timezone
 from payments.errors import PaymentError
 from payments.models import Dispute, Payment, Refund
 from payments.rails import all_rails, rail_named
+from payments.reconcile import AccountReport
+from payments.reconcile import payments_reconcile as _reconcile
 from payments.records import payment_apply, payment_reusable
 from payments.refunds import refund_request, refundable
 from payments.values import (
@@ -217,3 +220,14 @@ def balances_for(references: Sequence[str]) -> dict[str, Balance]:
         for index, value in enumerate((received, refunded, disputes_open, lost), start=1):
             found[index] += value or 0
     return {reference: Balance(*values) for reference, values in totals.items()}
+
+def payments_reconcile(
+    *, since: datetime, account_filter: str | None = None
+) -> list[AccountReport]:
+    """Ask every rail's provider, account by account, what notifications since `since` may
+    have missed, and apply it once (`payments.reconcile`); a report per account.
+
+    `account_filter` keeps the accounts it names: a rail ("stripe"), an account's identity, or
+    a short name its rail knows it by (a currency code, "EUR").
+    """
+    return _reconcile(since=since, account_filter=account_filter)

@@ -137,6 +137,10 @@ class BankTransferRail(Rail):
             detail=transfer,
         )
 
+    def accounts(self) -> list[str]:
+        payee = config.payee()
+        return [payee.account] if payee is not None else []
+
     def notification_act(self, notification: Notification) -> bool:
         """Credit the payer, then settle the payments the transfer quotes: all inside the
         core's transaction, after its unique insert of the notification succeeded."""

@@ -190,6 +190,16 @@ class PayPartsRail(Rail):
         )
         if payment is None:
             raise PaymentError("This link does not point to a payment.", status=404)
+        return self.payment_state(payment)
+
+    def accounts(self) -> list[str]:
+        try:
+            return [config.store().store_id]
+        except AccountUnavailable:
+            return []
+
+    def payment_state(self, payment) -> ProviderState:
+        order_id = payment.provider_ref
         store = config.store_with_identity(payment.account)
         if store is None:
             raise PaymentError("This payment's PrivatBank store is no longer in use.", status=404)

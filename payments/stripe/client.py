@@ -316,6 +316,15 @@ def refund_retrieve(account: StripeAccount, refund_id: str) -> Refund:
     return Refund.from_stripe(refund.to_dict())
 
 
+def events_list(account: StripeAccount, *, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every event of `account` that List Events answers for `params` (Stripe's own filters:
+    `created`, `delivery_success`, `type`...), newest first, page after page (the library's
+    `auto_paging_iter`, with `starting_after`). Raises PaymentError, also part-way through."""
+    with _stripe_call(account, "events.list"):
+        for event in client_for(account).v1.events.list(params).auto_paging_iter():
+            yield event.to_dict()
+
+
 def stripe_object_create(
     account: StripeAccount, *, kind: str, params: dict[str, Any], idempotency_key: str
 ) -> str:

@@ -8,7 +8,8 @@ Notifications arrive at `/payments/webhooks/stripe/<currency>/`, one endpoint pe
 signed with that account's webhook secret.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
 
 from django.apps import apps
 from django.conf import settings
@@ -17,7 +18,7 @@ from django.urls import include, path
 
 from payments.errors import AccountUnavailable, PaymentError
 from payments.rails import Rail
-from payments.stripe import NAME, client, links
+from payments.stripe import NAME, client, links, reconcile
 from payments.stripe.accounts import (
     account_for,
     account_with_identity,
@@ -140,6 +141,24 @@ class StripeRail(Rail):
         return refund_start(
             account, payment=payment, amount=amount, reason=reason, request_key=request_key
         )
+
+    def accounts(self) -> list[str]:
+        return [account.identity for account in configured_accounts()]
+
+    def account_codes(self, account: str) -> tuple[str, ...]:
+        configured = account_with_identity(account)
+        return (configured.currency,) if configured is not None else ()
+
+    def missed_notifications(
+        self, *, account: str, since: datetime
+    ) -> Iterator[tuple[Notification, str]]:
+        found = account_with_identity(account)
+        if found is None:
+            raise PaymentError(f"No Stripe account is configured as {account}.", status=404)
+        return reconcile.missed_notifications(found, since=since)
+
+    def payment_state(self, payment) -> ProviderState:
+        return reconcile.payment_state(payment)
 
     def prepare(
         self, *, discounts: Sequence[DiscountTerms], taxes: Sequence[TaxTerms]

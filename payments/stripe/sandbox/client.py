@@ -20,24 +20,40 @@ from django.conf import settings
 
 from payments.stripe.sandbox import server
 
-_outage_global: dict[str, str | None] = {"kind": None}
+_outage_global: dict[str, object] = {"kind": None, "keys": None}
 OUTAGE_KINDS = ("unreachable", "server_error")
 
 
 @contextmanager
-def sandbox_outage(kind: str = "unreachable") -> Iterator[None]:
+def sandbox_outage(
+    kind: str = "unreachable", *, secret_keys: tuple[str, ...] | None = None
+) -> Iterator[None]:
     """Within the block, every sandbox request fails: no answer at all, or a Stripe 500.
 
-    It applies to all threads (a live-server test runs the shop in another thread).
+    With `secret_keys`, only the requests made with those keys fail: one account is down, the
+    others answer. It applies to all threads (a live-server test runs the shop in another
+    thread).
     """
     if kind not in OUTAGE_KINDS:
         raise ValueError(f"kind must be one of {OUTAGE_KINDS}")
-    previous = _outage_global["kind"]
-    _outage_global["kind"] = kind
+    previous = dict(_outage_global)
+    _outage_global.update(kind=kind, keys=secret_keys)
     try:
         yield
     finally:
-        _outage_global["kind"] = previous
+        _outage_global.update(previous)
+
+
+def _out(headers: Mapping[str, str]) -> str | None:
+    """The outage this request meets, if any."""
+    kind, keys = _outage_global["kind"], _outage_global["keys"]
+    if not kind:
+        return None
+    if keys is not None:
+        auth = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
+        if auth.removeprefix("Bearer ").strip() not in keys:
+            return None
+    return kind
 
 
 class SandboxHTTPClient(stripe.HTTPClient):
@@ -62,7 +78,7 @@ class SandboxHTTPClient(stripe.HTTPClient):
             )
         if isinstance(post_data, bytes):
             post_data = post_data.decode()
-        kind = _outage_global["kind"]
+        kind = _out(headers or {})
         if kind:
             response = server.outage_response(kind, method, url, headers or {})
             if response is None:
