@@ -318,3 +318,18 @@ def test_a_production_site_without_a_mail_server_is_warned(settings):
 )  # fmt: skip
 def test_stuck_after_reads_durations(text, expected):
     assert duration(text) == expected
+
+
+def test_the_merchant_sees_the_buyers_address_and_each_mail_in_the_admin(
+    admin_client, order, django_capture_on_commit_callbacks
+):
+    order_set_email(order=order, email="ada@example.com")
+    with django_capture_on_commit_callbacks(execute=True):
+        pay(order)
+
+    page = admin_client.get(f"/admin/storefront/order/{order.pk}/change/").content.decode()
+    listing = admin_client.get("/admin/storefront/order/?q=ada@example").content.decode()
+
+    assert 'id="order-mails"' in page
+    assert "<td>Order confirmation</td><td>ada@example.com</td><td>Sent</td><td>1</td>" in page
+    assert f"/admin/storefront/order/{order.pk}/change/" in listing and "ada@example.com" in listing
