@@ -3,14 +3,15 @@ where it lives at its rail's provider (or in a sandbox)."""
 
 from django.contrib import admin, messages
 from django.db.models import Exists, OuterRef
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 
 from currencies.formatting import format_money
 from currencies.minor_units import CurrencyError, from_minor_units
+from payments.admin_accounts import accounts_view
 from payments.errors import PaymentError
-from payments.models import Dispute, Payment, WebhookEvent
+from payments.models import Dispute, Payment, ReconcileRun, Refund, WebhookEvent
 from payments.rails import rail_named
 from payments.values import Link
 
@@ -129,6 +130,36 @@ class DisputeInline(admin.TabularInline):
         return dispute_flag(obj)
 
 
+class RefundInline(admin.TabularInline):
+    """A payment's refunds on its page, read-only (made from the order's page, or at the
+    provider)."""
+
+    model = Refund
+    extra = 0
+    can_delete = False
+    fields = [
+        "created",
+        "amount_display",
+        "status",
+        "reason",
+        "note",
+        "requested_by",
+        "provider_ref",
+    ]
+    readonly_fields = fields
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="amount")
+    def amount_display(self, obj: Refund) -> str:
+        return minor_amount(obj.amount, obj.currency)
+
+
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdmin):
     list_display = [
@@ -143,7 +174,7 @@ class PaymentAdmin(ReadOnlyAdmin):
         "flag",
     ]
     list_filter = [DisputedFilter, "status", "rail", "livemode", "created"]
-    inlines = [DisputeInline]
+    inlines = [RefundInline, DisputeInline]
     search_fields = ["=provider_ref", "=provider_payment_ref", "reference"]
     readonly_fields = ["account_display", "amount_display", "links"]
 
@@ -187,6 +218,34 @@ class PaymentAdmin(ReadOnlyAdmin):
                 messages.WARNING,
             )
         return super().changelist_view(request, extra_context)
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnlyAdmin):
+    """Every refund, whichever way it was made: from an order's page (`requested_by`) or in
+    the provider's dashboard (learnt from its notification)."""
+
+    list_display = [
+        "__str__",
+        "payment_link",
+        "amount_display",
+        "status",
+        "reason",
+        "requested_by",
+        "created",
+    ]
+    list_filter = ["status", "reason", "created"]
+    list_select_related = ["payment", "requested_by"]
+    search_fields = ["=provider_ref", "=payment__provider_payment_ref", "payment__reference"]
+
+    @admin.display(description="payment")
+    def payment_link(self, obj: Refund) -> str:
+        url = reverse("admin:payments_payment_change", args=[obj.payment_id])
+        return format_html('<a href="{}">{}</a>', url, obj.payment.reference)
+
+    @admin.display(description="amount", ordering="amount")
+    def amount_display(self, obj: Refund) -> str:
+        return minor_amount(obj.amount, obj.currency)
 
 
 @admin.register(Dispute)
@@ -255,3 +314,34 @@ class WebhookEventAdmin(ReadOnlyAdmin):
     @admin.display(description="account", ordering="account")
     def account_display(self, obj: WebhookEvent) -> str:
         return account_label(obj.rail, obj.account)
+
+
+@admin.register(ReconcileRun)
+class ReconcileRunAdmin(ReadOnlyAdmin):
+    """Each pass of `payments_reconcile` over an account; its list links to the accounts page
+    (`admin_accounts`: last event, recent failures and last run per account)."""
+
+    list_display = [
+        "started_at",
+        "rail",
+        "account_display",
+        "ok",
+        "found",
+        "processed",
+        "duplicates",
+        "payments_checked",
+        "payments_moved",
+    ]
+    list_filter = ["ok", "rail", "started_at"]
+
+    @admin.display(description="account", ordering="account")
+    def account_display(self, obj: ReconcileRun) -> str:
+        return account_label(obj.rail, obj.account)
+
+    def get_urls(self):
+        accounts = path(
+            "accounts/",
+            self.admin_site.admin_view(lambda request: accounts_view(self, request)),
+            name="payments_accounts",
+        )
+        return [accounts, *super().get_urls()]

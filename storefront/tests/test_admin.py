@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.test import RequestFactory
 from django.urls import reverse
 
-from payments.models import WebhookEvent
+from payments.models import Refund, WebhookEvent
 from storefront.models import Discount, Item, Order, OrderItem, Tax
 from storefront.tests.backoffice_tools import demo_with_usd_order_paid, pdf_text
 from storefront.tests.factories import make_discount, make_item, make_order, make_tax
@@ -36,6 +36,8 @@ def test_every_registered_model_has_a_list_and_an_object_page_that_load(admin_cl
         type="checkout.session.completed",
         signature_valid=True, status=WebhookEvent.Status.PROCESSED, payload="{}",
     )  # fmt: skip
+    _, payment = demo
+    Refund.objects.create(payment=payment, amount=100, currency="USD", status="succeeded")
     checked = []
     for model, model_admin in admin.site._registry.items():
         opts = model._meta
@@ -58,6 +60,7 @@ def test_every_registered_model_has_a_list_and_an_object_page_that_load(admin_cl
         "storefront.Tax",
         "payments.Payment",
         "payments.WebhookEvent",
+        "payments.Refund",
         "payments_stripe.StripeObjectRef",
         "sandbox.SandboxObject",
         "sandbox.SandboxRequest",

@@ -53,3 +53,44 @@ def test_the_merchant_sees_a_paid_order_with_totals_payment_links_and_invoice(pa
     payments.get_by_role("link", name=f"Sandbox record of {payment.provider_ref}").click()
     expect(page.locator("#content")).to_contain_text('"payment_status": "paid"')
     screenshot(page, "admin-3-sandbox-record")
+
+
+def test_the_merchant_refunds_part_then_the_rest_of_an_order(page, pay_order):
+    call_command("load_demo")
+    order = Order.objects.get(pk=1)
+    pay_order(order)
+
+    page.set_viewport_size({"width": 1280, "height": 800})
+    log_in(page, f"/admin/storefront/order/{order.pk}/change/")
+    expect(page.locator("#order-state")).to_have_text("Paid")
+    page.locator("#refund-link").click()
+    expect(page.get_by_label("Amount")).to_have_value("51.42")  # what remains, by default
+    page.get_by_label("Amount").fill("10.00")
+    page.get_by_label("Reason").select_option(label="Requested by the customer")
+    page.get_by_label("Note").fill("Mug arrived chipped")
+    screenshot(page, "admin-4-refund-form")
+    page.locator("#refund-submit").click()
+
+    expect(page.locator(".messagelist")).to_contain_text(f"Refunded $10.00 of Order #{order.pk}.")
+    expect(page.locator("#order-state")).to_have_text("Partly refunded ($10.00 of $51.42)")
+    refunds = page.locator("#order-refunds")
+    expect(refunds).to_contain_text("Succeeded")
+    expect(refunds).to_contain_text("merchant")
+    expect(refunds.get_by_role("link", name="Credit note (PDF)")).to_have_count(1)
+    screenshot(page, "admin-5-partly-refunded")
+
+    page.locator("#refund-link").click()
+    expect(page.get_by_label("Amount")).to_have_value("41.42")
+    page.get_by_label("Amount").fill("41.43")
+    page.locator("#refund-submit").click()
+    expect(page.locator(".errorlist")).to_contain_text("At most $41.42 is left to refund")
+    page.get_by_label("Amount").fill("41.42")
+    page.locator("#refund-submit").click()
+
+    expect(page.locator("#order-state")).to_have_text("Refunded ($51.42)")
+    expect(page.locator("#order-refunds tbody tr")).to_have_count(2)
+    credit_note = page.locator("#order-refunds").get_by_role("link", name="Credit note (PDF)")
+    response = page.request.get(credit_note.first.get_attribute("href"))
+    assert "Credit note" in pdf_text(response.body())
+    page.locator("#refund-link").click()
+    expect(page.locator("#nothing-to-refund")).to_be_visible()
