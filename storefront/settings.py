@@ -36,6 +36,7 @@ for _name in [name for name, value in os.environ.items() if value == ""]:
         "SHOP_PAYMENT_FLOW",
         "SHOP_START_LIMIT",
         "SHOP_START_WINDOW_SECONDS",
+        "CHECKOUT_EXPIRES_MINUTES",
         "PAYMENT_RAILS",
         "SHOP_NAME",
         "SHOP_ADDRESS",
