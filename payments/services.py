@@ -221,6 +221,7 @@ def balances_for(references: Sequence[str]) -> dict[str, Balance]:
             found[index] += value or 0
     return {reference: Balance(*values) for reference, values in totals.items()}
 
+
 def payments_reconcile(
     *, since: datetime, account_filter: str | None = None
 ) -> list[AccountReport]:

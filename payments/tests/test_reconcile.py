@@ -99,9 +99,7 @@ def test_pending_payments_in_the_window_or_expired_are_asked_and_moved():
     forgotten = started("old")
     Payment.objects.filter(pk=forgotten.pk).update(created=timezone.now() - timedelta(days=9))
     started("unknown")
-    LedgerRail.STATES.update(
-        {"recent": "succeeded", "old-expired": "expired", "old": "succeeded"}
-    )
+    LedgerRail.STATES.update({"recent": "succeeded", "old-expired": "expired", "old": "succeeded"})
 
     report = run()[("ledger", "main")]
 
