@@ -288,17 +288,6 @@ def charge_payment_intent(account: StripeAccount, charge_id: str) -> str | None:
     return intent.get("id") if isinstance(intent, Mapping) else intent
 
 
-def checkout_session_of_intent(account: StripeAccount, intent_id: str) -> str | None:
-    """The id of the Checkout Session on `account` that made PaymentIntent `intent_id`, if
-    one did: how an event naming only a PaymentIntent (a dispute) finds a Checkout payment
-    whose own `checkout.session.completed` has not reached us yet."""
-    with _stripe_call(account, "checkout.sessions.list"):
-        found = client_for(account).v1.checkout.sessions.list(
-            {"payment_intent": intent_id, "limit": 1}
-        )
-    return found.data[0].id if found.data else None
-
-
 def refund_create(
     account: StripeAccount, *, params: dict[str, Any], idempotency_key: str
 ) -> Refund:
@@ -314,6 +303,17 @@ def refund_retrieve(account: StripeAccount, refund_id: str) -> Refund:
     with _stripe_call(account, "refunds.retrieve"):
         refund = client_for(account).v1.refunds.retrieve(refund_id)
     return Refund.from_stripe(refund.to_dict())
+
+
+def checkout_session_of_intent(account: StripeAccount, intent_id: str) -> str | None:
+    """The id of the Checkout Session on `account` that made PaymentIntent `intent_id`, if
+    one did: how an event naming only a PaymentIntent (a dispute) finds a Checkout payment
+    whose own `checkout.session.completed` has not reached us yet."""
+    with _stripe_call(account, "checkout.sessions.list"):
+        found = client_for(account).v1.checkout.sessions.list(
+            {"payment_intent": intent_id, "limit": 1}
+        )
+    return found.data[0].id if found.data else None
 
 
 def events_list(account: StripeAccount, *, params: dict[str, Any]) -> Iterator[dict[str, Any]]:

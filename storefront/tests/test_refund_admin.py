@@ -43,9 +43,10 @@ def test_a_partial_refund_goes_to_the_account_that_took_the_payment(admin_client
     assert (refund.amount, refund.status, refund.note) == (1000, "succeeded", "chipped mug")
     assert refund.requested_by.username == "admin"
     (request,) = refund_requests()
-    assert request.account == SandboxRequest.objects.filter(
-        path="/v1/checkout/sessions"
-    ).first().account  # the USD account, which took the payment
+    assert (
+        request.account
+        == SandboxRequest.objects.filter(path="/v1/checkout/sessions").first().account
+    )  # the USD account, which took the payment
     assert request.params["amount"] == "1000"
     assert request.idempotency_key == refund.request_key
 
