@@ -89,6 +89,24 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class ReadOnlyInline(admin.TabularInline):
+    """A payment's records from its provider (refunds, disputes) on its page, read-only."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="amount")
+    def amount_display(self, obj) -> str:
+        return minor_amount(obj.amount, obj.currency)
+
+
 class DisputedFilter(admin.SimpleListFilter):
     title = "disputes"
     parameter_name = "disputed"
@@ -105,38 +123,22 @@ class DisputedFilter(admin.SimpleListFilter):
         return queryset
 
 
-class DisputeInline(admin.TabularInline):
-    """A payment's disputes on its page, read-only (they follow the provider)."""
+class DisputeInline(ReadOnlyInline):
+    """A payment's disputes (they follow the provider)."""
 
     model = Dispute
-    extra = 0
-    can_delete = False
     fields = ["provider_ref", "amount_display", "reason", "status", "evidence_due_by", "flag"]
     readonly_fields = fields
-    show_change_link = True
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    @admin.display(description="amount")
-    def amount_display(self, obj: Dispute) -> str:
-        return minor_amount(obj.amount, obj.currency)
 
     @admin.display(description="needs")
     def flag(self, obj: Dispute) -> str:
         return dispute_flag(obj)
 
 
-class RefundInline(admin.TabularInline):
-    """A payment's refunds on its page, read-only (made from the order's page, or at the
-    provider)."""
+class RefundInline(ReadOnlyInline):
+    """A payment's refunds (made from the order's page, or at the provider)."""
 
     model = Refund
-    extra = 0
-    can_delete = False
     fields = [
         "created",
         "amount_display",
@@ -147,17 +149,6 @@ class RefundInline(admin.TabularInline):
         "provider_ref",
     ]
     readonly_fields = fields
-    show_change_link = True
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    @admin.display(description="amount")
-    def amount_display(self, obj: Refund) -> str:
-        return minor_amount(obj.amount, obj.currency)
 
 
 @admin.register(Payment)

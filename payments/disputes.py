@@ -4,7 +4,7 @@ payment for the merchant, once per provider id, whichever event arrives first.""
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from payments.lookups import payment_by_provider_id
+from payments.lookups import payment_named_by
 from payments.models import Dispute
 from payments.signals import dispute_changed
 from payments.values import DisputeState, DisputeStatus
@@ -30,12 +30,7 @@ def dispute_apply(state: DisputeState) -> Dispute:
     when the disputed payment was not started by the same rail and account (same mode).
     """
     with transaction.atomic():
-        payment = payment_by_provider_id(
-            rail=state.rail,
-            account=state.account,
-            livemode=state.livemode,
-            provider_id=state.payment_provider_id,
-        )
+        payment = payment_named_by(state)
         fields = {
             "amount": state.amount,
             "currency": state.currency,

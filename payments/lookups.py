@@ -5,7 +5,7 @@ from django.db.models import Q
 
 from payments.errors import PaymentError
 from payments.models import Payment
-from payments.values import ProviderState
+from payments.values import DisputeState, ProviderState, RefundState
 
 
 class UnknownPayment(PaymentError):
@@ -35,3 +35,13 @@ def started_payment(state: ProviderState) -> Payment:
     if payment is None or (payment.account, payment.livemode) != (state.account, state.livemode):
         raise UnknownPayment()
     return payment
+
+
+def payment_named_by(state: RefundState | DisputeState) -> Payment:
+    """The payment a refund's or a dispute's `state` is about (see payment_by_provider_id)."""
+    return payment_by_provider_id(
+        rail=state.rail,
+        account=state.account,
+        livemode=state.livemode,
+        provider_id=state.payment_provider_id,
+    )

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from payments import fulfilment
 from payments.errors import PaymentError
-from payments.lookups import payment_by_provider_id
+from payments.lookups import payment_named_by
 from payments.models import Payment, Refund
 from payments.rails import rail_named
 from payments.signals import refund_failed, refund_succeeded
@@ -141,12 +141,7 @@ def refund_apply(state: RefundState) -> Refund:
     """Record what the provider says of a refund, once. Raises UnknownPayment when the refunded
     payment was not started by the same rail and account (in the same mode)."""
     with transaction.atomic():
-        payment = payment_by_provider_id(
-            rail=state.rail,
-            account=state.account,
-            livemode=state.livemode,
-            provider_id=state.payment_provider_id,
-        )
+        payment = payment_named_by(state)
         refund = _find_or_make(payment, state)
         if refund.provider_ref is None:
             Refund.objects.filter(pk=refund.pk, provider_ref__isnull=True).update(

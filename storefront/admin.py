@@ -16,8 +16,8 @@ from django.utils.html import format_html, format_html_join
 
 from currencies.formatting import format_money
 from currencies.minor_units import CurrencyError, from_minor_units, to_minor_units
-from payments.admin import payment_amount, payment_links_html
-from payments.services import disputes_for, payments_for, provider_objects, refunds_for
+from payments.services import provider_objects
+from storefront.admin_records import disputes_table, mails_table, payments_table, refunds_table
 from storefront.admin_refunds import REFUND_PERMISSION, order_refund_view
 from storefront.credit_notes import credit_note_response
 from storefront.exports import orders_csv_response
@@ -234,73 +234,6 @@ class OrderAdmin(admin.ModelAdmin):
             return "-"
         return format_html('<span id="order-state">{}</span>', order_settlement(obj).words)
 
-    @admin.display(description="refunds")
-    def refunds(self, obj: Order) -> str:
-        if obj.pk is None:
-            return "-"
-        rows = [
-            (
-                f"{timezone.localtime(refund.created):%Y-%m-%d %H:%M}",
-                _money(refund.amount, refund.currency),
-                refund.get_status_display(),
-                refund.get_reason_display() if refund.reason else refund.note or "-",
-                refund.requested_by or "at the provider",
-                refund.provider_ref or "-",
-                format_html(
-                    '<a href="{}">Credit note (PDF)</a>',
-                    reverse("admin:storefront_order_credit_note", args=[obj.pk, refund.pk]),
-                )
-                if refund.status == refund.Status.SUCCEEDED
-                else refund.message or "",
-            )
-            for refund in refunds_for(obj.payment_reference)
-        ]
-        if not rows:
-            return "None."
-        body = format_html_join(
-            "",
-            '<tr><td>{}</td><td class="amount">{}</td><td>{}</td><td>{}</td><td>{}</td>'
-            '<td class="id">{}</td><td>{}</td></tr>',
-            rows,
-        )
-        return format_html(
-            '<table class="order-refunds" id="order-refunds"><thead><tr><th>when</th>'
-            "<th>amount</th><th>status</th><th>reason</th><th>by</th><th>provider id</th>"
-            "<th></th></tr></thead><tbody>{}</tbody></table>",
-            body,
-        )
-
-    @admin.display(description="disputes")
-    def disputes(self, obj: Order) -> str:
-        if obj.pk is None:
-            return "-"
-        rows = [
-            (
-                _money(dispute.amount, dispute.currency),
-                dispute.reason or "-",
-                dispute.get_status_display(),
-                f"{timezone.localtime(dispute.evidence_due_by):%Y-%m-%d %H:%M}"
-                if dispute.evidence_due_by and dispute.is_open
-                else "-",
-                dispute.provider_ref,
-            )
-            for dispute in disputes_for(obj.payment_reference)
-        ]
-        if not rows:
-            return "None."
-        body = format_html_join(
-            "",
-            '<tr><td class="amount">{}</td><td>{}</td><td>{}</td><td>{}</td>'
-            '<td class="id">{}</td></tr>',
-            rows,
-        )
-        return format_html(
-            '<table class="order-disputes" id="order-disputes"><thead><tr><th>amount</th>'
-            "<th>reason</th><th>status</th><th>respond by</th><th>provider id</th></tr></thead>"
-            "<tbody>{}</tbody></table>",
-            body,
-        )
-
     @admin.display(description="lines")
     def line_count(self, obj: Order) -> int:
         return len(obj.lines.all())
@@ -334,64 +267,21 @@ class OrderAdmin(admin.ModelAdmin):
 
     @admin.display(description="payments")
     def payments(self, obj: Order) -> str:
-        if obj.pk is None:
-            return "-"
-        rows = [
-            (
-                reverse("admin:payments_payment_change", args=[payment.pk]),
-                payment.provider_ref,
-                payment.get_status_display(),
-                payment_amount(payment),
-                payment.flag,
-                payment_links_html(payment),
-            )
-            for payment in payments_for(obj.payment_reference)
-        ]
-        if not rows:
-            return "No payment started."
-        body = format_html_join(
-            "",
-            '<tr><td class="id"><a href="{}">{}</a></td><td>{}</td><td class="amount">{}</td>'
-            '<td>{}</td><td class="id">{}</td></tr>',
-            rows,
-        )
-        return format_html(
-            '<table class="order-payments" id="order-payments"><thead><tr><th>payment</th>'
-            "<th>status</th><th>amount</th><th>note</th><th>where to see it</th></tr></thead>"
-            "<tbody>{}</tbody></table>",
-            body,
-        )
+        return payments_table(obj) if obj.pk else "-"
+
+    @admin.display(description="refunds")
+    def refunds(self, obj: Order) -> str:
+        return refunds_table(obj) if obj.pk else "-"
+
+    @admin.display(description="disputes")
+    def disputes(self, obj: Order) -> str:
+        return disputes_table(obj) if obj.pk else "-"
 
     @admin.display(description="e-mails")
     def buyer_mails(self, obj: Order) -> str:
         """Each e-mail the buyer is owed and how it stands (`manage.py order_mail_send` sends
         what is pending)."""
-        if obj.pk is None:
-            return "-"
-        rows = [
-            (
-                mail.get_kind_display(),
-                mail.to,
-                mail.get_status_display(),
-                mail.attempts,
-                f"{timezone.localtime(mail.sent_at):%Y-%m-%d %H:%M}" if mail.sent_at else "-",
-                mail.error or "",
-            )
-            for mail in obj.mails.order_by("created", "pk")
-        ]
-        if not rows:
-            return "None." if obj.email else "None: the buyer gave no e-mail address."
-        body = format_html_join(
-            "",
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            rows,
-        )
-        return format_html(
-            '<table class="order-mails" id="order-mails"><thead><tr><th>e-mail</th><th>to</th>'
-            "<th>status</th><th>attempts</th><th>sent</th><th>last error</th></tr></thead>"
-            "<tbody>{}</tbody></table>",
-            body,
-        )
+        return mails_table(obj) if obj.pk else "-"
 
     @admin.display(description="buyer's links")
     def buyer_links(self, obj: Order) -> str:
