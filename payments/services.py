@@ -186,6 +186,18 @@ def refund_of(reference: str, refund_id: int) -> Refund | None:
     )
 
 
+def refund_named(reference: str, key: str) -> Refund | None:
+    """The refund of `reference`'s payments that `key` names (our request key, or the
+    provider's id for one made at the provider), with its payment; None if none."""
+    return (
+        Refund.objects.filter(
+            Q(request_key=key) | Q(provider_ref=key), payment__reference=reference
+        )
+        .select_related("payment")
+        .first()
+    )
+
+
 def disputes_for(reference: str):
     """The disputes opened against `reference`'s payments, newest first."""
     return Dispute.objects.filter(payment__reference=reference).select_related("payment")

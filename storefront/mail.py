@@ -26,7 +26,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from payments.models import Refund
+from payments.services import refund_named
 from storefront.invoices import order_invoice_pdf
 from storefront.models import Order, OrderMail
 from storefront.pricing import order_totals
@@ -134,12 +134,12 @@ def order_links(order: Order) -> dict[str, str]:
     }
 
 
-def _refund_for(mail: OrderMail) -> Refund:
+def _refund_for(mail: OrderMail):
     """The refund a notice is about: by our request key or the provider's id, on this order."""
-    return Refund.objects.select_related("payment").get(
-        Q(request_key=mail.key) | Q(provider_ref=mail.key),
-        payment__reference=mail.order.payment_reference,
-    )
+    refund = refund_named(mail.order.payment_reference, mail.key)
+    if refund is None:
+        raise LookupError(f"No refund {mail.key} on order #{mail.order_id}.")
+    return refund
 
 
 def message_for(mail: OrderMail) -> EmailMultiAlternatives:
