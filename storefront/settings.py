@@ -29,6 +29,7 @@ for _name in [name for name, value in os.environ.items() if value == ""]:
         "CSRF_COOKIE_SECURE",
         "DATABASE_URL",
         "CONN_MAX_AGE",
+        "SERVER_TIMING",
         "STATIC_ROOT",
         "LOG_LEVEL",
         "LOG_FORMAT",
@@ -105,6 +106,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so its time is the whole request's; only with SERVER_TIMING=1.
+    "storefront.server_timing.ServerTimingMiddleware",
     "storefront.logging.RequestIdMiddleware",
     # A NUL anywhere in the path or query: 400 before any view or query sees it.
     "storefront.nul_guard.RefuseNulMiddleware",
@@ -120,6 +123,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# `Server-Timing: app;dur=..., provider;dur=...` on responses (storefront.server_timing): the
+# request's time and the part spent waiting for payment providers. Off: it tells outsiders timings.
+SERVER_TIMING = env.bool("SERVER_TIMING", default=False)
 
 ROOT_URLCONF = "storefront.urls"
 WSGI_APPLICATION = "storefront.wsgi.application"

@@ -29,6 +29,7 @@ from django.templatetags.static import static
 from payments.errors import PaymentError, WebhookRejected
 from payments.signatures import SignatureInvalid, signature_verify
 from payments.stripe.accounts import StripeAccount
+from payments.timing import provider_timed
 
 logger = logging.getLogger(__name__)
 
@@ -209,9 +210,11 @@ def _stripe_call(account: StripeAccount, action: str, *, explain: bool = False) 
 
     `explain` passes Stripe's own words for a refused request on (for the merchant, who can
     act on "Charge ... has already been refunded"; a buyer gets the generic message).
+    The time it takes counts as the provider's in `Server-Timing` (payments.timing).
     """
     try:
-        yield
+        with provider_timed():
+            yield
     except stripe.APIConnectionError as exc:
         logger.warning("stripe %s on %s account: unreachable (%s)", action, account.currency, exc)
         raise PaymentError(UNREACHABLE_MESSAGE, status=503) from exc
