@@ -153,7 +153,12 @@ DATABASES = {
         "DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}", engine=None
     )
 }
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+# Seconds a connection is kept open between requests. In production, 60: opening one per
+# request (0) was all of /healthz's cost and a fifth of /item's. Each gunicorn thread keeps its
+# own, so a site holds WEB_CONCURRENCY x GUNICORN_THREADS connections (8 by default) per
+# instance: keep that within PostgreSQL's max_connections (see README, Deploy). Laptops and
+# test runs default to 0 (runserver starts a thread per request).
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60 if _PRODUCTION else 0)
 # A kept-open connection is tested before each request reuses it (after a database restart).
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = DATABASES["default"]["CONN_MAX_AGE"] != 0
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

@@ -227,7 +227,8 @@ print(json.dumps({
         "SECURE_PROXY_SSL_HEADER", "SECURE_REDIRECT_EXEMPT", "SECURE_REFERRER_POLICY",
         "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS",
     )
-} | {"STATIC_ROOT": str(s.STATIC_ROOT), "STATICFILES": s.STORAGES["staticfiles"]["BACKEND"]}))
+} | {"STATIC_ROOT": str(s.STATIC_ROOT), "STATICFILES": s.STORAGES["staticfiles"]["BACKEND"]}
+  | {name: s.DATABASES["default"][name] for name in ("CONN_MAX_AGE", "CONN_HEALTH_CHECKS")}))
 """
 
 
@@ -258,6 +259,9 @@ def test_production_defaults_are_secure_and_render_host_is_allowed(tmp_path):
     assert found["CSRF_TRUSTED_ORIGINS"] == ["https://storefront-x1.onrender.com"]
     assert found["STATICFILES"] == "whitenoise.storage.CompressedManifestStaticFilesStorage"
     assert found["STATIC_ROOT"] == str(tmp_path / "staticfiles")
+    # Persistent connections, each tested before a request reuses it.
+    assert found["CONN_MAX_AGE"] == 60
+    assert found["CONN_HEALTH_CHECKS"] is True
 
 
 def test_environment_overrides_and_empty_values(tmp_path):
@@ -268,6 +272,7 @@ def test_environment_overrides_and_empty_values(tmp_path):
             SESSION_COOKIE_SECURE="0",
             SECURE_SSL_REDIRECT="",  # empty: the default
             CSRF_TRUSTED_ORIGINS="https://shop.example.com",
+            CONN_MAX_AGE="0",
         )
     )
 
@@ -275,6 +280,8 @@ def test_environment_overrides_and_empty_values(tmp_path):
     assert found["SESSION_COOKIE_SECURE"] is False
     assert found["SECURE_SSL_REDIRECT"] is True
     assert found["CSRF_TRUSTED_ORIGINS"] == ["https://shop.example.com"]
+    assert found["CONN_MAX_AGE"] == 0
+    assert found["CONN_HEALTH_CHECKS"] is False
 
 
 def test_a_laptop_needs_no_secret_key_and_no_https(tmp_path):
@@ -288,6 +295,7 @@ def test_a_laptop_needs_no_secret_key_and_no_https(tmp_path):
     assert found["SESSION_COOKIE_SECURE"] is False
     assert found["CSRF_COOKIE_SECURE"] is False
     assert found["STATICFILES"] == "django.contrib.staticfiles.storage.StaticFilesStorage"
+    assert found["CONN_MAX_AGE"] == 0
 
 
 # --- Startup refusals ------------------------------------------------------------------------
