@@ -1,6 +1,7 @@
 """How amounts are shown to people: `$19.99`, `€24.00`, `¥1,500`."""
 
 from decimal import Decimal
+from functools import lru_cache
 
 from babel.numbers import format_currency
 from django.utils.translation import get_language, to_locale
@@ -17,4 +18,12 @@ def format_money(amount: Decimal, currency: str, *, locale: str | None = None) -
         locale = to_locale(language) if language else DEFAULT_LOCALE
         if "_" not in locale:
             locale = DEFAULT_LOCALE
-    return format_currency(amount, currency.upper(), locale=locale)
+    return _formatted(amount, currency.upper(), locale)
+
+
+# Babel parses the locale's pattern on every call (a third of a catalogue page's time once);
+# pages show the same few prices over and over. Equal amounts format alike, so caching on the
+# value is exact.
+@lru_cache(maxsize=4096)
+def _formatted(amount: Decimal, currency: str, locale: str) -> str:
+    return format_currency(amount, currency, locale=locale)

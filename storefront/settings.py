@@ -392,6 +392,9 @@ SHOP_URL = env.str(
     "SHOP_URL", default=f"https://{_render_host}" if _render_host else "http://127.0.0.1:8000"
 )
 
+# Items per catalogue page (`/?page=2`): a page costs the same however large the catalogue.
+SHOP_CATALOGUE_PAGE_SIZE = 24
+
 # How many payments one client may start (/buy/..., the pay pages) per window before a 429.
 SHOP_START_LIMIT = env.int("SHOP_START_LIMIT", default=30)
 SHOP_START_WINDOW_SECONDS = env.int("SHOP_START_WINDOW_SECONDS", default=60)

@@ -2,7 +2,9 @@
 
 import secrets
 
+from django.conf import settings
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -104,7 +106,16 @@ def _chosen_options(request: HttpRequest) -> dict[str, str]:
 
 @require_GET
 def catalogue(request: HttpRequest) -> HttpResponse:
-    return render(request, "storefront/catalogue.html", {"items": Item.objects.all()})
+    """One page of the catalogue (`?page=`): the same work per page however many items there
+    are; a page past the end shows the last one, a malformed number the first."""
+    paginator = Paginator(Item.objects.all(), settings.SHOP_CATALOGUE_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    context = {
+        "items": page.object_list,
+        "page": page,
+        "page_links": list(paginator.get_elided_page_range(page.number, on_each_side=2)),
+    }
+    return render(request, "storefront/catalogue.html", context)
 
 
 @require_GET

@@ -172,3 +172,45 @@ def test_with_every_account_sandboxed_the_banner_says_so_and_no_tag_repeats_it(c
 
     assert "Sandbox mode" in page
     assert "sandbox-tag" not in page
+
+
+def test_the_catalogue_is_paged(client, settings):
+    settings.SHOP_CATALOGUE_PAGE_SIZE = 3
+    items = [make_item(name=f"Item {n:02}", price=f"{n}.50") for n in range(1, 8)]
+
+    first = client.get("/").content.decode()
+    second = client.get("/?page=2").content.decode()
+    last = client.get("/?page=3").content.decode()
+
+    # Each page: its items, each linked with its price; links to the other pages.
+    assert [item.name in first for item in items] == [True] * 3 + [False] * 4
+    assert [item.name in second for item in items] == [False] * 3 + [True] * 3 + [False]
+    assert [item.name in last for item in items] == [False] * 6 + [True]
+    assert f'href="{items[0].get_absolute_url()}"' in first and "$1.50" in first
+    assert 'href="?page=2"' in first and 'href="?page=3"' in first and 'rel="next"' in first
+    assert 'href="?page=1"' in second and 'rel="prev"' in second and 'rel="next"' in second
+    assert 'rel="next"' not in last
+    # Past the end: the last page; not a number: the first.
+    assert items[6].name in client.get("/?page=99").content.decode()
+    assert items[0].name in client.get("/?page=x").content.decode()
+
+
+def test_a_small_catalogue_has_no_page_links(client):
+    make_item(name="Notebook")
+
+    assert 'id="catalogue-pages"' not in client.get("/").content.decode()
+
+
+def test_a_catalogue_page_costs_the_same_queries_however_many_items(
+    client, settings, django_assert_num_queries
+):
+    settings.SHOP_CATALOGUE_PAGE_SIZE = 5
+    for _ in range(6):
+        make_item()
+    client.get("/")  # the session and CSRF cookies, as a returning buyer has them
+    with django_assert_num_queries(2) as small:
+        client.get("/?page=2")
+    for _ in range(60):
+        make_item()
+    with django_assert_num_queries(len(small.captured_queries)):
+        client.get("/?page=2")
