@@ -1,0 +1,1 @@
+"""Benchmarks: scripts a person runs (see README, "Benchmarks"); figures go to results.md."""

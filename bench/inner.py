@@ -1,0 +1,176 @@
+"""The part of the benchmarks that runs inside the measured app, with Django set up:
+`python -m bench.inner <command> '<json params>' <answer file>` (bench.target.Target.inner).
+
+It uses only what every version of the shop has (its models, the demo fixture, its pages through
+Django's test client, the sandbox's own "pay this session"), so the same code seeds and measures
+an older checkout and today's.
+"""
+
+import json
+import sys
+from decimal import Decimal
+
+import django
+
+django.setup()
+
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from djmoney.money import Money  # noqa: E402
+
+from storefront.models import Item, Order, OrderItem  # noqa: E402
+
+DEMO_USD_ORDER = 1  # fixtures/demo.json: USD, WELCOME10 and NYC sales tax, key demo-usd-order
+
+
+def seed(*, items: int = 50, order_lines: int = 3, orders: int = 0) -> dict:
+    """The demo shop, made to measure: `items` in the catalogue (USD ones added), the demo USD
+    order with `order_lines` lines, and `orders` more orders of one line each."""
+    call_command("flush", "--noinput", verbosity=0)
+    call_command("loaddata", "demo", verbosity=0)
+    missing = max(0, items - Item.objects.count(), order_lines - _usd_items().count())
+    Item.objects.bulk_create(
+        Item(
+            name=f"Bench item {n:05d}",
+            description="A thing to measure with.",
+            price=Money(Decimal("9.99") + n % 50, "USD"),
+        )
+        for n in range(missing)
+    )
+    order = Order.objects.get(pk=DEMO_USD_ORDER)
+    order.lines.all().delete()
+    OrderItem.objects.bulk_create(
+        OrderItem(order=order, item=item, quantity=1 + n % 3, unit_price=item.price)
+        for n, item in enumerate(_usd_items()[:order_lines])
+    )
+    item = _usd_items().first()
+    for _ in range(orders):
+        extra = Order.objects.create(currency="USD", discount=order.discount)
+        extra.taxes.set(order.taxes.all())
+        OrderItem.objects.create(order=extra, item=item, quantity=2, unit_price=item.price)
+    return {
+        "item_id": item.pk,
+        "order_id": order.pk,
+        "order_key": order.access_key,
+        "items": Item.objects.count(),
+        "orders": Order.objects.count(),
+    }
+
+
+def _usd_items():
+    return Item.objects.filter(price_currency="USD").order_by("pk")
+
+
+def _staff_client() -> Client:
+    user_model = get_user_model()
+    user = user_model.objects.filter(username="bench").first()
+    if user is None:
+        user = user_model.objects.create_superuser("bench", "bench@example.com", "bench-password")
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _queries(client: Client, path: str) -> dict:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(path, secure=True)
+    return {"queries": len(captured), "status": response.status_code}
+
+
+def queries(*, small: dict, large: dict) -> dict:
+    """Queries per page at two sizes each (`small`/`large`: items, lines, orders)."""
+    found = {}
+    for size, spec in (("small", small), ("large", large)):
+        shop = seed(items=spec["items"], order_lines=spec["lines"], orders=spec["orders"] - 2)
+        order, key = shop["order_id"], shop["order_key"]
+        staff = _staff_client()
+        found[size] = {
+            "sizes": {**spec, "orders": shop["orders"]},
+            "catalogue": _queries(Client(), "/"),
+            "item": _queries(Client(), f"/item/{shop['item_id']}/"),
+            "order": _queries(Client(), f"/order/{order}/?key={key}"),
+            "admin_order_list": _queries(staff, "/admin/storefront/order/"),
+            "admin_order_change": _queries(staff, f"/admin/storefront/order/{order}/change/"),
+        }
+    return found
+
+
+def _sandbox_requests() -> int:
+    from payments.stripe.sandbox.models import SandboxRequest
+
+    return SandboxRequest.objects.count()
+
+
+def _counted_get(client: Client, path: str) -> dict:
+    before = _sandbox_requests()
+    response = client.get(path, secure=True)
+    return {"requests": _sandbox_requests() - before, "status": response.status_code}
+
+
+def _new_order(client: Client, item_id: int, code: str) -> int:
+    client.post("/order/add/", {"item": item_id, "quantity": 1}, secure=True)
+    order_id = client.session["cart_order_id"]
+    client.post(f"/order/{order_id}/discount/", {"code": code}, secure=True)
+    return order_id
+
+
+def stripe_requests() -> dict:
+    """Stripe requests per checkout: the first on an account (its coupon and tax rate are made
+    then), the next ones, and the same browser asking again."""
+    shop = seed(items=10, order_lines=1)
+    first, second = Client(), Client()
+    cold_order = _new_order(first, shop["item_id"], "WELCOME10")
+    warm_order = _new_order(second, shop["item_id"], "WELCOME10")
+    return {
+        "cold_order": _counted_get(first, f"/buy/order/{cold_order}/"),
+        "warm_order": _counted_get(second, f"/buy/order/{warm_order}/"),
+        "warm_item": _counted_get(Client(), f"/buy/{shop['item_id']}/"),
+        "again_same_browser": _counted_get(second, f"/buy/order/{warm_order}/"),
+    }
+
+
+def webhook_events(*, count: int, items: int = 50) -> dict:
+    """`count` pending Checkout payments (one /buy each, from a new browser), each then paid in
+    the sandbox: their `checkout.session.completed` events, recorded and not sent, and the
+    secret to sign them with."""
+    from payments.stripe.sandbox.cards import CARD_SUCCEEDS, Card
+    from payments.stripe.sandbox.events import event_body
+    from payments.stripe.sandbox.hosted_checkout import checkout_session_pay
+    from payments.stripe.sandbox.models import SandboxObject
+
+    shop = seed(items=items, order_lines=1)
+    card = Card(number=CARD_SUCCEEDS, exp_month=12, exp_year=2099, cvc="123")
+    events = []
+    for _ in range(count):
+        response = Client().get(f"/buy/{shop['item_id']}/", secure=True)
+        session_id = response.json()["id"]
+        session = checkout_session_pay(session_id=session_id, card=card, email="")
+        event = SandboxObject.objects.filter(
+            object="event",
+            data__type="checkout.session.completed",
+            data__data__object__id=session_id,
+        ).get()
+        events.append(
+            {
+                "body": event_body(event),
+                "secret": event.private["webhook_secret"],
+                "session": session.id,
+            }
+        )
+    return {"events": events, "item_id": shop["item_id"]}
+
+
+COMMANDS = {
+    "seed": seed,
+    "queries": queries,
+    "stripe_requests": stripe_requests,
+    "webhook_events": webhook_events,
+}
+
+if __name__ == "__main__":
+    command, params, answer = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
+    with open(answer, "w") as out:
+        json.dump(COMMANDS[command](**params), out)

@@ -1,0 +1,72 @@
+"""Each benchmark script runs end to end at a tiny size, so none of them rots.
+
+Nothing here is timed or compared: a figure's line is looked for, not its value. The scripts
+measure PostgreSQL under gunicorn, so they run in the PostgreSQL pass of `make test` (on the
+same server, in the database bench_smoke) and skip in the SQLite pass.
+"""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import dj_database_url
+import pytest
+from django.conf import settings
+
+REPO = Path(__file__).resolve().parents[2]
+SMALL_SERVER = ["--workers", "1", "--threads", "2", "--rounds", "1"]
+
+SCRIPTS = {
+    "stripe_requests": ([], "smoke stripe requests, next checkout, same discount and tax: 1"),
+    "queries": (
+        ["--small", "10,1,3", "--large", "12,2,4"],
+        "smoke queries, catalogue / at 10 vs 12",
+    ),
+    "pages": (
+        [*SMALL_SERVER, "--requests", "3", "--concurrency", "2", "--items", "10", "--lines", "1"],
+        "smoke item: req/s",
+    ),
+    "buy": ([*SMALL_SERVER, "--requests", "3", "--warmup", "1"], "smoke /buy statements per"),
+    "webhooks": (
+        [*SMALL_SERVER, "--events", "2", "--duplicates", "3", "--concurrency", "2"],
+        "smoke duplicate: deliveries/s",
+    ),
+    "bank": (
+        [*SMALL_SERVER, "--operations", "3", "--concurrency", "2"],
+        "smoke distinct operations: deliveries/s",
+    ),
+}
+
+
+def postgres_server_url() -> str:
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] != "django.db.backends.postgresql":
+        pytest.skip("the benchmarks measure PostgreSQL: smoke-tested in the PostgreSQL pass")
+    parts = dj_database_url.parse(
+        f"postgres://{database['USER']}@{database['HOST']}:{database['PORT'] or 5432}/x"
+    )
+    return f"postgres://{parts['USER']}@{parts['HOST']}:{parts['PORT']}/"
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_script_runs_at_a_tiny_size(script):
+    options, expected = SCRIPTS[script]
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            f"bench.{script}",
+            "--app-dir",
+            f"smoke={REPO}",
+            "--no-record",
+            *options,
+        ],
+        cwd=REPO,
+        env={"PATH": "/usr/bin:/bin", "BENCH_POSTGRES_URL": postgres_server_url()},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    assert expected in result.stdout, result.stdout
