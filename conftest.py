@@ -53,27 +53,11 @@ def offer_currency(settings):
 def pay_order():
     """`pay_order(order)` pays `order` in one sandbox checkout, as a buyer would, and confirms it
     as the return page does; returns the payment (the order is refreshed: paid)."""
-    from payments.services import payment_confirm
-    from payments.stripe.sandbox.cards import Card
-    from payments.stripe.sandbox.hosted_checkout import checkout_session_pay
-    from payments.values import Method
+    from payments.stripe.tests.checkout_tools import order_paid
     from storefront.models import Order
-    from storefront.services import order_payment_start
-
-    card = Card(number="4242424242424242", exp_month=12, exp_year=2040, cvc="123")
 
     def pay(order):
-        start = order_payment_start(
-            order=order,
-            rail="stripe",
-            method=Method.REDIRECT,
-            return_url="http://testserver/payment/stripe/return/",
-            cancel_url="http://testserver/cancel/",
-        )
-        checkout_session_pay(session_id=start.provider_ref, card=card, email="buyer@example.com")
-        query = {"session_id": start.provider_ref, "currency": order.currency.lower()}
-        _, payment = payment_confirm(rail="stripe", query=query)
-        order.refresh_from_db()
+        payment = order_paid(order)
         assert order.status == Order.Status.PAID, payment.flag
         return payment
 

@@ -13,14 +13,13 @@ from django.utils import timezone
 
 from payments.refunds import refund_apply
 from payments.services import payment_confirm
-from payments.stripe.sandbox.hosted_checkout import checkout_session_pay
-from payments.stripe.tests.webhook_tools import CARD
-from payments.values import Method, RefundState, RefundStatus
+from payments.stripe.tests.checkout_tools import checkout_paid, order_paid
+from payments.values import RefundState, RefundStatus
 from storefront.checks import check_email
 from storefront.mail import MAX_ATTEMPTS
 from storefront.management.commands.order_mail_send import duration
 from storefront.models import Order, OrderMail
-from storefront.services import order_payment_start, order_set_email
+from storefront.services import order_set_email
 from storefront.tests.backoffice_tools import pdf_text
 from storefront.tests.factories import make_discount, make_item, make_order, make_tax
 
@@ -46,17 +45,7 @@ def order():
 def pay(order: Order, *, email: str = ""):
     """Pay `order` in a sandbox Checkout (typing `email` there), then come back as the buyer
     does; return the payment."""
-    start = order_payment_start(
-        order=order,
-        rail="stripe",
-        method=Method.REDIRECT,
-        return_url="http://testserver/payment/stripe/return/",
-        cancel_url="http://testserver/cancel/",
-    )
-    checkout_session_pay(session_id=start.provider_ref, card=CARD, email=email)
-    query = {"session_id": start.provider_ref, "currency": order.currency.lower()}
-    _, payment = payment_confirm(rail="stripe", query=query)
-    order.refresh_from_db()
+    payment = order_paid(order, email=email)
     assert order.status == Order.Status.PAID, payment.flag
     return payment
 
@@ -270,18 +259,9 @@ def test_the_success_page_says_where_the_receipt_went_only_when_one_did(
     order_set_email(order=order, email="ada@example.com")
     pages = {}
     for paying in (order, other):
-        start = order_payment_start(
-            order=paying,
-            rail="stripe",
-            method=Method.REDIRECT,
-            return_url="http://testserver/payment/stripe/return/",
-            cancel_url="http://testserver/cancel/",
-        )
-        checkout_session_pay(session_id=start.provider_ref, card=CARD, email="")
+        session_id = checkout_paid(paying, email="")
         with django_capture_on_commit_callbacks(execute=True):
-            response = client.get(
-                f"/payment/stripe/return/?session_id={start.provider_ref}&currency=usd"
-            )
+            response = client.get(f"/payment/stripe/return/?session_id={session_id}&currency=usd")
         pages[paying.pk] = response.content.decode()
 
     # (In a test the send runs after the page; live, it has run by then: "We have e-mailed".)

@@ -10,18 +10,15 @@ import stripe
 from payments.errors import PaymentError
 from payments.models import Refund, WebhookEvent
 from payments.refunds import refund_request, refundable, refunded
-from payments.services import payment_confirm
 from payments.signals import refund_failed, refund_succeeded
 from payments.stripe import client as stripe_client
 from payments.stripe.sandbox import refunds as sandbox_refunds
 from payments.stripe.sandbox.cards import CARD_REFUND_FAILS, Card
 from payments.stripe.sandbox.client import sandbox_outage
-from payments.stripe.sandbox.hosted_checkout import checkout_session_pay
 from payments.stripe.sandbox.models import SandboxObject, SandboxRequest
 from payments.stripe.sandbox.tests.sandbox_tools import requests_of
+from payments.stripe.tests.checkout_tools import order_paid
 from payments.stripe.tests.webhook_tools import post_event
-from payments.values import Method
-from storefront.services import order_payment_start
 from storefront.tests.factories import make_item, make_order
 
 pytestmark = pytest.mark.django_db
@@ -55,19 +52,7 @@ def paid_payment(pay_order, *, currency="USD", price="20.00"):
 def pay_with_card(number: str, *, currency="USD", price="20.00"):
     """Pay a new order in one sandbox checkout with the test card `number`; its Payment."""
     order = make_order((make_item(price=price, currency=currency), 1))
-    start = order_payment_start(
-        order=order,
-        rail="stripe",
-        method=Method.REDIRECT,
-        return_url="http://testserver/payment/stripe/return/",
-        cancel_url="http://testserver/cancel/",
-    )
-    card = Card(number=number, exp_month=12, exp_year=2040, cvc="123")
-    checkout_session_pay(session_id=start.provider_ref, card=card, email="buyer@example.com")
-    _, payment = payment_confirm(
-        rail="stripe", query={"session_id": start.provider_ref, "currency": currency.lower()}
-    )
-    return payment
+    return order_paid(order, card=Card(number=number, exp_month=12, exp_year=2040, cvc="123"))
 
 
 def refund_posts():
