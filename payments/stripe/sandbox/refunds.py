@@ -164,6 +164,14 @@ def refund_make(
     a transaction."""
     charge = _charge_for(account, params)
     data = charge.data
+    if data.get("disputed"):
+        # A chargeback has already taken the money back (the sandbox's disputes are all
+        # chargebacks, `is_charge_refundable: false`): Stripe refuses to refund it again.
+        raise ApiError(
+            400,
+            f"Charge {charge.id} has been charged back; cannot issue a refund.",
+            code="charge_disputed",
+        )
     remaining = data["amount_captured"] - data["amount_refunded"]
     if remaining <= 0:
         raise ApiError(

@@ -6,6 +6,7 @@ from django.core.management import call_command
 
 from payments.stripe.sandbox import refunds as sandbox_refunds
 from payments.stripe.sandbox.cards import CARD_REFUND_FAILS, CARD_REFUND_PENDING, Card
+from payments.stripe.sandbox.disputes import dispute_open
 from payments.stripe.sandbox.hosted_checkout import checkout_session_pay
 from payments.stripe.sandbox.models import SandboxObject, SandboxRequest
 from payments.stripe.sandbox.tests.sandbox_tools import stripe_example
@@ -133,6 +134,18 @@ def test_over_refunds_are_refused_in_stripes_words(usd):
     assert SandboxObject.objects.filter(object="refund").count() == 2
     refused = SandboxRequest.objects.filter(path="/v1/refunds", status_code=400)
     assert refused.count() == 3
+
+
+def test_a_charged_back_payment_cannot_be_refunded(usd):
+    intent_id = paid_intent(usd, amount=1000)
+    dispute_open(intent_id)
+
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        usd.v1.refunds.create({"payment_intent": intent_id, "amount": 100})
+
+    assert caught.value.code == "charge_disputed"
+    assert "has been charged back" in caught.value.user_message
+    assert not SandboxObject.objects.filter(object="refund").exists()
 
 
 def test_bad_requests_are_refused(usd, eur):
