@@ -122,9 +122,12 @@ def _succeed(payment: Payment, state: ProviderState) -> Payment:
         .exclude(status=Payment.Status.SUCCEEDED)
         .update(**changes)
     )
-    payment.refresh_from_db()
     if not moved:
+        payment.refresh_from_db()
         return payment
+    # What the UPDATE wrote, without reading the row back.
+    for name, value in changes.items():
+        setattr(payment, name, value)
     outcome = fulfilment.fulfil(
         reference=payment.reference, amount=state.amount, currency=state.currency, payment=payment
     )
@@ -168,8 +171,10 @@ def payment_apply(state: ProviderState) -> Payment:
     Called from notifications and return pages, any number of times, concurrently. Raises
     UnknownPayment when the same rail and account did not start it.
     """
-    with transaction.atomic():
-        payment = started_payment(state)
+    # Found before the transaction: an unknown payment raises with nothing begun, so a caller's
+    # own transaction (a notification's) goes on, and no savepoint is needed inside it.
+    payment = started_payment(state)
+    with transaction.atomic(savepoint=False):
         if state.status == ProviderStatus.SUCCEEDED:
             return _succeed(payment, state)
         if state.status == ProviderStatus.FAILED:
@@ -227,7 +232,13 @@ def _conflict(notification: Notification, record: WebhookEvent, payload: str) ->
     raise NotificationConflict(note + " Nothing was changed.")
 
 
-def notification_receive(notification: Notification, *, payload: str) -> tuple[WebhookEvent, bool]:
+class _Duplicate(Exception):
+    """The event row exists already: this delivery was received before."""
+
+
+def notification_receive(
+    notification: Notification, *, payload: str
+) -> tuple[WebhookEvent | None, bool]:
     """Record an authentic notification and act on it, once per rail, account and event id.
 
     The event row and everything the notification changes commit together. A second delivery
@@ -236,7 +247,8 @@ def notification_receive(notification: Notification, *, payload: str) -> tuple[W
     of it is kept, the failure is recorded, and the exception propagates (the view answers 500
     so the provider retries, and the retry is processed afresh). A redelivery whose
     fingerprint differs from the first one's is recorded as a conflict and raises
-    NotificationConflict. Returns (record, duplicate).
+    NotificationConflict. Returns (record, duplicate); a duplicate's record is not read
+    (None): a duplicate costs the INSERT the database refuses and one UPDATE of the count.
     """
     fields = {
         "rail": notification.rail,
@@ -247,38 +259,49 @@ def notification_receive(notification: Notification, *, payload: str) -> tuple[W
         "signature_valid": True,
     }
     try:
+        # The event row is the transaction's first statement, so a refused INSERT (a
+        # duplicate) leaves nothing to keep: the whole block rolls back, with no savepoint.
         with transaction.atomic():
             try:
-                with transaction.atomic():
-                    record = WebhookEvent.objects.create(
-                        **fields, status=WebhookEvent.Status.PROCESSED, payload=payload
-                    )
-            except IntegrityError:
-                record = None
-            else:
-                record.status, record.error = _act_on(notification)
-                record.processed_at = timezone.now()
-                record.save(update_fields=["status", "error", "processed_at"])
+                # Written as processed, when processing begins: what it commits with, unless
+                # acting on it says otherwise (ignored, or a note).
+                record = WebhookEvent.objects.create(
+                    **fields,
+                    status=WebhookEvent.Status.PROCESSED,
+                    payload=payload,
+                    processed_at=timezone.now(),
+                )
+            except IntegrityError as exc:
+                raise _Duplicate from exc
+            status, error = _act_on(notification)
+            if (status, error) != (record.status, record.error):
+                record.status, record.error = status, error
+                record.save(update_fields=["status", "error"])
+    except _Duplicate:
+        _count_duplicate(notification, payload)
+        return None, True
     except Exception as exc:
         WebhookEvent.objects.create(
             **fields, status=WebhookEvent.Status.FAILED, payload=payload, error=repr(exc)[:2000]
         )
         raise
-    if record is None:
-        record = WebhookEvent.objects.exclude(
-            status__in=[WebhookEvent.Status.FAILED, WebhookEvent.Status.CONFLICT]
-        ).get(
-            rail=notification.rail,
-            account=notification.account,
-            event_id=notification.event_id,
-            signature_valid=True,
-        )
-        if notification.fingerprint != record.fingerprint:
-            _conflict(notification, record, payload)
-        WebhookEvent.objects.filter(pk=record.pk).update(duplicates=F("duplicates") + 1)
-        record.duplicates += 1
-        return record, True
     return record, False
+
+
+def _count_duplicate(notification: Notification, payload: str) -> None:
+    """Count a redelivery on the first delivery's row when it says the same (one UPDATE);
+    one that says something else is a conflict (NotificationConflict)."""
+    first = WebhookEvent.objects.exclude(
+        status__in=[WebhookEvent.Status.FAILED, WebhookEvent.Status.CONFLICT]
+    ).filter(
+        rail=notification.rail,
+        account=notification.account,
+        event_id=notification.event_id,
+        signature_valid=True,
+    )
+    if first.filter(fingerprint=notification.fingerprint).update(duplicates=F("duplicates") + 1):
+        return
+    _conflict(notification, first.get(), payload)
 
 
 def _storable(payload: bytes) -> str:

@@ -35,4 +35,4 @@ def notification(request: HttpRequest, rail: str, account: str) -> JsonResponse:
         logger.exception("%s notification %s on %s failed", rail, read.event_id, read.account)
         return JsonResponse({"error": "The event could not be processed; retry."}, status=500)
     outcome = "duplicate" if duplicate else record.status
-    return JsonResponse({"received": True, "event": record.event_id, "outcome": outcome})
+    return JsonResponse({"received": True, "event": read.event_id, "outcome": outcome})

@@ -20,15 +20,15 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
-from django.db.models import F, Q
+from django.db import IntegrityError, transaction
+from django.db.models import F, Prefetch, Q, prefetch_related_objects
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from payments.services import refund_named
 from storefront.invoices import order_invoice_pdf
-from storefront.models import Order, OrderMail
+from storefront.models import Order, OrderItem, OrderMail
 from storefront.pricing import order_totals
 
 logger = logging.getLogger(__name__)
@@ -47,13 +47,15 @@ def mail_due(*, order: Order, kind: str, key: str = "") -> OrderMail | None:
     """
     if not order.email:
         return None
-    mail, created = OrderMail.objects.get_or_create(
-        order=order, kind=kind, key=key, defaults={"to": order.email}
-    )
-    if created:
-        # robust: the paying request (a webhook, the return page) must not fail for a mail
-        # server; `mail_send` catches its own errors anyway, and the row stays pending.
-        transaction.on_commit(partial(mail_send, mail_id=mail.pk), robust=True)
+    # INSERT first (the usual case: not owed before), the existing row only when refused.
+    try:
+        with transaction.atomic():
+            mail = OrderMail.objects.create(order=order, kind=kind, key=key, to=order.email)
+    except IntegrityError:
+        return OrderMail.objects.get(order=order, kind=kind, key=key)
+    # robust: the paying request (a webhook, the return page) must not fail for a mail
+    # server; `mail_send` catches its own errors anyway, and the row stays pending.
+    transaction.on_commit(partial(mail_send, mail_id=mail.pk), robust=True)
     return mail
 
 
@@ -146,10 +148,14 @@ def message_for(mail: OrderMail) -> EmailMultiAlternatives:
     """The e-mail `mail` stands for, ready to send: text, HTML where there is one, and the
     invoice PDF attached to a receipt."""
     order = mail.order
+    # Lines and taxes read once, for the text, the HTML and the invoice alike.
+    prefetch_related_objects(
+        [order], Prefetch("lines", queryset=OrderItem.objects.select_related("item")), "taxes"
+    )
     context = {
         "order": order,
         "shop_name": settings.SHOP_NAME,
-        "lines": list(order.lines.select_related("item")),
+        "lines": list(order.lines.all()),
         "totals": order_totals(order),
         **order_links(order),
     }

@@ -1,6 +1,7 @@
 """The shop's catalogue."""
 
 import secrets
+from collections.abc import Sequence
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -242,11 +243,12 @@ class Order(models.Model):
             return None
         return cls.objects.filter(pk=int(ident)).first()
 
-    def mark_paid(self) -> None:
-        """Record that the order was paid now (the caller holds its row lock)."""
+    def mark_paid(self, *, also: Sequence[str] = ()) -> None:
+        """Record that the order was paid now (the caller holds its row lock), saving the
+        fields named in `also` in the same UPDATE."""
         self.status = self.Status.PAID
         self.paid_at = timezone.now()
-        self.save(update_fields=["status", "paid_at", "updated"])
+        self.save(update_fields=["status", "paid_at", "updated", *also])
 
     def clean(self) -> None:
         super().clean()

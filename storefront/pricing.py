@@ -131,14 +131,15 @@ def compute_totals(
     return Totals(lines=priced)
 
 
-def order_totals(order) -> Totals:
-    """Totals of an Order from its lines' unit prices, its discount and its taxes."""
+def order_totals(order, *, lines=None, taxes=None) -> Totals:
+    """Totals of an Order from its lines' unit prices, its discount and its taxes; `lines` and
+    `taxes`, where the caller holds them already, are not read again."""
     currency = order.currency
     discount = order.discount
     return compute_totals(
         lines=[
             (to_minor_units(line.unit_price.amount, currency), line.quantity)
-            for line in order.lines.all()
+            for line in (order.lines.all() if lines is None else lines)
         ],
         percent_off=discount.percent_off if discount else None,
         amount_off=(
@@ -148,6 +149,6 @@ def order_totals(order) -> Totals:
         ),
         taxes=[
             TaxRule(key=tax.pk, percentage=tax.percentage, inclusive=tax.inclusive)
-            for tax in order.taxes.all()
+            for tax in (order.taxes.all() if taxes is None else taxes)
         ],
     )

@@ -5,7 +5,7 @@ quantities within bounds, nothing changes once paid) and talk to the payment lay
 """
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
@@ -56,8 +56,11 @@ def _check_quantity(quantity: int) -> None:
 
 
 def _locked_open(order: Order) -> Order:
-    """Re-read `order` under a row lock and refuse if it can no longer change."""
-    order = Order.objects.select_for_update().get(pk=order.pk)
+    """Re-read `order` under a row lock (its own row; its discount read along) and refuse if
+    it can no longer change."""
+    order = (
+        Order.objects.select_for_update(of=("self",)).select_related("discount").get(pk=order.pk)
+    )
     if not order.is_open:
         raise OrderError(
             f"Order #{order.pk} is {order.get_status_display().lower()}: it can no longer change."
@@ -72,9 +75,16 @@ def taxes_for_new_orders(*, currency: str):
 
 def order_create(*, currency: str) -> Order:
     """Open an empty order in `currency`, with the taxes the merchant applies to new orders."""
+    return _order_new(currency=currency)[0]
+
+
+def _order_new(*, currency: str) -> tuple[Order, list[Tax]]:
+    """A new order and its taxes: an INSERT, a SELECT and one INSERT of the links (a new
+    order has none to compare with, as `taxes.set` would)."""
     order = Order.objects.create(currency=currency)
-    order.taxes.set(taxes_for_new_orders(currency=currency))
-    return order
+    taxes = list(taxes_for_new_orders(currency=currency))
+    order.taxes.add(*taxes)
+    return order, taxes
 
 
 @transaction.atomic
@@ -85,9 +95,19 @@ def order_add_item(*, order: Order | None, item: Item, quantity: int) -> Order:
     is refused while the order has lines, and nothing changes.
     """
     _check_quantity(quantity)
-    if order is None or not Order.objects.filter(pk=order.pk, status=Order.Status.OPEN).exists():
+    if order is not None:
+        # The order locked if it is still open; else a new one, which no one else can see yet
+        # (no lock, and no line to look for).
+        order = (
+            Order.objects.select_for_update(of=("self",))
+            .select_related("discount")
+            .filter(pk=order.pk, status=Order.Status.OPEN)
+            .first()
+        )
+    if order is None:
         order = order_create(currency=item.currency)
-    order = _locked_open(order)
+        OrderItem.objects.create(order=order, item=item, quantity=quantity, unit_price=item.price)
+        return order
     if order.currency != item.currency:
         if order.lines.exists():
             raise OrderError(
@@ -223,10 +243,10 @@ def payment_rails_prepare() -> list[str]:
     )
 
 
-def _reprice(order: Order) -> Order:
+def _reprice(order: Order) -> tuple[Order, list[OrderItem]]:
     """Copy the catalogue's current prices into the open order's lines, under a lock, and drop
     a discount the merchant has since withdrawn (telling the buyer, who sees the new total
-    before paying it)."""
+    before paying it). Returns the order and its lines, each with its item."""
     with transaction.atomic():
         order = _locked_open(order)
         lines = list(order.lines.select_related("item"))
@@ -247,17 +267,25 @@ def _reprice(order: Order) -> Order:
             f"The discount “{withdrawn.name}” no longer applies, so it was taken off your "
             "order. Please check the new total and pay again."
         )
-    return order
+    return order, lines
 
 
-def order_payable(order: Order, *, options: Mapping[str, str] | None = None) -> Payable:
+def order_payable(
+    order: Order,
+    *,
+    options: Mapping[str, str] | None = None,
+    lines: Sequence[OrderItem] | None = None,
+    taxes: Sequence[Tax] | None = None,
+) -> Payable:
     """The order as the payment layer's plain value, priced from our database; `options` are
-    the buyer's choices among the rail's own options, passed through unread."""
-    lines = list(order.lines.select_related("item"))
+    the buyer's choices among the rail's own options, passed through unread. `lines` (each
+    with its item) and `taxes`, where the caller holds them already, are not read again."""
+    lines = list(order.lines.select_related("item")) if lines is None else lines
+    taxes = list(order.taxes.all()) if taxes is None else taxes
     return Payable(
         reference=order.payment_reference,
         currency=order.currency,
-        total=order_totals(order).total,
+        total=order_totals(order, lines=lines, taxes=taxes).total,
         description=f"Order #{order.pk}",
         lines=tuple(
             PayableLine(
@@ -269,7 +297,7 @@ def order_payable(order: Order, *, options: Mapping[str, str] | None = None) -> 
             for line in lines
         ),
         discount=discount_terms(order.discount) if order.discount else None,
-        taxes=tuple(tax_terms(tax) for tax in order.taxes.all()),
+        taxes=tuple(tax_terms(tax) for tax in taxes),
         metadata={"kind": PAYMENT_KIND, "order_id": str(order.pk)},
         options=dict(options or {}),
         email=order.email,
@@ -290,14 +318,23 @@ def order_payment_start(
     Raises OrderError (the order cannot be paid) or PaymentError (the provider could not be
     asked).
     """
-    order = _reprice(order)
+    order, lines = _reprice(order)
     return payment_start(
         rail=rail,
         method=method,
-        payable=order_payable(order, options=options),
+        payable=order_payable(order, options=options, lines=lines),
         return_url=return_url,
         cancel_url=cancel_url,
     )
+
+
+@transaction.atomic
+def _buy_now_order(*, item: Item) -> tuple[Order, list[Tax], OrderItem]:
+    """A new one-line order of `item`, with its taxes and its line: priced as it is made, so
+    neither read again nor re-priced before it is paid."""
+    order, taxes = _order_new(currency=item.currency)
+    line = OrderItem.objects.create(order=order, item=item, quantity=1, unit_price=item.price)
+    return order, taxes, line
 
 
 def item_payment_start(
@@ -320,16 +357,25 @@ def item_payment_start(
     order = earlier if earlier is not None and _is_buy_now_of(earlier, item) else None
     made = order is None
     if made:
-        order = order_add_item(order=None, item=item, quantity=1)
+        order, taxes, line = _buy_now_order(item=item)
     try:
-        start = order_payment_start(
-            order=order,
-            rail=rail,
-            method=method,
-            return_url=return_url,
-            cancel_url=cancel_url,
-            options=options,
-        )
+        if made:
+            start = payment_start(
+                rail=rail,
+                method=method,
+                payable=order_payable(order, options=options, lines=[line], taxes=taxes),
+                return_url=return_url,
+                cancel_url=cancel_url,
+            )
+        else:
+            start = order_payment_start(
+                order=order,
+                rail=rail,
+                method=method,
+                return_url=return_url,
+                cancel_url=cancel_url,
+                options=options,
+            )
     except (OrderError, PaymentError):
         if made:
             order.delete()
@@ -366,7 +412,10 @@ def order_mark_paid(*, ident: str, amount: int, currency: str, payment) -> Outco
     The order is locked; what was paid must be what it costs now, in its currency.
     """
     order = (
-        Order.objects.select_for_update().filter(pk=int(ident)).first()
+        Order.objects.select_for_update(of=("self",))
+        .select_related("discount")
+        .filter(pk=int(ident))
+        .first()
         if ident.isdecimal()
         else None
     )
@@ -383,10 +432,11 @@ def order_mark_paid(*, ident: str, amount: int, currency: str, payment) -> Outco
             f"Paid {amount} {currency} for order #{order.pk}, which costs {expected} "
             f"{order.currency}: check and refund or adjust.",
         )
+    also = []
     if payment.payer_email and not order.email:
         order.email = payment.payer_email
-        order.save(update_fields=["email", "updated"])
-    order.mark_paid()
+        also.append("email")
+    order.mark_paid(also=also)
     mail_due(order=order, kind=OrderMail.Kind.RECEIPT)
     return Outcome(True)
 

@@ -12,7 +12,7 @@ from payments.stripe import NAME, client
 from payments.stripe.accounts import StripeAccount, is_stripe_id
 from payments.stripe.checks import CHECKOUT_EXPIRES_RANGE
 from payments.stripe.client import CheckoutSession
-from payments.stripe.references import coupon_ensure, tax_rate_ensure
+from payments.stripe.references import coupon_ensure, tax_rates_ensure
 from payments.values import Payable, PaymentStart, ProviderState, ProviderStatus
 
 
@@ -74,7 +74,7 @@ def checkout_start(
             f"not {account.currency}.",
             status=422,
         )
-    tax_rate_ids = [tax_rate_ensure(account, tax)[0] for tax in payable.taxes]
+    tax_rate_ids = tax_rates_ensure(account, payable.taxes)
     if tax_rate_ids:
         for line_item in line_items:
             line_item["tax_rates"] = tax_rate_ids

@@ -6,6 +6,7 @@ the same terms (StripeObjectRef), so steady-state checkouts make one Stripe call
 
 import hashlib
 import json
+from collections.abc import Sequence
 from decimal import Decimal
 
 from django.db import transaction
@@ -49,6 +50,10 @@ def tax_rate_params(tax: TaxTerms) -> dict:
     return params
 
 
+def _fingerprint(params: dict) -> str:
+    return hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()
+
+
 def stripe_object_ensure(
     account: StripeAccount, *, kind: str, key: str, params: dict
 ) -> tuple[str, bool]:
@@ -59,7 +64,7 @@ def stripe_object_ensure(
     Two first uses at once send the same idempotency key, so Stripe makes one object, and the
     unique constraint keeps one row.
     """
-    fingerprint = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()
+    fingerprint = _fingerprint(params)
     lookup = {
         "account": account.identity,
         "kind": kind,
@@ -85,3 +90,20 @@ def coupon_ensure(account: StripeAccount, discount: DiscountTerms) -> tuple[str,
 
 def tax_rate_ensure(account: StripeAccount, tax: TaxTerms) -> tuple[str, bool]:
     return stripe_object_ensure(account, kind="tax_rate", key=tax.key, params=tax_rate_params(tax))
+
+
+def tax_rates_ensure(account: StripeAccount, taxes: Sequence[TaxTerms]) -> list[str]:
+    """The Stripe ids of the tax rates for `taxes` on `account`, in order: those made before
+    found in one query however many taxes a checkout has, any others made as
+    `tax_rate_ensure` makes them."""
+    wanted = [(tax, _fingerprint(tax_rate_params(tax))) for tax in taxes]
+    if not wanted:
+        return []
+    rows = StripeObjectRef.objects.filter(
+        account=account.identity, kind="tax_rate", local_key__in={tax.key for tax, _ in wanted}
+    ).values_list("local_key", "fingerprint", "stripe_id")
+    known = {(key, fingerprint): stripe_id for key, fingerprint, stripe_id in rows}
+    return [
+        known.get((tax.key, fingerprint)) or tax_rate_ensure(account, tax)[0]
+        for tax, fingerprint in wanted
+    ]

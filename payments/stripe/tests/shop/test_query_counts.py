@@ -1,0 +1,122 @@
+"""What a payment costs the database: `/buy/{id}` and a signed webhook, in statements, the same
+however many taxes an order carries. (Timings are never asserted; counts are what a buyer's
+wait and a site's throughput follow.)
+
+The sandbox's own tables stand in for Stripe's servers (the network call in production), and
+BEGIN/COMMIT/SAVEPOINT are transaction control, not queries: both are left out of the count.
+"""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from payments.stripe.sandbox.hosted_checkout import checkout_session_pay
+from payments.stripe.sandbox.tests.sandbox_tools import session_object
+from payments.stripe.tests.webhook_tools import CARD, event_for, post_event
+from storefront.models import Order
+from storefront.tests.factories import make_item, make_tax
+
+pytestmark = pytest.mark.django_db
+
+TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")
+
+
+def app_queries(captured: CaptureQueriesContext) -> list[str]:
+    """The shop's own statements: not the sandbox's, not transaction control."""
+    return [
+        query["sql"]
+        for query in captured.captured_queries
+        if not query["sql"].startswith(TRANSACTION_CONTROL) and '"sandbox_' not in query["sql"]
+    ]
+
+
+def taxes_for_usd(count: int) -> None:
+    for number in range(count):
+        make_tax(
+            display_name=f"Tax {number}",
+            percentage="5",
+            currency="USD",
+            applies_to_new_orders=True,
+        )
+
+
+def buy_queries(client, item) -> list[str]:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(f"/buy/{item.pk}")
+    assert response.status_code == 200, response.content
+    return app_queries(captured)
+
+
+@pytest.mark.parametrize("taxes", [1, 4])
+def test_buy_now_takes_at_most_ten_queries_however_many_taxes(client, taxes):
+    taxes_for_usd(taxes)
+    item = make_item(price="19.99", currency="USD")
+    client.get(f"/buy/{make_item().pk}")  # each tax's tax rate made once, on first use
+    client.cookies.clear()
+
+    queries = buy_queries(client, item)
+
+    assert len(queries) <= 10, "\n".join(queries)
+    # One order, priced once: no row lock on the new order, no second read of its lines.
+    assert not [sql for sql in queries if "FOR UPDATE" in sql]
+    assert len([sql for sql in queries if 'FROM "storefront_orderitem"' in sql]) == 0
+
+
+def test_buy_now_again_reuses_the_order_cheaply(client):
+    taxes_for_usd(2)
+    item = make_item(price="19.99", currency="USD")
+    first = client.get(f"/buy/{item.pk}").json()
+
+    with CaptureQueriesContext(connection) as captured:
+        again = client.get(f"/buy/{item.pk}").json()
+
+    assert again == first and Order.objects.count() == 1
+    assert len(app_queries(captured)) <= 10, "\n".join(app_queries(captured))
+
+
+def paid_event(client, item) -> dict:
+    client.cookies.clear()
+    session_id = client.get(f"/buy/{item.pk}").json()["id"]
+    checkout_session_pay(session_id=session_id, card=CARD, email="buyer@example.com")
+    return event_for(session_object(session_id).data)
+
+
+@pytest.mark.parametrize("taxes", [1, 4])
+def test_a_paying_webhook_takes_the_same_few_statements_however_many_taxes(
+    client, taxes, django_capture_on_commit_callbacks
+):
+    taxes_for_usd(taxes)
+    event = paid_event(client, make_item(price="19.99", currency="USD"))
+
+    # The receipt e-mail, sent after the commit, is counted on its own.
+    with (
+        django_capture_on_commit_callbacks(execute=False) as after_commit,
+        CaptureQueriesContext(connection) as captured,
+    ):
+        response = post_event(client, event)
+
+    assert response.json()["outcome"] == "processed"
+    queries = app_queries(captured)
+    # The event row; the payment found and moved once; the order locked, priced (its lines,
+    # its taxes) and marked paid; the receipt owed; the payment marked fulfilled.
+    assert len(queries) <= 10, "\n".join(queries)
+    # The receipt is owed, and sent once the transaction commits (not counted here).
+    assert "mail_send" in [getattr(hook, "func", hook).__name__ for hook in after_commit]
+    assert Order.objects.get().status == Order.Status.PAID
+
+
+def test_a_duplicate_delivery_costs_one_refused_insert_and_one_update(
+    client, django_capture_on_commit_callbacks
+):
+    event = paid_event(client, make_item(price="19.99", currency="USD"))
+    with django_capture_on_commit_callbacks(execute=True):
+        post_event(client, event)
+
+    with CaptureQueriesContext(connection) as captured:
+        response = post_event(client, event)
+
+    assert response.json()["outcome"] == "duplicate"
+    queries = app_queries(captured)
+    assert len(queries) == 2, "\n".join(queries)
+    assert queries[0].startswith('INSERT INTO "payments_webhookevent"')
+    assert queries[1].startswith('UPDATE "payments_webhookevent"')
