@@ -16,6 +16,7 @@ from currencies.minor_units import to_minor_units
 from payments.errors import PaymentError
 from payments.services import default_rail, pay_options, payment_confirm, rail_methods
 from payments.values import Method
+from storefront.access import accessible_order, remember, shares_orders
 from storefront.forms import (
     AddToOrderForm,
     DiscountCodeForm,
@@ -41,29 +42,9 @@ from storefront.services import (
 )
 from storefront.throttle import limit_payment_starts
 
-# Session keys: the order being filled, and every order this browser may see and pay.
+# Session keys: the order being filled (and storefront.access's: the orders this browser made).
 SESSION_CART = "cart_order_id"
-SESSION_ORDERS = "order_ids"
 SESSION_BUY_NOW = "buy_now_orders"  # {item id: the order /buy/<item> made for it}
-
-
-def _remember(request: HttpRequest, order_id: int) -> None:
-    known = [pk for pk in request.session.get(SESSION_ORDERS, []) if pk != order_id]
-    request.session[SESSION_ORDERS] = [*known, order_id][-50:]
-
-
-def _accessible_order(request: HttpRequest, order_id: int) -> Order | None:
-    """The order if this browser made it, holds its share key, or is staff; else None."""
-    order = Order.objects.filter(pk=order_id).first()
-    if order is None:
-        return None
-    if order.pk in request.session.get(SESSION_ORDERS, []) or request.user.is_staff:
-        return order
-    key = request.GET.get("key", "")
-    if key and secrets.compare_digest(key.encode(), order.access_key.encode()):
-        _remember(request, order.pk)
-        return order
-    return None
 
 
 def _no_such_order(request: HttpRequest) -> HttpResponse:
@@ -142,13 +123,14 @@ def item_detail(request: HttpRequest, item_id: int) -> HttpResponse:
 @never_cache
 @require_GET
 @limit_payment_starts
+@shares_orders
 def buy_item(request: HttpRequest, item_id: str) -> JsonResponse:
     """Start paying for one item on the provider's page: `{"id": "cs_...", "url": "..."}`."""
     item = Item.objects.filter(pk=int(item_id)).first() if item_id.isdecimal() else None
     if item is None:
         return JsonResponse({"error": "There is no such item."}, status=404)
     buy_now = request.session.get(SESSION_BUY_NOW, {})
-    earlier = _accessible_order(request, buy_now[str(item.pk)]) if str(item.pk) in buy_now else None
+    earlier = accessible_order(request, buy_now[str(item.pk)]) if str(item.pk) in buy_now else None
     try:
         rail = _chosen_rail(request, item.currency, Method.REDIRECT)
         order, start = item_payment_start(
@@ -163,7 +145,7 @@ def buy_item(request: HttpRequest, item_id: str) -> JsonResponse:
         return JsonResponse({"error": exc.message}, status=409)
     except PaymentError as exc:
         return JsonResponse({"error": exc.message}, status=exc.status)
-    _remember(request, order.pk)
+    remember(request, order.pk)
     # The last few items bought now, each with its order: a second click reuses it.
     kept = [(key, pk) for key, pk in buy_now.items() if key != str(item.pk)][-19:]
     request.session[SESSION_BUY_NOW] = {**dict(kept), str(item.pk): order.pk}
@@ -173,9 +155,10 @@ def buy_item(request: HttpRequest, item_id: str) -> JsonResponse:
 @never_cache
 @require_GET
 @limit_payment_starts
+@shares_orders
 def buy_order(request: HttpRequest, order_id: str) -> JsonResponse:
     """Start paying for a whole order on the provider's page: `{"id": ..., "url": ...}`."""
-    order = _accessible_order(request, int(order_id)) if order_id.isdecimal() else None
+    order = accessible_order(request, int(order_id)) if order_id.isdecimal() else None
     if order is None:
         return JsonResponse({"error": "There is no such order."}, status=404)
     try:
@@ -211,7 +194,7 @@ def order_add(request: HttpRequest) -> HttpResponse:
         messages.error(request, exc.message)
         return _back(request, item.get_absolute_url())
     request.session[SESSION_CART] = order.pk
-    _remember(request, order.pk)
+    remember(request, order.pk)
     messages.success(request, f"Added {quantity} × {item.name} to your order.")
     return redirect("storefront:cart")
 
@@ -227,8 +210,9 @@ def cart(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @require_GET
+@shares_orders
 def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
-    order = _accessible_order(request, order_id)
+    order = accessible_order(request, order_id)
     if order is None:
         return _no_such_order(request)
     return _render_order(request, order)
@@ -236,8 +220,8 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
 
 def _render_order(request: HttpRequest, order: Order) -> HttpResponse:
     lines = list(order.lines.select_related("item"))
-    totals = order_totals(order)
     taxes = list(order.taxes.all())
+    totals = order_totals(order, lines=lines, taxes=taxes)
     tax_amounts = totals.tax_by_key()
     context = {
         "order": order,
@@ -258,8 +242,9 @@ def _render_order(request: HttpRequest, order: Order) -> HttpResponse:
 
 
 @require_POST
+@shares_orders
 def order_line(request: HttpRequest, order_id: int, line_id: int) -> HttpResponse:
-    order = _accessible_order(request, order_id)
+    order = accessible_order(request, order_id)
     if order is None:
         return _no_such_order(request)
     try:
@@ -278,8 +263,9 @@ def order_line(request: HttpRequest, order_id: int, line_id: int) -> HttpRespons
 
 
 @require_POST
+@shares_orders
 def order_discount(request: HttpRequest, order_id: int) -> HttpResponse:
-    order = _accessible_order(request, order_id)
+    order = accessible_order(request, order_id)
     if order is None:
         return _no_such_order(request)
     try:
@@ -298,9 +284,10 @@ def order_discount(request: HttpRequest, order_id: int) -> HttpResponse:
 
 
 @require_POST
+@shares_orders
 def order_email(request: HttpRequest, order_id: int) -> HttpResponse:
     """Where the receipt of an open order goes (optional; the provider may ask too)."""
-    order = _accessible_order(request, order_id)
+    order = accessible_order(request, order_id)
     if order is None:
         return _no_such_order(request)
     form = ReceiptEmailForm(request.POST)
@@ -319,9 +306,10 @@ def order_email(request: HttpRequest, order_id: int) -> HttpResponse:
 
 
 @require_POST
+@shares_orders
 def order_clear(request: HttpRequest, order_id: int) -> HttpResponse:
     """Empty an open order: every line removed."""
-    order = _accessible_order(request, order_id)
+    order = accessible_order(request, order_id)
     if order is None:
         return _no_such_order(request)
     try:
@@ -347,7 +335,7 @@ def payment_return(request: HttpRequest, rail: str) -> HttpResponse:
         return render(request, template, {"problem": exc.message}, status=exc.status)
     order = Order.for_payment_reference(payment.reference)
     if order is not None:
-        _remember(request, order.pk)
+        remember(request, order.pk)
         if request.session.get(SESSION_CART) == order.pk and not order.is_open:
             del request.session[SESSION_CART]
     # Trying again reopens the form on our page where this rail has one, else the order's page
@@ -366,11 +354,12 @@ def payment_return(request: HttpRequest, rail: str) -> HttpResponse:
 
 
 @require_GET
+@shares_orders
 def checkout_cancel(request: HttpRequest) -> HttpResponse:
     item_id = request.GET.get("item", "")
     item = Item.objects.filter(pk=int(item_id)).first() if item_id.isdecimal() else None
     order_id = request.GET.get("order", "")
-    order = _accessible_order(request, int(order_id)) if order_id.isdecimal() else None
+    order = accessible_order(request, int(order_id)) if order_id.isdecimal() else None
     return render(request, "storefront/cancel.html", {"item": item, "order": order})
 
 
@@ -385,7 +374,7 @@ def item_pay(request: HttpRequest, item_id: int) -> HttpResponse:
     except OrderError as exc:
         messages.error(request, exc.message)
         return redirect(item)
-    _remember(request, order.pk)
+    remember(request, order.pk)
     pay_url = reverse("storefront:order_pay", args=[order.pk])
     if rail := request.GET.get("rail"):
         pay_url += f"?rail={rail}"
@@ -395,9 +384,10 @@ def item_pay(request: HttpRequest, item_id: int) -> HttpResponse:
 @never_cache
 @require_GET
 @limit_payment_starts
+@shares_orders
 def order_pay(request: HttpRequest, order_id: int) -> HttpResponse:
     """Pay for an order on our own page, with the rail's own form (Stripe: the Payment Element)."""
-    order = _accessible_order(request, order_id)
+    order = accessible_order(request, order_id)
     if order is None:
         return _no_such_order(request)
     if not order.is_open:

@@ -170,6 +170,37 @@ def test_a_share_link_opens_the_order(client):
     assert client.get(reverse("storefront:buy_order", args=[order.pk])).status_code == 200
 
 
+def test_reading_a_share_link_writes_no_session(client, django_assert_num_queries):
+    from django.contrib.sessions.models import Session
+    from django.test import Client
+
+    order = make_order((make_item(name="Notebook"), 2))
+    url = reverse("storefront:order", args=[order.pk]) + f"?key={order.access_key}"
+    before = Session.objects.count()
+
+    for _ in range(5):
+        visitor = Client()  # no cookie at all, as a link opened in a new browser
+        response = visitor.get(url)
+        assert response.status_code == 200 and "Notebook" in response.content.decode()
+
+    assert Session.objects.count() == before
+    # The page's reads only: the order, its lines with their items, its taxes.
+    with django_assert_num_queries(3):
+        Client().get(url)
+
+
+def test_a_share_link_is_remembered_by_a_signed_cookie_that_cannot_be_forged(client):
+    mine = make_order((make_item(name="Notebook"), 2))
+    other = make_order((make_item(name="Mug"), 1))
+    client.get(reverse("storefront:order", args=[mine.pk]) + f"?key={mine.access_key}")
+
+    assert client.get(reverse("storefront:order", args=[mine.pk])).status_code == 200
+    assert client.get(reverse("storefront:order", args=[other.pk])).status_code == 404
+    client.cookies["shared_orders"] = f"{mine.pk},{other.pk}"  # unsigned: worthless
+    assert client.get(reverse("storefront:order", args=[mine.pk])).status_code == 404
+    assert client.get(reverse("storefront:order", args=[other.pk])).status_code == 404
+
+
 def test_discount_code_and_default_taxes_show_on_the_order_page(client):
     make_tax(display_name="Sales tax", percentage="8", currency="USD", applies_to_new_orders=True)
     make_tax(display_name="VAT", percentage="19", currency="EUR", applies_to_new_orders=True)
