@@ -6,6 +6,7 @@ the Stripe dashboard (or the sandbox's record), and its invoice; the order list 
 
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.forms.models import BaseInlineFormSet
@@ -16,6 +17,7 @@ from django.utils.html import format_html, format_html_join
 
 from currencies.formatting import format_money
 from currencies.minor_units import CurrencyError, from_minor_units, to_minor_units
+from currencies.offered import offered_currencies
 from payments.services import provider_objects
 from storefront.admin_records import disputes_table, mails_table, payments_table, refunds_table
 from storefront.admin_refunds import REFUND_PERMISSION, order_refund_view
@@ -47,8 +49,41 @@ class ItemAdmin(admin.ModelAdmin):
         return format_money(obj.price.amount, obj.currency)
 
 
+class LineItemAutocomplete(AutocompleteSelect):
+    """The item picker of an order's line, showing the line's item as read with the line
+    (`known`), instead of asking the database for it once per line."""
+
+    known: dict[str, Item] | None = None
+
+    def optgroups(self, name, value, attr=None):
+        selected = {str(v) for v in value if str(v) not in self.choices.field.empty_values}
+        if not selected or not self.known or not selected <= self.known.keys():
+            return super().optgroups(name, value, attr)
+        options = [] if self.is_required else [self.create_option(name, "", "", False, 0)]
+        for key in sorted(selected):
+            item = self.known[key]
+            label = self.choices.field.label_from_instance(item)
+            options.append(self.create_option(name, item.pk, label, True, len(options)))
+        return [(None, options, 0)]
+
+
 class OrderLinesFormSet(BaseInlineFormSet):
     """Every line in the order's currency, at a price Stripe can charge in it."""
+
+    def _construct_form(self, i, **kwargs):
+        form = super()._construct_form(i, **kwargs)
+        line = form.instance
+        widget = getattr(form.fields.get("item"), "widget", None)
+        widget = getattr(widget, "widget", widget)  # inside the admin's add/change wrapper
+        if isinstance(widget, LineItemAutocomplete) and OrderItem.item.is_cached(line):
+            widget.known = {str(line.item_id): line.item}
+        price = form.fields.get("unit_price")
+        codes = {self.instance.currency, line.unit_price_currency} - {""}
+        if price is not None and not codes <= {code for code, _ in price.fields[1].choices}:
+            # A line or order in a currency no longer offered keeps it among the choices.
+            choices = [*price.fields[1].choices, *((code, code) for code in sorted(codes))]
+            price.fields[1].choices = price.widget.widgets[1].choices = choices
+        return form
 
     def clean(self) -> None:
         super().clean()
@@ -78,6 +113,28 @@ class OrderItemInline(admin.TabularInline):
     autocomplete_fields = ["item"]
     fields = ["item", "quantity", "unit_price", "amount"]
     readonly_fields = ["amount"]
+
+    def get_queryset(self, request: HttpRequest):
+        # Each line's item with it: its name on a paid order's lines, its picker on an open one.
+        return super().get_queryset(request).select_related("item")
+
+    def formfield_for_dbfield(self, db_field, request: HttpRequest, **kwargs):
+        if db_field.name == "unit_price":
+            # The currencies the shop sells in, not all of Stripe's ~135: copied into every
+            # line's form and rendered as options on every line, those were most of the time
+            # of a 50-line order's page.
+            field = super().formfield_for_dbfield(db_field, request, **kwargs)
+            choices = [(code, code) for code in offered_currencies()]
+            field.fields[1].choices = field.widget.widgets[1].choices = choices
+            return field
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
+        if db_field.name == "item":
+            kwargs["widget"] = LineItemAutocomplete(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     @admin.display(description="amount (before discount and tax)")
     def amount(self, obj: OrderItem) -> str:

@@ -354,3 +354,37 @@ def test_an_order_line_must_be_in_the_orders_currency(admin_client, demo):
     eur.refresh_from_db()
     assert eur.currency == "EUR"
     assert set(eur.lines.values_list("unit_price_currency", flat=True)) == {"EUR"}
+
+
+def _change_page_queries(admin_client, order) -> tuple[int, str]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    url = reverse("admin:storefront_order_change", args=[order.pk])
+    with CaptureQueriesContext(connection) as captured:
+        response = admin_client.get(url)
+    assert response.status_code == 200
+    return len(captured.captured_queries), response.content.decode()
+
+
+@pytest.mark.parametrize("paid", [False, True], ids=["open", "paid"])
+def test_an_orders_page_costs_the_same_queries_for_one_line_or_fifty(admin_client, paid):
+    items = [make_item(name=f"Line item {n:02}", price="2.00") for n in range(50)]
+    tax = make_tax(percentage="8")
+    small = make_order((items[0], 1), taxes=(tax,))
+    large = make_order(*[(item, 2) for item in items], taxes=(tax,))
+    if paid:
+        Order.objects.update(status=Order.Status.PAID)
+    _change_page_queries(admin_client, small)  # the first page loads Django's own caches
+
+    one, one_page = _change_page_queries(admin_client, small)
+    fifty, fifty_page = _change_page_queries(admin_client, large)
+
+    assert one == fifty
+    # Every line still names its item (the picker's chosen option, or the read-only name).
+    assert "Line item 00" in one_page
+    assert all(f"Line item {n:02}" in fifty_page for n in range(50))
+    if not paid:
+        # Each line's currency selected among the shop's currencies, not all of Stripe's.
+        assert fifty_page.count('<option value="USD" selected>USD</option>') >= 50
+        assert fifty_page.count('<option value="JPY"') == 1  # the order's own currency only
