@@ -4,6 +4,12 @@ An e-mail is first written down (`mail_due`, an `OrderMail` row) inside the tran
 made it due: the order paid, a refund made. That row is the promise; sending follows after
 the commit (`mail_send`), so a rolled-back payment sends nothing and a crash loses nothing.
 
+By default (`settings.ORDER_MAIL_SEND = "thread"`) the send runs in a thread of its own, so
+the request that paid (a provider's webhook, the buyer's return page) answers without waiting
+for the PDF invoice to be drawn or a mail server to answer; a worker killed meanwhile leaves
+the row for `order_mail_send`. Tests send in the request (`"inline"`), where they can read the
+outbox at once.
+
 Sending claims the row first (pending -> sending, one conditional UPDATE), so two processes
 never both send it; a send that raises puts it back to pending with the error (failed after
 `MAX_ATTEMPTS`). `manage.py order_mail_send` sends whatever is still pending, and with
@@ -14,13 +20,14 @@ to real crashes; a buyer getting a receipt twice is better than never.
 """
 
 import logging
+import threading
 from datetime import datetime, timedelta
 from functools import partial
 from urllib.parse import quote
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, transaction
 from django.db.models import F, Prefetch, Q, prefetch_related_objects
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -55,8 +62,30 @@ def mail_due(*, order: Order, kind: str, key: str = "") -> OrderMail | None:
         return OrderMail.objects.get(order=order, kind=kind, key=key)
     # robust: the paying request (a webhook, the return page) must not fail for a mail
     # server; `mail_send` catches its own errors anyway, and the row stays pending.
-    transaction.on_commit(partial(mail_send, mail_id=mail.pk), robust=True)
+    transaction.on_commit(partial(mail_send_soon, mail_id=mail.pk), robust=True)
     return mail
+
+
+def mail_send_soon(*, mail_id: int) -> threading.Thread | None:
+    """Send the mail now in this thread ("inline"), or in a daemon thread of its own
+    ("thread", returned), as `settings.ORDER_MAIL_SEND` says."""
+    if settings.ORDER_MAIL_SEND == "inline":
+        mail_send(mail_id=mail_id)
+        return None
+    thread = threading.Thread(
+        target=_send_in_thread, args=(mail_id,), name=f"order-mail-{mail_id}", daemon=True
+    )
+    thread.start()
+    return thread
+
+
+def _send_in_thread(mail_id: int) -> None:
+    try:
+        mail_send(mail_id=mail_id)
+    except Exception:  # a thread's exception would go nowhere: say it in the log
+        logger.exception("order mail %s: sending failed", mail_id)
+    finally:
+        connections.close_all()  # this thread's own connection, not the request's
 
 
 def mail_send(*, mail_id: int, stuck_before: datetime | None = None) -> bool:

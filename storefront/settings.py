@@ -383,8 +383,11 @@ globals().update(
         if value not in (None, "")
     }
 )
-# Seconds one mail server may take: a receipt is sent after the paying request commits, in it.
+# Seconds one mail server may take before a send counts as failed (and is retried).
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+# How a receipt is sent once the paying transaction commits: in a thread of its own, so the
+# webhook or return page does not wait for the PDF and the mail server; tests send "inline".
+ORDER_MAIL_SEND = "inline" if TESTING else "thread"
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=f"{SHOP_NAME} <shop@localhost>")
 SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 # The shop's public address, for links in e-mails (they have no request to take it from).

@@ -1,6 +1,8 @@
 """Receipts and refund notices: one per paid order (and per refund), with the invoice attached,
 never without an address, never lost when sending fails, never sent twice by the resender."""
 
+import threading
+import time
 from datetime import timedelta
 from io import StringIO
 from smtplib import SMTPServerDisconnected
@@ -88,6 +90,32 @@ def test_a_paid_order_gets_one_receipt_with_its_invoice(order, django_capture_on
         "ada@example.com",
     )
     assert sent.sent_at is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_tests_the_receipt_is_sent_in_a_thread_of_its_own(order, settings, monkeypatch):
+    """The webhook or return page that paid does not wait for the PDF and the mail server."""
+    settings.ORDER_MAIL_SEND = "thread"
+    senders = []
+    send_messages = EmailBackend.send_messages
+
+    def recording(self, messages):
+        senders.append(threading.current_thread().name)
+        return send_messages(self, messages)
+
+    monkeypatch.setattr(EmailBackend, "send_messages", recording)
+    order_set_email(order=order, email="ada@example.com")
+
+    pay(order)
+
+    receipt = OrderMail.objects.get(order=order)
+    deadline = time.monotonic() + 10
+    while receipt.status != OrderMail.Status.SENT and time.monotonic() < deadline:
+        time.sleep(0.05)
+        receipt.refresh_from_db()
+    assert receipt.status == OrderMail.Status.SENT
+    assert senders == [f"order-mail-{receipt.pk}"]
+    assert [message.to for message in mail.outbox] == [["ada@example.com"]]
 
 
 def test_the_address_typed_in_checkout_gets_the_receipt_when_the_shop_had_none(
