@@ -19,8 +19,8 @@ import time
 
 from bench.load import Request, phase, spread, statuses_line
 from bench.record import percentiles
-from bench.server import gunicorn, terminate_on_sigterm
-from bench.target import add_arguments, report_for, targets
+from bench.server import servers_start, terminate_on_sigterm
+from bench.target import add_arguments, report_for, targets, targets_drop
 
 MAX_SECONDS = 1200
 MEASURE_ENV = {"SERVER_TIMING": "1", "BENCH_STATEMENTS": "1"}
@@ -65,12 +65,7 @@ def main(argv: list[str] | None = None) -> None:
     deadline = time.monotonic() + MAX_SECONDS
     try:
         with contextlib.ExitStack() as stack:
-            servers = {
-                t.label: stack.enter_context(
-                    gunicorn(t, workers=args.workers, threads=args.threads, **MEASURE_ENV)
-                )
-                for t in found
-            }
+            servers = servers_start(stack, found, args, **MEASURE_ENV)
             results: dict[str, list] = {t.label: [] for t in found}
             for target in found:
                 path = f"/buy/{shops[target.label]['item_id']}/"
@@ -101,9 +96,7 @@ def main(argv: list[str] | None = None) -> None:
                 _figures(report, target.label, results[target.label])
         report.write()
     finally:
-        if not args.keep_db:
-            for target in found:
-                target.drop()
+        targets_drop(found, args)
 
 
 def _figures(report, label: str, phases: list) -> None:

@@ -19,8 +19,8 @@ import time
 import psycopg
 
 from bench.load import Request, phase, spread, statuses_line
-from bench.server import gunicorn, terminate_on_sigterm
-from bench.target import add_arguments, report_for, targets
+from bench.server import servers_start, terminate_on_sigterm
+from bench.target import add_arguments, report_for, targets, targets_drop
 
 MAX_SECONDS = 1800
 
@@ -101,9 +101,7 @@ def main(argv: list[str] | None = None) -> None:
         )
         report.write()
     finally:
-        if not args.keep_db:
-            for target in found:
-                target.drop()
+        targets_drop(found, args)
 
 
 def _servers(found, args, servers):
@@ -111,10 +109,7 @@ def _servers(found, args, servers):
     import contextlib
 
     stack = contextlib.ExitStack()
-    for target in found:
-        servers[target.label] = stack.enter_context(
-            gunicorn(target, workers=args.workers, threads=args.threads)
-        )
+    servers.update(servers_start(stack, found, args))
     return stack
 
 

@@ -11,7 +11,7 @@ Counted with Django's CaptureQueriesContext: queries, not BEGIN/COMMIT/SAVEPOINT
 
 import argparse
 
-from bench.target import add_arguments, report_for, targets
+from bench.target import add_arguments, report_for, targets, targets_drop
 
 PAGES = {
     "catalogue": ("catalogue /", "items"),
@@ -55,9 +55,7 @@ def main(argv: list[str] | None = None) -> None:
                 )
         report.write()
     finally:
-        if not args.keep_db:
-            for target in found:
-                target.drop()
+        targets_drop(found, args)
 
 
 if __name__ == "__main__":

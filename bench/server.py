@@ -62,6 +62,19 @@ def _answers(port: int) -> bool:
         return False
 
 
+def servers_start(
+    stack: contextlib.ExitStack, found: list[Target], args, **env: str
+) -> dict[str, Server]:
+    """A gunicorn for each of `found` (`args.workers` × `args.threads`), stopped when `stack`
+    closes; by label."""
+    return {
+        target.label: stack.enter_context(
+            gunicorn(target, workers=args.workers, threads=args.threads, **env)
+        )
+        for target in found
+    }
+
+
 @contextlib.contextmanager
 def gunicorn(target: Target, *, workers: int, threads: int, **env: str) -> Iterator[Server]:
     """Serve `target` with the Procfile's command (its workers × threads, timeout 60)."""

@@ -9,7 +9,7 @@ browser asking for the same order again (its open session is reused: no request)
 
 import argparse
 
-from bench.target import add_arguments, report_for, targets
+from bench.target import add_arguments, report_for, targets, targets_drop
 
 CASES = {
     "cold_order": "first checkout on the account (order, WELCOME10, sales tax)",
@@ -39,9 +39,7 @@ def main(argv: list[str] | None = None) -> None:
                 )
         report.write()
     finally:
-        if not args.keep_db:
-            for target in found:
-                target.drop()
+        targets_drop(found, args)
 
 
 if __name__ == "__main__":

@@ -149,6 +149,13 @@ def targets(args: argparse.Namespace) -> list[Target]:
     return found
 
 
+def targets_drop(found: list[Target], args: argparse.Namespace) -> None:
+    """Drop the database of each of `found`, unless `--keep-db` was given."""
+    if not args.keep_db:
+        for target in found:
+            target.drop()
+
+
 def postgres_version() -> str:
     with psycopg.connect(POSTGRES_URL.rstrip("/") + "/postgres") as db:
         return db.execute("SHOW server_version").fetchone()[0]

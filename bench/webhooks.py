@@ -22,8 +22,8 @@ import time
 import uuid
 
 from bench.load import Request, phase, spread, statuses_line, stripe_signature
-from bench.server import gunicorn, terminate_on_sigterm
-from bench.target import add_arguments, report_for, targets
+from bench.server import servers_start, terminate_on_sigterm
+from bench.target import add_arguments, report_for, targets, targets_drop
 
 MAX_SECONDS = 1800
 MEASURE_ENV = {"BENCH_STATEMENTS": "1"}
@@ -104,12 +104,7 @@ def main(argv: list[str] | None = None) -> None:
     deadline = time.monotonic() + MAX_SECONDS
     try:
         with contextlib.ExitStack() as stack:
-            servers = {
-                t.label: stack.enter_context(
-                    gunicorn(t, workers=args.workers, threads=args.threads, **MEASURE_ENV)
-                )
-                for t in found
-            }
+            servers = servers_start(stack, found, args, **MEASURE_ENV)
             results: dict[tuple[str, str], list] = {}
             if not args.bank:
                 for target in found:  # the event every duplicate repeats, delivered once first
@@ -161,9 +156,7 @@ def main(argv: list[str] | None = None) -> None:
                 )
         report.write()
     finally:
-        if not args.keep_db:
-            for target in found:
-                target.drop()
+        targets_drop(found, args)
 
 
 if __name__ == "__main__":
