@@ -256,20 +256,7 @@ class DisputeAdmin(ReadOnlyAdmin):
     ]
     list_filter = ["status", "created"]
     search_fields = ["=provider_ref", "payment__reference", "=payment__provider_ref"]
-    fields = [
-        "provider_ref",
-        "payment_link",
-        "account_display",
-        "amount_display",
-        "reason",
-        "status",
-        "evidence_due_by",
-        "flag",
-        "links",
-        "created",
-        "updated",
-        "closed_at",
-    ]
+    fields = [*list_display, "links", "created", "updated"]
     readonly_fields = fields
     list_select_related = ["payment"]
 

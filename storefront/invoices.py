@@ -33,6 +33,7 @@ from payments.services import payment_instructions, refunds_for
 from storefront.exports import paying_payments
 from storefront.models import Order, OrderItem, Tax
 from storefront.pricing import order_totals
+from storefront.settlement import order_settlement
 
 FONT = "InvoiceSans"
 FONT_BOLD = "InvoiceSans-Bold"
@@ -174,10 +175,7 @@ def _refund_lines(order: Order, styles: dict[str, ParagraphStyle]) -> list:
     refunds = [r for r in refunds_for(order.payment_reference) if r.status == r.Status.SUCCEEDED]
     if not refunds:
         return []
-    refunded = sum(refund.amount for refund in refunds)
-    received = sum(
-        {refund.payment_id: refund.payment.amount_received or 0 for refund in refunds}.values()
-    )
+    balance = order_settlement(order).balance
     rows = [
         [
             f"Refunded on {document_date(refund.succeeded_at or refund.created)}",
@@ -185,7 +183,8 @@ def _refund_lines(order: Order, styles: dict[str, ParagraphStyle]) -> list:
         ]
         for refund in sorted(refunds, key=lambda r: r.pk)
     ]
-    rows.append(["Paid, less refunds", invoice_money(max(0, received - refunded), order.currency)])
+    remaining = max(0, balance.received - balance.refunded)
+    rows.append(["Paid, less refunds", invoice_money(remaining, order.currency)])
     table = Table(rows, colWidths=[None, 35 * mm], hAlign="RIGHT")
     table.setStyle(
         TableStyle(
