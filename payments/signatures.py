@@ -16,6 +16,13 @@ SCHEME = "v1"
 #: Stripe's own default: a signature older than five minutes is a replay; we hold the future to
 #: the same bound.
 TOLERANCE_SECONDS = 300
+#: A header longer than this is not one any provider sends (a timestamp and a few signatures,
+#: under 200 characters while a secret rolls): refused unread, before it is split.
+HEADER_MAX_CHARS = 1000
+#: Unix seconds have 10 digits until the year 2286; 12 are plenty and keep `int()` far from
+#: Python's limit on digits (4,300), whose ValueError would otherwise be a 500.
+TIMESTAMP_MAX_DIGITS = 12
+UNREADABLE = "Unable to extract timestamp and signatures from header"
 
 
 class SignatureInvalid(Exception):
@@ -40,26 +47,25 @@ def signature_header(payload: bytes, secret: str, timestamp: int | None = None) 
 
 
 def _parse(header: str) -> tuple[int, list[str]]:
+    """The header's timestamp and `v1` signatures. Raises SignatureInvalid(malformed=True) for
+    a header that cannot be read: too long, a part without `=`, no timestamp, or one that is
+    not 1 to TIMESTAMP_MAX_DIGITS ASCII digits."""
+    if len(header) > HEADER_MAX_CHARS:
+        raise SignatureInvalid(f"{UNREADABLE} (longer than {HEADER_MAX_CHARS})", malformed=True)
     timestamp = None
     signatures = []
     for part in header.split(","):
         key, sep, value = part.strip().partition("=")
         if not sep:
-            raise SignatureInvalid(
-                "Unable to extract timestamp and signatures from header", malformed=True
-            )
+            raise SignatureInvalid(UNREADABLE, malformed=True)
         if key == "t":
-            if not value.isascii() or not value.isdigit():
-                raise SignatureInvalid(
-                    "Unable to extract timestamp and signatures from header", malformed=True
-                )
+            if not (value.isascii() and value.isdigit() and len(value) <= TIMESTAMP_MAX_DIGITS):
+                raise SignatureInvalid(UNREADABLE, malformed=True)
             timestamp = int(value)
         elif key == SCHEME:
             signatures.append(value)
     if timestamp is None:
-        raise SignatureInvalid(
-            "Unable to extract timestamp and signatures from header", malformed=True
-        )
+        raise SignatureInvalid(UNREADABLE, malformed=True)
     return timestamp, signatures
 
 
