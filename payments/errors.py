@@ -8,9 +8,20 @@ class PaymentError(Exception):
     status a view should answer with (502 when the provider failed or refused, 503 when it could
     not be reached or no account is configured, 404 when there is no such payment);
     `request_id` is the provider's, for the logs.
+
+    `status` is keyword-only and must be an HTTP error status (400 to 599): a misuse
+    (`PaymentError(msg, 400)`, `status="400"`, `status=200`) fails where it is written, as a
+    TypeError or ValueError, the first time any test reaches it, instead of turning a refusal
+    into a 500 or a success. `payments/tests/test_errors.py` also reads every call in the code.
     """
 
     def __init__(self, message: str, *, status: int = 502, request_id: str | None = None) -> None:
+        if not isinstance(message, str):
+            raise TypeError(f"A PaymentError's message is text, not {type(message).__name__}.")
+        if not isinstance(status, int) or isinstance(status, bool):
+            raise TypeError(f"A PaymentError's status is an int, not {type(status).__name__}.")
+        if not 400 <= status <= 599:
+            raise ValueError(f"A PaymentError's status is an HTTP error status, not {status}.")
         super().__init__(message)
         self.message = message
         self.status = status

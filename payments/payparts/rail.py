@@ -66,8 +66,10 @@ def instalment(amount: int, parts: int) -> Decimal:
 def parts_chosen(options: Mapping[str, str]) -> int:
     """The buyer's number of parts (`options["parts"]`, 2 by default). Raises PaymentError."""
     raw = options.get("parts") or str(config.PARTS_MIN)
+    # Two digits at most before int(): a query of thousands of digits is refused, not a 500.
     if (
-        not raw.isascii()
+        len(raw) > 2
+        or not raw.isascii()
         or not raw.isdigit()
         or not config.PARTS_MIN <= int(raw) <= config.parts_max()
     ):
@@ -148,7 +150,9 @@ class PayPartsRail(Rail):
         self, *, payable: Payable, method: Method, return_url: str, cancel_url: str
     ) -> PaymentStart:
         if payable.currency.upper() != config.CURRENCY:
-            raise PaymentError(f"Paying in parts is possible in {config.CURRENCY} only.", 400)
+            raise PaymentError(
+                f"Paying in parts is possible in {config.CURRENCY} only.", status=400
+            )
         store = config.store()
         parts = parts_chosen(payable.options)
         if not within_limits(payable.total):

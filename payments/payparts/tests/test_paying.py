@@ -230,3 +230,32 @@ def test_the_admin_links_a_sandbox_payment_to_the_sandbox_banks_record(client, a
     assert page.status_code == 200
     assert data["id"] in page.content.decode()
     assert admin_client.get(f"/admin/payments/payment/{payment.pk}/change/").status_code == 200
+
+
+def test_buying_an_item_in_another_currency_in_parts_is_a_json_400_and_leaves_no_order(client):
+    item = make_item(price="500.00", currency="USD")
+    for _ in range(3):
+        response = client.get(f"/buy/{item.pk}", {"rail": "payparts", "parts": "3"})
+        assert response.status_code == 400
+        assert response.json() == {"error": "Paying in parts is possible in UAH only."}
+    assert not Order.objects.exists()
+    assert not Payment.objects.exists() and not InstalmentPlan.objects.exists()
+
+
+def test_paying_a_shared_order_in_another_currency_in_parts_is_a_json_400(client):
+    from storefront.tests.factories import make_order
+
+    order = make_order((make_item(price="500.00", currency="EUR"), 1))
+    response = client.get(f"/buy/order/{order.pk}/", {"key": order.access_key, "rail": "payparts"})
+    assert response.status_code == 400
+    assert response.json() == {"error": "Paying in parts is possible in UAH only."}
+    assert list(Order.objects.all()) == [order]
+    assert not Payment.objects.exists() and not InstalmentPlan.objects.exists()
+
+
+def test_a_parts_count_of_thousands_of_digits_is_a_400_not_a_500(client):
+    item = uah_item()
+    response = client.get(f"/buy/{item.pk}", {"rail": "payparts", "parts": "9" * 5000})
+    assert response.status_code == 400
+    assert "Choose 2 to 6 parts." in response.json()["error"]
+    assert not Order.objects.exists() and not Payment.objects.exists()
