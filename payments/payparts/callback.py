@@ -10,6 +10,8 @@ new event.
 
 import hashlib
 import json
+import unicodedata
+from collections import Counter
 
 from django.http import HttpRequest
 
@@ -54,11 +56,58 @@ def provider_state(
     )
 
 
+# What a callback's fields may hold: the bank's own bounds (a store id of 20 characters, an
+# order id of 64), and room to spare for its states and messages. A field beyond them, or one
+# holding a control character (NUL, which PostgreSQL cannot store) or a lone surrogate (which
+# is not text at all), cannot be read: the callback is a recorded rejection, never a 500.
+FIELD_MAX_CHARS = {
+    "storeId": 20,
+    "orderId": 64,
+    "paymentState": 32,
+    "message": 1000,
+    "signature": 64,
+}
+# A callback is five short fields; anything much longer is not one (nor worth parsing).
+BODY_MAX_BYTES = 16_384
+# Line breaks are text a bank may put in a message; no other control character is.
+MESSAGE_CONTROLS = {"\t", "\n", "\r"}
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
+    """A JSON object whose keys are each given once: a body that names a field twice is read
+    one way by one parser and another way by the next, so it is not read at all."""
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        counts = Counter(key for key, _ in pairs)
+        names = sorted(key for key, count in counts.items() if count > 1)
+        raise ValueError(f"duplicate keys: {', '.join(names)[:200]}")
+    return found
+
+
+def _readable(name: str, value: str) -> bool:
+    """Whether `value` is text the field `name` may hold (length, no control characters or
+    surrogates)."""
+    if len(value) > FIELD_MAX_CHARS[name] or (name == "orderId" and not value):
+        return False
+    allowed = MESSAGE_CONTROLS if name == "message" else set()
+    return not any(
+        unicodedata.category(char) in ("Cc", "Cs") and char not in allowed for char in value
+    )
+
+
 def _fields(body: bytes, store_id: str) -> dict[str, str]:
+    if len(body) > BODY_MAX_BYTES:
+        raise WebhookRejected(
+            f"The body is longer than {BODY_MAX_BYTES} bytes: not a callback.", account=store_id
+        )
     try:
-        data = json.loads(body)
-    except ValueError as exc:
-        raise WebhookRejected("The body is not JSON.", account=store_id) from exc
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise WebhookRejected("The body is not UTF-8 text.", account=store_id) from exc
+    try:
+        data = json.loads(text, object_pairs_hook=_unique_keys)
+    except (ValueError, RecursionError) as exc:
+        raise WebhookRejected(f"The body is not JSON ({exc}).", account=store_id) from exc
     if not isinstance(data, dict):
         raise WebhookRejected("The body is not a JSON object.", account=store_id)
     data.setdefault("message", "")
@@ -68,6 +117,13 @@ def _fields(body: bytes, store_id: str) -> dict[str, str]:
     missing = [name for name in names if not isinstance(data.get(name), str)]
     if missing:
         raise WebhookRejected(f"Missing or not text: {', '.join(missing)}.", account=store_id)
+    unreadable = [name for name in names if not _readable(name, data[name])]
+    if unreadable:
+        bounds = ", ".join(f"{name} (at most {FIELD_MAX_CHARS[name]})" for name in unreadable)
+        raise WebhookRejected(
+            f"Unreadable: {bounds} characters, none of them control characters.",
+            account=store_id,
+        )
     return {name: data[name] for name in names}
 
 

@@ -148,3 +148,88 @@ def test_the_sandbox_bank_delivers_its_signed_callback(
         client.post(f"/sandbox/payparts/payment?token={plan.token}", {"decision": "approve"})
     assert order().status == Order.Status.PAID
     assert WebhookEvent.objects.get().type == "payment.success"
+
+
+def no_traceback_logged(caplog) -> bool:
+    return not [r for r in caplog.records if r.exc_info] and "Traceback" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("orderId", "order-1-\x00ff"),
+        ("orderId", "o" * 65),
+        ("orderId", ""),
+        ("paymentState", "SUCCESS\x00"),
+        ("paymentState", "S" * 33),
+        ("message", "Ліміт\x00"),
+        ("message", "\x1b[31m"),
+        ("message", "m" * 1001),
+    ],
+)
+def test_a_signed_callback_that_cannot_be_read_is_a_recorded_400(
+    client, started, field, value, caplog
+):
+    fields = {"orderId": started, "state": "SUCCESS", "message": ""}
+    fields[{"paymentState": "state"}.get(field, field)] = value
+    body = callback_body(fields["orderId"], fields["state"], fields["message"])
+    for _ in range(3):
+        response = post_callback(client, body)
+        assert response.status_code == 400, response.content
+        assert field in response.json()["error"]
+    assert order().status == Order.Status.OPEN
+    assert Payment.objects.get().status == Payment.Status.PENDING
+    rejected = WebhookEvent.objects.get()  # one bounded row for all three
+    assert (rejected.status, rejected.duplicates) == (WebhookEvent.Status.REJECTED, 2)
+    assert "\x00" not in rejected.payload and len(rejected.payload) <= 500
+    assert no_traceback_logged(caplog)
+
+
+def test_a_message_with_line_breaks_is_read(client, started):
+    message = "Ліміт\nперевищено\r\n\t."  # noqa: RUF001 (Ukrainian)
+    response = post_callback(client, callback_body(started, "FAIL", message))
+    assert response.status_code == 200
+    assert Payment.objects.get().status == Payment.Status.FAILED
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # Lone surrogates are no text: no signature can be computed over them.
+        b'{"storeId": "SANDBOX0PAYPARTS0001", "orderId": "\\ud800", "paymentState": "SUCCESS",'
+        b' "message": "", "signature": "x"}',
+        b'{"storeId": "SANDBOX0PAYPARTS0001", "orderId": "o", "paymentState": "\\udfff",'
+        b' "message": "\\ud83d", "signature": "x"}',
+        b"[" * 100_000,  # deeper than any parser recurses
+        b'{"a":' * 5_000 + b"1" + b"}" * 5_000,
+        b"{" + b'"k": 1, ' * 5_000 + b'"k": 2}',  # a key named 5,000 times
+        b'{"storeId": "' + b"x" * 20_000 + b'"}',
+    ],
+    ids=["surrogate-id", "surrogate-state", "deep-array", "deep-object", "repeated-key", "long"],
+)
+def test_a_body_no_parser_should_read_is_400_with_no_traceback(client, body, caplog):
+    response = post_callback(client, body)
+    assert response.status_code == 400, response.content
+    assert WebhookEvent.objects.get().status == WebhookEvent.Status.REJECTED
+    assert no_traceback_logged(caplog)
+
+
+def test_a_signed_callback_naming_a_field_twice_is_refused(client, started):
+    signed = callback_body(started, "FAIL", "Timeout").decode()
+    twice = signed.replace(
+        '"paymentState": "FAIL"', '"paymentState": "FAIL", "paymentState": "SUCCESS"'
+    )
+    assert twice != signed
+    response = post_callback(client, twice.encode())
+    assert response.status_code == 400
+    assert "duplicate keys: paymentState" in response.json()["error"]
+    assert Payment.objects.get().status == Payment.Status.PENDING
+
+
+def test_a_signed_callback_in_utf_16_is_refused_not_a_500(client, started, caplog):
+    body = callback_body(started, "SUCCESS").decode().encode("utf-16")
+    response = post_callback(client, body)
+    assert response.status_code == 400
+    assert "not UTF-8" in response.json()["error"]
+    assert order().status == Order.Status.OPEN
+    assert no_traceback_logged(caplog)
