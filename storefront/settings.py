@@ -389,6 +389,9 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 # webhook or return page does not wait for the PDF and the mail server; tests send "inline".
 ORDER_MAIL_SEND = "inline" if TESTING else "thread"
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=f"{SHOP_NAME} <shop@localhost>")
+# Where accounts with keys send their API requests: Stripe's own (empty), or another base such
+# as Stripe's mock server (`http://127.0.0.1:12111`), a recording proxy or a regional endpoint.
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="").rstrip("/")
 SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 # The shop's public address, for links in e-mails (they have no request to take it from).
 SHOP_URL = env.str(

@@ -182,13 +182,30 @@ def _new_http_client(account: StripeAccount) -> stripe.HTTPClient:
     return stripe.RequestsClient(timeout=settings.STRIPE_TIMEOUT)
 
 
+def _base_addresses(account: StripeAccount) -> dict[str, str] | None:
+    """Where an account's API requests go: Stripe's own unless `STRIPE_API_BASE` names another
+    base (Stripe's mock server, a recording proxy, a regional endpoint). The library logs
+    every request's URL, so a sandbox account says so rather than name api.stripe.com, which
+    it never reaches."""
+    if account.sandbox:
+        return {"api": SANDBOX_API_BASE}
+    if settings.STRIPE_API_BASE:
+        return {"api": settings.STRIPE_API_BASE}
+    return None
+
+
 def client_for(account: StripeAccount) -> stripe.StripeClient:
     """Return the (cached, thread-safe) StripeClient of one account.
 
     Retries are explicit: a StripeClient does not retry unless told to. Retried POSTs reuse
     their idempotency key, so a retry never charges twice.
     """
-    cache_key = (account, settings.STRIPE_TIMEOUT, settings.STRIPE_MAX_NETWORK_RETRIES)
+    cache_key = (
+        account,
+        settings.STRIPE_TIMEOUT,
+        settings.STRIPE_MAX_NETWORK_RETRIES,
+        settings.STRIPE_API_BASE,
+    )
     with _clients_lock:
         client = _clients.get(cache_key)
         if client is None:
@@ -196,9 +213,7 @@ def client_for(account: StripeAccount) -> stripe.StripeClient:
                 account.secret_key,
                 http_client=_new_http_client(account),
                 max_network_retries=settings.STRIPE_MAX_NETWORK_RETRIES,
-                # The library logs every request's URL: in the sandbox, let it say so rather
-                # than name api.stripe.com, which is never reached.
-                base_addresses={"api": SANDBOX_API_BASE} if account.sandbox else None,
+                base_addresses=_base_addresses(account),
             )
             _clients[cache_key] = client
         return client
