@@ -37,6 +37,9 @@ for _name in [name for name, value in os.environ.items() if value == ""]:
         "SHOP_PAYMENT_FLOW",
         "SHOP_START_LIMIT",
         "SHOP_START_WINDOW_SECONDS",
+        "SHOP_RETURN_LIMIT",
+        "SHOP_ORDER_LIMIT",
+        "TRUSTED_PROXY_COUNT",
         "CHECKOUT_EXPIRES_MINUTES",
         "PAYMENT_RAILS",
         "SHOP_NAME",
@@ -74,6 +77,12 @@ if _render_host := env.str("RENDER_EXTERNAL_HOSTNAME", default=""):
 # themselves, overwriting any the client sent): trust it. Serve the app only behind such a
 # proxy (docker-compose publishes it on localhost only).
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many proxies of ours stand in front of the app, each appending to X-Forwarded-For the
+# address it was connected from: 1 on Heroku and Render (their router), 0 with nothing in front
+# (docker-compose, a laptop). The client is the entry that many from the right; with 0 the
+# header is ignored (storefront.client_address). Never more than there are: a client would
+# then choose its own address (and its throttle bucket) by sending the header itself.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=_PRODUCTION)
 # Platform health checks come over plain HTTP (patterns match the path without its "/").
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
@@ -108,6 +117,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so its time is the whole request's; only with SERVER_TIMING=1.
     "storefront.server_timing.ServerTimingMiddleware",
+    # REMOTE_ADDR becomes the client's address (TRUSTED_PROXY_COUNT) before anything reads it.
+    "storefront.client_address.ClientAddressMiddleware",
     "storefront.logging.RequestIdMiddleware",
     # A NUL anywhere in the path or query: 400 before any view or query sees it.
     "storefront.nul_guard.RefuseNulMiddleware",
@@ -254,7 +265,8 @@ SHOP_CURRENCIES = sorted(
 # secret is used where the sandbox is allowed (DEBUG, tests, or BANK_SANDBOX=1), and a
 # production site running the rail refuses to start.
 BANK_WEBHOOK_SECRET = env.str("BANK_WEBHOOK_SECRET", default="")
-# Comma-separated addresses the bank posts from (REMOTE_ADDR); empty: any, signature only.
+# Comma-separated addresses the bank posts from (the client's address: TRUSTED_PROXY_COUNT);
+# empty: any, signature only.
 BANK_WEBHOOK_ALLOWED_IPS = env.list("BANK_WEBHOOK_ALLOWED_IPS", default=[])
 # The bearer token of GET /api/organizations/<inn>/balance/ (staff sessions need none).
 BANK_API_TOKEN = env.str("BANK_API_TOKEN", default="")
@@ -401,9 +413,14 @@ SHOP_URL = env.str(
 # Items per catalogue page (`/?page=2`): a page costs the same however large the catalogue.
 SHOP_CATALOGUE_PAGE_SIZE = 24
 
-# How many payments one client may start (/buy/..., the pay pages) per window before a 429.
+# How many payments one client may start (/buy/..., the pay pages) per window before a 429
+# (storefront.throttle; the window slides, and is every limit below's).
 SHOP_START_LIMIT = env.int("SHOP_START_LIMIT", default=30)
 SHOP_START_WINDOW_SECONDS = env.int("SHOP_START_WINDOW_SECONDS", default=60)
+# How many return pages (where a provider sends the buyer back) one client may open per window.
+SHOP_RETURN_LIMIT = env.int("SHOP_RETURN_LIMIT", default=60)
+# How many new orders (POST /order/add/ with no open order) one client may make per window.
+SHOP_ORDER_LIMIT = env.int("SHOP_ORDER_LIMIT", default=20)
 
 # Which way the Buy and Pay buttons go: "checkout" (Stripe Checkout) or "payment_element" (the
 # card form on our own page). The other way stays offered beside it.

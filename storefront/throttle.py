@@ -1,16 +1,33 @@
-"""How often one client may start a payment: past the limit, a clear 429 instead of another
-order, payment and provider call (anyone could otherwise script /buy/{id}, even from another
-site, and spend the shop's Stripe rate limit).
+"""How often one client may do what costs the shop: past a limit, a clear 429 instead of
+another order, payment, provider call or row (anyone could otherwise script /buy/{id}, even
+from another site, and spend the shop's Stripe rate limit or grow its database).
 
-A client is its address as the platform's router saw it: the last entry of X-Forwarded-For,
-which Heroku's and Render's routers append (earlier entries are whatever the client sent), or
-REMOTE_ADDR without a router. Counts live in Django's cache, per window of
-`SHOP_START_WINDOW_SECONDS`; with the default local-memory cache each worker process counts
-on its own, so a site's limit is at most the setting times its workers.
+Each scope has its own limit per window of `SHOP_START_WINDOW_SECONDS`:
+- "payment-start": /buy/..., the pay pages (`SHOP_START_LIMIT`);
+- "payment-return": the pages a provider sends the buyer back to (`SHOP_RETURN_LIMIT`);
+- "order-create": a new order from `POST /order/add/` (`SHOP_ORDER_LIMIT`).
+
+A client is `REMOTE_ADDR`, which storefront.client_address has set to the client's address as
+the deployment's own proxies saw it (never what the client wrote in X-Forwarded-For); an IPv6
+client is its /64, the block one connection is usually handed.
+
+The count slides: a window is counted in `SLOTS` slots, and a call is let through only while
+the calls let through in the current slot and the `SLOTS` before it (a span at least a window
+long) stay within the limit, so no window-length span ever holds more than the limit, however
+the calls fall about a slot's edge. Refused calls are not counted. Counts live in Django's
+cache (Redis in production, shared by every process; per process with the local-memory
+default) and use only its atomic `add`, `incr` and `decr`. When the cache cannot be reached,
+the shop keeps selling: calls go through, and a warning is logged at most once a minute.
 """
 
+import contextlib
+import ipaddress
+import logging
+import math
+import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 
 from django.conf import settings
@@ -18,40 +35,150 @@ from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
-MESSAGE = "Too many payment attempts from your address. Please wait a minute and try again."
+logger = logging.getLogger(__name__)
+
+# Slots per window: a refused client waits at most a window and one slot (5 s of a minute).
+SLOTS = 12
+# The cache's unreachability is logged at most this often (seconds), per process.
+CACHE_DOWN_LOG_INTERVAL = 60
 
 
-def client_address(request: HttpRequest) -> str:
-    forwarded = request.headers.get("X-Forwarded-For", "")
-    return forwarded.rsplit(",", 1)[-1].strip() or request.META.get("REMOTE_ADDR", "")
+@dataclass(frozen=True)
+class Scope:
+    limit_setting: str
+    message: str
 
 
-def over_limit(request: HttpRequest, *, scope: str) -> bool:
-    """Count one more call of `scope` by this client; whether it is past the limit."""
-    window = settings.SHOP_START_WINDOW_SECONDS
-    key = f"throttle:{scope}:{client_address(request)}:{int(time.time()) // window}"
-    if cache.add(key, 1, timeout=window):
-        return False
+SCOPES = {
+    "payment-start": Scope(
+        "SHOP_START_LIMIT",
+        "Too many payment attempts from your address. Please wait a minute and try again.",
+    ),
+    "payment-return": Scope(
+        "SHOP_RETURN_LIMIT",
+        "Too many payment pages opened from your address. Please wait a minute and try again.",
+    ),
+    "order-create": Scope(
+        "SHOP_ORDER_LIMIT",
+        "Too many new orders from your address. Please wait a minute and try again.",
+    ),
+}
+MESSAGE = SCOPES["payment-start"].message
+
+
+def _now() -> float:
+    """Wall-clock time: slots are shared by every process, so never a monotonic clock."""
+    return time.time()
+
+
+def client_bucket(request: HttpRequest) -> str:
+    """Whom a call counts against: the client's IPv4 address, or its IPv6 /64."""
+    address = request.META.get("REMOTE_ADDR", "")
     try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr: a new window
-        cache.add(key, 1, timeout=window)
-        return False
-    return count > settings.SHOP_START_LIMIT
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address[:64]
+    if ip.version == 6:
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
 
 
-def limit_payment_starts(view: Callable) -> Callable:
-    """Answer 429 (JSON for the /buy/ endpoints, a page otherwise) past the limit."""
+_cache_down_lock = threading.Lock()
+_cache_down_logged = -math.inf
 
-    @wraps(view)
-    def limited(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if over_limit(request, scope="payment-start"):
-            headers = {"Retry-After": str(settings.SHOP_START_WINDOW_SECONDS)}
-            if request.path.startswith("/buy/"):
-                return JsonResponse({"error": MESSAGE}, status=429, headers=headers)
-            response = render(request, "429.html", {"message": MESSAGE}, status=429)
-            response["Retry-After"] = headers["Retry-After"]
-            return response
-        return view(request, *args, **kwargs)
 
-    return limited
+def _cache_down(exc: Exception) -> None:
+    """Say, at most once a minute in this process, that calls are let through uncounted."""
+    global _cache_down_logged
+    with _cache_down_lock:
+        now = time.monotonic()
+        if now - _cache_down_logged < CACHE_DOWN_LOG_INTERVAL:
+            return
+        _cache_down_logged = now
+    # The class only: a cache client's message may name its server and credentials.
+    logger.warning(
+        "throttle: the cache cannot be reached (%s); calls are let through uncounted",
+        type(exc).__name__,
+    )
+
+
+def _count_one_more(key: str, *, timeout: int) -> int:
+    """Add one to the counter `key` (made if missing); the count after it."""
+    if cache.add(key, 1, timeout=timeout):
+        return 1
+    try:
+        return cache.incr(key)
+    except ValueError:  # gone between add and incr
+        cache.add(key, 1, timeout=timeout)
+        return 1
+
+
+def _uncount(key: str) -> None:
+    with contextlib.suppress(ValueError):  # already expired: nothing to take back
+        cache.decr(key)
+
+
+def wait_needed(request: HttpRequest, *, scope: str) -> int:
+    """Count one more call of `scope` by this client: 0 while it is within the limit, else
+    (the call not counted) how many seconds until one would be let through again."""
+    limit = getattr(settings, SCOPES[scope].limit_setting)
+    window = settings.SHOP_START_WINDOW_SECONDS
+    slot_seconds = window / SLOTS
+    now = _now()
+    current = int(now // slot_seconds)
+    prefix = f"throttle:{scope}:{client_bucket(request)}:"
+    slots = range(current - SLOTS, current + 1)
+    try:
+        earlier = cache.get_many([f"{prefix}{slot}" for slot in slots[:-1]])
+        counted = _count_one_more(f"{prefix}{current}", timeout=math.ceil(window) + 2)
+        if counted + sum(earlier.values()) <= limit:
+            return 0
+        _uncount(f"{prefix}{current}")
+    except Exception as exc:  # the cache is down: keep selling
+        _cache_down(exc)
+        return 0
+    counts = [earlier.get(f"{prefix}{slot}", 0) for slot in slots[:-1]] + [counted - 1]
+    # One more call fits once the oldest slots holding this many calls have slid out.
+    must_leave = sum(counts) + 1 - limit
+    for slot, count in zip(slots, counts, strict=True):
+        must_leave -= count
+        if must_leave <= 0:
+            return max(1, math.ceil((slot + SLOTS + 1) * slot_seconds - now))
+    return math.ceil(window + slot_seconds)
+
+
+def refusal(request: HttpRequest, *, scope: str) -> HttpResponse | None:
+    """Count one more call of `scope` by this client: None while within the limit, else the
+    429 to answer (JSON for the /buy/ endpoints, a page otherwise), with Retry-After."""
+    wait = wait_needed(request, scope=scope)
+    if not wait:
+        return None
+    message = SCOPES[scope].message
+    if request.path.startswith("/buy/"):
+        response = JsonResponse({"error": message}, status=429)
+    else:
+        response = render(request, "429.html", {"message": message}, status=429)
+    response["Retry-After"] = str(wait)
+    return response
+
+
+def limited(scope: str) -> Callable[[Callable], Callable]:
+    """A view decorator: every call of the view counts in `scope`; past the limit, a 429."""
+
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def view_limited(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            refused = refusal(request, scope=scope)
+            if refused is not None:
+                return refused
+            return view(request, *args, **kwargs)
+
+        return view_limited
+
+    return decorate
+
+
+limit_payment_starts = limited("payment-start")
+limit_return_pages = limited("payment-return")

@@ -40,7 +40,7 @@ from storefront.services import (
     order_set_quantity,
     taxes_for_new_orders,
 )
-from storefront.throttle import limit_payment_starts
+from storefront.throttle import limit_payment_starts, limit_return_pages, refusal
 
 # Session keys: the order being filled (and storefront.access's: the orders this browser made).
 SESSION_CART = "cart_order_id"
@@ -188,8 +188,13 @@ def order_add(request: HttpRequest) -> HttpResponse:
         messages.error(request, "There is no such item.")
         return _back(request, reverse("storefront:catalogue"))
     quantity = form.cleaned_data["quantity"]
+    order = _cart(request)
+    # A new order (no open one in this session) counts against the client's limit: fresh
+    # sessions must not make orders (and session rows) without end.
+    if order is None and (refused := refusal(request, scope="order-create")) is not None:
+        return refused
     try:
-        order = order_add_item(order=_cart(request), item=item, quantity=quantity)
+        order = order_add_item(order=order, item=item, quantity=quantity)
     except OrderError as exc:
         messages.error(request, exc.message)
         return _back(request, item.get_absolute_url())
@@ -322,6 +327,7 @@ def order_clear(request: HttpRequest, order_id: int) -> HttpResponse:
 
 @never_cache
 @require_GET
+@limit_return_pages
 def payment_return(request: HttpRequest, rail: str) -> HttpResponse:
     """Where a provider sends the buyer back: say how the payment stands, as the provider says.
 
