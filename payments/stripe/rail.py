@@ -17,14 +17,18 @@ from django.http import HttpRequest
 from django.urls import include, path
 
 from payments.errors import AccountUnavailable, PaymentError
+from payments.lookups import UnknownPayment
+from payments.models import Payment
 from payments.rails import Rail
 from payments.stripe import NAME, client, links, reconcile
 from payments.stripe.accounts import (
+    StripeAccount,
     account_for,
     account_with_identity,
     any_sandbox_in_use,
     configured_accounts,
     is_sandbox_identity,
+    is_stripe_id,
 )
 from payments.stripe.checkout import checkout_confirm, checkout_start
 from payments.stripe.events import event_read
@@ -48,6 +52,14 @@ from payments.values import (
 
 PAY_OPTION_TEMPLATE = "payments/stripe/pay_option.html"
 PAYMENT_FORM_TEMPLATE = "payments/stripe/payment_form.html"
+
+
+def _started_on(account: StripeAccount, provider_ref: str) -> bool:
+    """Whether our records hold a payment that `account` started as `provider_ref`, in its
+    mode (one indexed query; the rule payment_apply enforces again on the answer)."""
+    return Payment.objects.filter(
+        rail=NAME, account=account.identity, livemode=account.livemode, provider_ref=provider_ref
+    ).exists()
 
 
 class StripeRail(Rail):
@@ -109,13 +121,25 @@ class StripeRail(Rail):
         )
 
     def confirm(self, *, query: Mapping[str, str]) -> ProviderState:
+        """Ask Stripe about the Checkout Session (`session_id`) or PaymentIntent
+        (`payment_intent`) the return URL names, on the account of its `currency`, only once
+        our own records say that account started it: an id we never issued is a 404 without
+        a request to Stripe (anyone can type one into the URL)."""
         currency = query.get("currency", "")
         if not currency.isalpha():
             raise PaymentError("This link does not point to a payment.", status=400)
-        if "session_id" in query:
-            return checkout_confirm(account_for(currency), query["session_id"])
-        if "payment_intent" in query:
-            return payment_intent_confirm(account_for(currency), query["payment_intent"])
+        for name, prefix, confirm in (
+            ("session_id", "cs_", checkout_confirm),
+            ("payment_intent", "pi_", payment_intent_confirm),
+        ):
+            if name in query:
+                account = account_for(currency)
+                provider_ref = query[name]
+                if not is_stripe_id(provider_ref, prefix):
+                    raise PaymentError("This link does not point to a payment.", status=400)
+                if not _started_on(account, provider_ref):
+                    raise UnknownPayment()
+                return confirm(account, provider_ref)
         raise PaymentError("This link does not point to a payment.", status=400)
 
     def notification_read(self, *, request: HttpRequest, account: str) -> Notification:
