@@ -383,6 +383,32 @@ def item_payment_start(
     return order, start
 
 
+def item_payment_prepare(
+    *,
+    item: Item,
+    rail: str,
+    method: Method,
+    return_url: str,
+    cancel_url: str,
+    earlier: Order | None = None,
+) -> Order:
+    """Make one `item` ready to be paid now on a page of our own: the order whose pay page the
+    buyer goes to.
+
+    `earlier` (this browser's last order to buy this item now), while still open and still
+    just this item, is that order: its pay page reuses the payment already started, and the
+    provider is not asked here. Otherwise a new one-line order, with its payment started on
+    `rail` now (item_payment_start), so that a provider's refusal leaves no order behind.
+    Raises OrderError or PaymentError.
+    """
+    if earlier is not None and _is_buy_now_of(earlier, item):
+        return earlier
+    order, _ = item_payment_start(
+        item=item, rail=rail, method=method, return_url=return_url, cancel_url=cancel_url
+    )
+    return order
+
+
 def _is_buy_now_of(order: Order, item: Item) -> bool:
     """Whether `order` is still an open order of exactly one `item`."""
     lines = list(order.lines.values_list("item_id", "quantity")[:2])

@@ -29,6 +29,7 @@ from storefront.models import Item, Order, OrderMail
 from storefront.pricing import order_totals
 from storefront.services import (
     OrderError,
+    item_payment_prepare,
     item_payment_start,
     order_add_item,
     order_apply_discount_code,
@@ -77,6 +78,21 @@ def _return_urls(request: HttpRequest, rail: str, cancel_query: str) -> dict[str
 def _chosen_rail(request: HttpRequest, currency: str, method: Method) -> str:
     """`?rail=` if the page's button named one, else the first rail that pays this way."""
     return request.GET.get("rail") or default_rail(currency=currency, method=method)
+
+
+def _buy_now_earlier(request: HttpRequest, item: Item) -> Order | None:
+    """The order this browser last made to buy `item` now (by /buy/ or /item/<id>/pay/), if it
+    may still see it: a second click pays that one again rather than making another."""
+    buy_now = request.session.get(SESSION_BUY_NOW, {})
+    return accessible_order(request, buy_now[str(item.pk)]) if str(item.pk) in buy_now else None
+
+
+def _buy_now_remember(request: HttpRequest, item: Item, order: Order) -> None:
+    """Remember `order` as this browser's order to buy `item` now (the last few items)."""
+    remember(request, order.pk)
+    buy_now = request.session.get(SESSION_BUY_NOW, {})
+    kept = [(key, pk) for key, pk in buy_now.items() if key != str(item.pk)][-19:]
+    request.session[SESSION_BUY_NOW] = {**dict(kept), str(item.pk): order.pk}
 
 
 def _chosen_options(request: HttpRequest) -> dict[str, str]:
@@ -129,8 +145,7 @@ def buy_item(request: HttpRequest, item_id: str) -> JsonResponse:
     item = Item.objects.filter(pk=int(item_id)).first() if item_id.isdecimal() else None
     if item is None:
         return JsonResponse({"error": "There is no such item."}, status=404)
-    buy_now = request.session.get(SESSION_BUY_NOW, {})
-    earlier = accessible_order(request, buy_now[str(item.pk)]) if str(item.pk) in buy_now else None
+    earlier = _buy_now_earlier(request, item)
     try:
         rail = _chosen_rail(request, item.currency, Method.REDIRECT)
         order, start = item_payment_start(
@@ -145,10 +160,7 @@ def buy_item(request: HttpRequest, item_id: str) -> JsonResponse:
         return JsonResponse({"error": exc.message}, status=409)
     except PaymentError as exc:
         return JsonResponse({"error": exc.message}, status=exc.status)
-    remember(request, order.pk)
-    # The last few items bought now, each with its order: a second click reuses it.
-    kept = [(key, pk) for key, pk in buy_now.items() if key != str(item.pk)][-19:]
-    request.session[SESSION_BUY_NOW] = {**dict(kept), str(item.pk): order.pk}
+    _buy_now_remember(request, item, order)
     return JsonResponse({"id": start.provider_ref, "url": start.redirect_url})
 
 
@@ -373,14 +385,30 @@ def checkout_cancel(request: HttpRequest) -> HttpResponse:
 @require_GET
 @limit_payment_starts
 def item_pay(request: HttpRequest, item_id: int) -> HttpResponse:
-    """Pay for one item on our own page: a one-line order, then its pay page."""
+    """Pay for one item on our own page: its one-line order, then that order's pay page.
+
+    The order this browser made for the item before is used again while it is still just
+    this item (reloading makes no order and no payment); a new one has its payment started
+    here, so a provider that refuses leaves no order behind.
+    """
     item = get_object_or_404(Item, pk=item_id)
     try:
-        order = order_add_item(order=None, item=item, quantity=1)
+        rail = _chosen_rail(request, item.currency, Method.ON_PAGE)
+        order = item_payment_prepare(
+            item=item,
+            rail=rail,
+            method=Method.ON_PAGE,
+            earlier=_buy_now_earlier(request, item),
+            **_return_urls(request, rail, f"?item={item.pk}"),
+        )
     except OrderError as exc:
         messages.error(request, exc.message)
         return redirect(item)
-    remember(request, order.pk)
+    except PaymentError as exc:
+        return render(
+            request, "storefront/payment_result.html", {"problem": exc.message}, status=exc.status
+        )
+    _buy_now_remember(request, item, order)
     pay_url = reverse("storefront:order_pay", args=[order.pk])
     if rail := request.GET.get("rail"):
         pay_url += f"?rail={rail}"

@@ -6,18 +6,26 @@ exactly `application/json`). The event id is a digest of what the callback says 
 message): the bank resends the same callback until it is acknowledged, and each resend is then
 a duplicate the core acknowledges and ignores, while a different state of the same order is a
 new event.
+
+What was read is kept for the rail's signals (`signals.py`, django-ok-payparts's `log` and
+`request`): an authentic callback's in its Notification's `detail`; a refused one's in
+`callback_reading` until the core's rejection is announced (`receivers.py`), since the core's
+`webhook_rejected` carries the record but not the request.
 """
 
 import hashlib
 import json
 import unicodedata
 from collections import Counter
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 
 from django.http import HttpRequest
 
 from payments.errors import PaymentError, WebhookRejected
 from payments.models import Payment
 from payments.payparts import NAME, config
+from payments.payparts.signals import CallbackLog
 from payments.payparts.signatures import callback_signature, signature_matches
 from payments.values import Notification, ProviderState, ProviderStatus
 
@@ -28,6 +36,42 @@ STATUSES = {
     "REJECTED": ProviderStatus.FAILED,
     "LOCKED": ProviderStatus.PROCESSING,
 }
+NAMES = ("storeId", "orderId", "paymentState", "message", "signature")
+
+
+@dataclass(frozen=True)
+class CallbackReceived:
+    """An authentic callback, as the rail's `notification_act` announces it."""
+
+    log: CallbackLog
+    request: HttpRequest
+
+
+@dataclass
+class CallbackReading:
+    """The callback being read in this request: its request, and the fields read so far."""
+
+    request: HttpRequest
+    fields: dict[str, str] = field(default_factory=dict)
+
+    def log(self, *, event_id: str = "", rejected=None) -> CallbackLog:
+        return CallbackLog(
+            event_id=event_id,
+            state=self.fields.get("paymentState", ""),
+            store_id=self.fields.get("storeId", ""),
+            order_id=self.fields.get("orderId", ""),
+            message=self.fields.get("message", ""),
+            signature=self.fields.get("signature", ""),
+            rejected=rejected,
+        )
+
+
+#: Set by `callback_read` while it reads and left set when it refuses the callback; taken (and
+#: cleared) by the receiver that announces the refusal.
+callback_reading: ContextVar[CallbackReading | None] = ContextVar(
+    "payparts_callback_reading", default=None
+)
+
 FAILURE_WORDS = {
     "FAIL": "The instalment payment failed.",
     "CANCELED": "The instalment payment was canceled.",
@@ -95,7 +139,9 @@ def _readable(name: str, value: str) -> bool:
     )
 
 
-def _fields(body: bytes, store_id: str) -> dict[str, str]:
+def _fields(body: bytes, store_id: str, *, seen: dict[str, str]) -> dict[str, str]:
+    """The callback's five fields, each readable text. Raises WebhookRejected. Fields that are
+    readable text are put in `seen` as soon as they are found (for the refusal's signal)."""
     if len(body) > BODY_MAX_BYTES:
         raise WebhookRejected(
             f"The body is longer than {BODY_MAX_BYTES} bytes: not a callback.", account=store_id
@@ -113,7 +159,12 @@ def _fields(body: bytes, store_id: str) -> dict[str, str]:
     data.setdefault("message", "")
     if data["message"] is None:
         data["message"] = ""
-    names = ("storeId", "orderId", "paymentState", "message", "signature")
+    names = NAMES
+    seen.update(
+        (name, data[name])
+        for name in names
+        if isinstance(data.get(name), str) and _readable(name, data[name])
+    )
     missing = [name for name in names if not isinstance(data.get(name), str)]
     if missing:
         raise WebhookRejected(f"Missing or not text: {', '.join(missing)}.", account=store_id)
@@ -133,7 +184,9 @@ def callback_read(request: HttpRequest, *, account: str) -> Notification:
     store = config.store_with_identity(account)
     if store is None:
         raise PaymentError("No such PrivatBank store.", status=404)
-    fields = _fields(request.body, store.store_id)
+    reading = CallbackReading(request=request)
+    callback_reading.set(reading)
+    fields = _fields(request.body, store.store_id, seen=reading.fields)
     if fields["storeId"] != store.store_id:
         raise WebhookRejected("The callback is for another store.", account=store.store_id)
     expected = callback_signature(
@@ -145,12 +198,14 @@ def callback_read(request: HttpRequest, *, account: str) -> Notification:
     )
     if not signature_matches(expected, fields["signature"]):
         raise WebhookRejected("The signature does not match.", account=store.store_id)
+    callback_reading.set(None)
     said = "\n".join((fields["orderId"], fields["paymentState"], fields["message"]))
     digest = hashlib.sha256(said.encode("utf-8")).hexdigest()
+    event_id = f"{fields['orderId'][:64]}:{digest[:32]}"
     return Notification(
         rail=NAME,
         account=store.store_id,
-        event_id=f"{fields['orderId'][:64]}:{digest[:32]}",
+        event_id=event_id,
         type=f"payment.{fields['paymentState'].lower()}"[:100],
         state=provider_state(
             store,
@@ -159,4 +214,5 @@ def callback_read(request: HttpRequest, *, account: str) -> Notification:
             message=fields["message"],
         ),
         fingerprint=digest,
+        detail=CallbackReceived(log=reading.log(event_id=event_id), request=request),
     )

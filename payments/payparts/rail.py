@@ -23,7 +23,7 @@ from django.urls import include, path, reverse
 from currencies.formatting import format_money
 from currencies.minor_units import from_minor_units
 from payments.errors import AccountUnavailable, PaymentError
-from payments.models import Payment
+from payments.models import Payment, WebhookEvent
 from payments.payparts import NAME, callback, client, config, views
 from payments.payparts.create_request import CreateRequest
 from payments.payparts.signals import pay_parts_success_callback
@@ -38,7 +38,6 @@ from payments.values import (
     PaymentStart,
     PayOption,
     ProviderState,
-    ProviderStatus,
 )
 
 PAY_OPTION_TEMPLATE = "payments/payparts/pay_option.html"
@@ -216,11 +215,15 @@ class PayPartsRail(Rail):
         return callback.callback_read(request, account=account)
 
     def notification_act(self, notification: Notification) -> bool:
-        state = notification.state
-        if state is not None and state.status == ProviderStatus.SUCCEEDED:
+        """Announce a first authentic callback, in any state, as django-ok-payparts did
+        (`signals.py`), once what it changed commits. The payment itself is the core's."""
+        received, state = notification.detail, notification.state
+        if isinstance(received, callback.CallbackReceived) and state is not None:
             transaction.on_commit(
                 lambda: pay_parts_success_callback.send(
-                    sender=type(self),
+                    sender=WebhookEvent,
+                    log=received.log,
+                    request=received.request,
                     store_id=state.account,
                     order_id=state.provider_ref,
                     message=state.message,

@@ -233,3 +233,66 @@ def test_a_signed_callback_in_utf_16_is_refused_not_a_500(client, started, caplo
     assert "not UTF-8" in response.json()["error"]
     assert order().status == Order.Status.OPEN
     assert no_traceback_logged(caplog)
+
+
+def test_a_receiver_written_for_django_ok_payparts_works_unchanged(
+    client, started, django_capture_on_commit_callbacks
+):
+    seen = []
+
+    # As django-ok-payparts's README writes one: sent for every validly signed callback.
+    def success_callback(sender, log, request, **kwargs):
+        seen.append((log.state, log.is_success, log.order_id, log.store_id, log.type, request))
+
+    pay_parts_success_callback.connect(success_callback, weak=False)
+    try:
+        for state, message in [("FAIL", "Timeout"), ("FAIL", "Timeout"), ("SUCCESS", "")]:
+            with django_capture_on_commit_callbacks(execute=True):
+                post_callback(client, callback_body(started, state, message))
+    finally:
+        pay_parts_success_callback.disconnect(success_callback)
+    # The repeated FAIL is a duplicate: acknowledged, and not announced again.
+    assert [entry[:5] for entry in seen] == [
+        ("FAIL", False, started, "SANDBOX0PAYPARTS0001", "callback"),
+        ("SUCCESS", True, started, "SANDBOX0PAYPARTS0001", "callback"),
+    ]
+    request = seen[1][5]
+    assert request.method == "POST" and started.encode() in request.body
+    assert order().status == Order.Status.PAID  # paid by the core, before the signal
+
+
+def test_the_success_signals_log_is_our_notification_record(
+    client, started, django_capture_on_commit_callbacks
+):
+    with (
+        listening(pay_parts_success_callback) as got,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        post_callback(client, callback_body(started, "SUCCESS"))
+    [kwargs] = got
+    log = kwargs["log"]
+    assert (log.is_success, log.is_fail, log.message, log.token) == (True, False, "", "")
+    assert log.record == WebhookEvent.objects.get(rail="payparts", signature_valid=True)
+    assert log.record.status == WebhookEvent.Status.PROCESSED
+
+
+def test_an_invalid_callback_receiver_written_for_django_ok_payparts_works_unchanged(
+    client, started, django_capture_on_commit_callbacks
+):
+    seen = []
+
+    def invalid_callback(sender, log, request, **kwargs):
+        seen.append((log.order_id, log.state, log.record, request.body))
+
+    pay_parts_invalid_callback.connect(invalid_callback, weak=False)
+    forged = callback_body(started, "SUCCESS", signature="AAAAAAAAAAAAAAAAAAAAAAAAAAA=")
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            assert post_callback(client, forged).status_code == 400
+        with django_capture_on_commit_callbacks(execute=True):
+            assert post_callback(client, b"[1]").status_code == 400
+    finally:
+        pay_parts_invalid_callback.disconnect(invalid_callback)
+    rejected = WebhookEvent.objects.get()
+    assert seen == [(started, "SUCCESS", rejected, forged), ("", "", rejected, b"[1]")]
+    assert order().status == Order.Status.OPEN
