@@ -33,6 +33,10 @@ for _name in [name for name, value in os.environ.items() if value == ""]:
         "STATIC_ROOT",
         "LOG_LEVEL",
         "LOG_FORMAT",
+        "SENTRY_DSN",
+        "SENTRY_ENVIRONMENT",
+        "SENTRY_TRACES_SAMPLE_RATE",
+        "ADMINS",
         "SHOP_CURRENCIES",
         "SHOP_PAYMENT_FLOW",
         "SHOP_START_LIMIT",
@@ -239,6 +243,33 @@ LOGGING = {
     # The stripe library logs request lines at INFO, with Stripe's request ids; keep them,
     # they never carry keys.
 }
+
+# --- Error reporting (storefront.error_reporting) ------------------------------------------
+
+# Sentry, when SENTRY_DSN is set (nothing is sent otherwise): errors of requests and of tasks,
+# no personal data, Stripe secrets scrubbed as the logs scrub them. Without it, ADMINS (comma-
+# separated addresses) get each server error by e-mail, Django's own fallback.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+ADMINS = [("", address) for address in env.list("ADMINS", default=[])]
+if SENTRY_DSN and not TESTING:
+    from storefront.error_reporting import sentry_init
+
+    sentry_init(
+        dsn=SENTRY_DSN,
+        environment=env.str("SENTRY_ENVIRONMENT", default="development" if DEBUG else "production"),
+        # Render and Heroku name the commit being run; Sentry groups errors by it.
+        release=os.environ.get("RENDER_GIT_COMMIT") or os.environ.get("SOURCE_VERSION", ""),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+    )
+elif ADMINS:
+    LOGGING["filters"]["require_debug_false"] = {"()": "django.utils.log.RequireDebugFalse"}
+    LOGGING["handlers"]["mail_admins"] = {
+        "class": "django.utils.log.AdminEmailHandler",
+        "level": "ERROR",
+        "filters": ["require_debug_false", "redact_secrets"],
+    }
+    # Server errors reach the admins; every record still reaches the console through the root.
+    LOGGING["loggers"]["django.request"] = {"handlers": ["mail_admins"], "propagate": True}
 
 # --- The shop -------------------------------------------------------------------------------
 
