@@ -22,6 +22,7 @@ from django.utils.module_loading import import_string
 
 from payments.errors import PaymentError
 from payments.payparts import config
+from payments.payparts.bank_json import bank_json
 from payments.payparts.create_request import CreateRequest, RequestInvalid
 from payments.payparts.signatures import (
     create_response_signature,
@@ -78,7 +79,7 @@ class PaymentStateAnswer:
 def _call(store: config.Store, endpoint: str, body: dict[str, Any]) -> dict[str, Any]:
     """POST `body` to `{api_url}{endpoint}`; return the answer as a JSON object."""
     url = store.api_url.rstrip("/") + "/" + endpoint
-    payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
+    payload = bank_json(body)
     try:
         status, raw = transport_for(store).post(url, payload, dict(HEADERS))
     except TransportError as exc:

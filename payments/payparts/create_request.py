@@ -5,11 +5,15 @@ costs a round trip and says less), and the sandbox bank checks the same rules on
 """
 
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from payments.payparts import config
+from payments.payparts.bank_json import KOPECK
 from payments.payparts.signatures import Product, create_request_signature, kopecks
+
+# Far above any amount the bank takes, far below what a Decimal context holds.
+AMOUNT_BOUND = Decimal(10) ** 15
 
 
 class RequestInvalid(ValueError):
@@ -79,15 +83,18 @@ class CreateRequest:
         )
 
     def body(self, password: str) -> dict[str, Any]:
-        """The JSON body, signed. Amounts as decimals with two places, as the bank shows them."""
+        """The body, signed, for `bank_json`: amounts are Decimals, which it writes as the
+        bank documents them, numbers with two decimals (`"amount": 400.00`); the signature
+        has them in kopecks (`withoutFloatingPoint`, `40000`)."""
         return {
             "storeId": self.store_id,
             "orderId": self.order_id,
-            "amount": f"{self.amount:.2f}",
+            "amount": self.amount.quantize(KOPECK),
             "partsCount": self.parts_count,
             "merchantType": self.merchant_type,
             "products": [
-                {"name": p.name, "count": p.count, "price": f"{p.price:.2f}"} for p in self.products
+                {"name": p.name, "count": p.count, "price": p.price.quantize(KOPECK)}
+                for p in self.products
             ],
             "responseUrl": self.response_url,
             "redirectUrl": self.redirect_url,
@@ -96,33 +103,63 @@ class CreateRequest:
 
     @classmethod
     def from_body(cls, body: Any) -> "CreateRequest":
-        """Read a body as the bank would (the sandbox's side). Raises RequestInvalid."""
+        """Read a body as the bank does (the sandbox bank's side), parsed by `bank_json_read`.
+
+        As strict as the documentation: `amount` and each `price` are JSON numbers (a string
+        such as "400.00" is refused), `partsCount` and each `count` JSON integers, the ids and
+        names text. Raises RequestInvalid naming the field."""
         if not isinstance(body, dict):
             raise RequestInvalid("The body must be a JSON object.")
-        try:
-            products = tuple(
-                Product(name=str(p["name"]), count=int(p["count"]), price=_decimal(p["price"]))
-                for p in body["products"]
-            )
-            return cls(
-                store_id=str(body["storeId"]),
-                order_id=str(body["orderId"]),
-                amount=_decimal(body["amount"]),
-                parts_count=int(body["partsCount"]),
-                merchant_type=str(body["merchantType"]),
-                response_url=str(body.get("responseUrl") or ""),
-                redirect_url=str(body.get("redirectUrl") or ""),
-                products=products,
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise RequestInvalid(f"Missing or malformed field: {exc}.") from exc
+        products = body.get("products")
+        if not isinstance(products, list) or not all(isinstance(p, dict) for p in products):
+            raise RequestInvalid("products must be a list of objects.")
+        return cls(
+            store_id=_text(body, "storeId"),
+            order_id=_text(body, "orderId"),
+            amount=_number(body, "amount"),
+            parts_count=_integer(body, "partsCount"),
+            merchant_type=_text(body, "merchantType"),
+            response_url=_text(body, "responseUrl", optional=True),
+            redirect_url=_text(body, "redirectUrl", optional=True),
+            products=tuple(
+                Product(
+                    name=_text(p, "name", where="products[].name"),
+                    count=_integer(p, "count", where="products[].count"),
+                    price=_number(p, "price", where="products[].price"),
+                )
+                for p in products
+            ),
+        )
 
 
-def _decimal(value: Any) -> Decimal:
-    """A JSON amount (a string or a number) as a Decimal; a float goes through its text."""
-    if isinstance(value, bool):
-        raise TypeError("an amount cannot be true or false")
-    try:
-        return Decimal(str(value))
-    except InvalidOperation as exc:
-        raise ValueError(f"{value!r} is not an amount") from exc
+def _text(body: dict, name: str, *, where: str = "", optional: bool = False) -> str:
+    value = body.get(name)
+    if value is None and optional:
+        return ""
+    if not isinstance(value, str):
+        raise RequestInvalid(f"{where or name} must be a string.")
+    return value
+
+
+def _integer(body: dict, name: str, *, where: str = "") -> int:
+    value = body.get(name)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise RequestInvalid(f"{where or name} must be a JSON integer.")
+    return value
+
+
+def _number(body: dict, name: str, *, where: str = "") -> Decimal:
+    """A documented Double: a JSON number (read as Decimal, or an int), never a string."""
+    value = body.get(name)
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        raise RequestInvalid(
+            f"{where or name} must be a JSON number with two decimals (e.g. 400.00), "
+            f"not {type(value).__name__}."
+        )
+    amount = Decimal(value)
+    # Bounded before quantize(), which cannot hold more digits than the context's 28.
+    if not amount.is_finite() or abs(amount) >= AMOUNT_BOUND:
+        raise RequestInvalid(f"{where or name} is out of range.")
+    if amount != amount.quantize(KOPECK, rounding=ROUND_DOWN):
+        raise RequestInvalid(f"{where or name} must be a whole number of kopecks.")
+    return amount

@@ -1,11 +1,11 @@
 """The sandbox bank's API: `payment/create` and `payment/state`, with the bank's signature
 checks and rules. Each answer is signed as the bank signs it."""
 
-import json
 import secrets
 from typing import Any
 
 from payments.payparts import config
+from payments.payparts.bank_json import bank_json_read
 from payments.payparts.create_request import CreateRequest, RequestInvalid
 from payments.payparts.sandbox.models import InstalmentPlan
 from payments.payparts.signatures import (
@@ -55,7 +55,10 @@ def create(body: Any, *, refusal: str | None = None) -> tuple[int, dict]:
         amount=request.amount,
         parts_count=request.parts_count,
         merchant_type=request.merchant_type,
-        products=body["products"],
+        # The bank's record of the products, its amounts as exact text.
+        products=[
+            {"name": p.name, "count": p.count, "price": f"{p.price:.2f}"} for p in request.products
+        ],
         response_url=request.response_url,
         redirect_url=request.redirect_url,
     )
@@ -90,8 +93,8 @@ def state(body: Any) -> tuple[int, dict]:
 def handle(url: str, body: bytes, *, refusal: str | None = None) -> tuple[int, dict]:
     """Answer a POST to the bank's `url` as the bank would."""
     try:
-        data = json.loads(body)
-    except ValueError:
+        data = bank_json_read(body)
+    except (ValueError, RecursionError):
         return 400, {"state": "FAIL", "message": "The body is not JSON."}
     if url.endswith("/payment/create"):
         return create(data, refusal=refusal)
