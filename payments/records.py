@@ -16,6 +16,7 @@ event row, and a conditional UPDATE for each state change, so any number of conc
 
 import hashlib
 import logging
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
@@ -155,6 +156,43 @@ def _close(payment: Payment, status: str, *, note: str = "") -> Payment:
             robust=True,
         )
     return payment
+
+
+def payments_close(
+    *, references: Sequence[str], reason: str, rail: str | None = None
+) -> list[Payment]:
+    """Close the payments still pending for `references` (on `rail`, or on every rail): what
+    they were started for is no longer what is to be paid (the order changed, or was
+    cancelled). Each is marked expired, its flag says why, and `payment_failed` is sent after
+    commit. Returns the payments closed.
+
+    Run it inside the caller's transaction, before locking what they pay for: a paying
+    notification locks its payment first and then the order (fulfilment), so closing takes
+    the payments' locks in the same order (by pk, as the bank rail takes them). A payment
+    that succeeds meanwhile is not closed; money a provider takes later for a closed one is
+    still recorded, and fulfilment flags what it cannot pay for.
+    """
+    pending = Payment.objects.select_for_update().filter(
+        reference__in=list(references), status=Payment.Status.PENDING
+    )
+    if rail is not None:
+        pending = pending.filter(rail=rail)
+    closing = list(pending.order_by("pk"))
+    if not closing:
+        return []
+    note = f"Closed unpaid: {reason}"
+    Payment.objects.filter(
+        pk__in=[payment.pk for payment in closing], status=Payment.Status.PENDING
+    ).update(status=Payment.Status.EXPIRED, flag=note, updated=timezone.now())
+    for payment in closing:
+        payment.status, payment.flag = Payment.Status.EXPIRED, note
+        transaction.on_commit(
+            lambda payment=payment: payment_failed.send(
+                sender=Payment, payment=payment, reason=note
+            ),
+            robust=True,
+        )
+    return closing
 
 
 def _declined(payment: Payment, *, note: str) -> Payment:

@@ -17,6 +17,7 @@ from payments.rails import all_rails, rail_named
 from payments.reconcile import AccountReport
 from payments.reconcile import payments_reconcile as _reconcile
 from payments.records import payment_apply, payment_reusable
+from payments.records import payments_close as _close_pending
 from payments.refunds import refund_request, refundable
 from payments.values import (
     Balance,
@@ -100,6 +101,17 @@ def payment_confirm(*, rail: str, query: Mapping[str, str]) -> tuple[ProviderSta
     """
     state = rail_named(rail).confirm(query=query)
     return state, payment_apply(state)
+
+
+def payments_close(*, references: Sequence[str], reason: str) -> int:
+    """Close every payment still pending for `references` (`"order-5"`), on every rail: the
+    order changed, so each stands for an amount no longer due, or it was cancelled. Call it in
+    the transaction that changes or cancels the orders, before locking them (see
+    payments.records.payments_close). Closing is local: no provider is called (a Stripe
+    Checkout Session left open expires there on its own; should its buyer pay it anyway, the
+    payment is recorded and fulfilment flags it). Returns how many were closed.
+    """
+    return len(_close_pending(references=references, reason=reason))
 
 
 def rails_prepare(*, discounts: Sequence[DiscountTerms], taxes: Sequence[TaxTerms]) -> list[str]:

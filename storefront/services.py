@@ -15,7 +15,12 @@ from django.utils import timezone
 
 from payments.errors import PaymentError
 from payments.fulfilment import Outcome
-from payments.services import payment_start, rails_prepare, references_being_paid
+from payments.services import (
+    payment_start,
+    payments_close,
+    rails_prepare,
+    references_being_paid,
+)
 from payments.values import (
     DiscountTerms,
     Method,
@@ -53,6 +58,13 @@ def _check_quantity(quantity: int) -> None:
         raise OrderError("The quantity must be a whole number.")
     if not 1 <= quantity <= MAX_QUANTITY:
         raise OrderError(f"The quantity must be between 1 and {MAX_QUANTITY}.")
+
+
+def _payments_close(order: Order) -> None:
+    """The order is about to change: a payment pending for it stands for the old total, so
+    it is closed (a bank transfer quoting its reference then only credits the payer). Called
+    before the order is locked, the order a paying notification takes its locks in."""
+    payments_close(references=[order.payment_reference], reason=f"order #{order.pk} changed")
 
 
 def _locked_open(order: Order) -> Order:
@@ -96,6 +108,7 @@ def order_add_item(*, order: Order | None, item: Item, quantity: int) -> Order:
     """
     _check_quantity(quantity)
     if order is not None:
+        _payments_close(order)
         # The order locked if it is still open; else a new one, which no one else can see yet
         # (no lock, and no line to look for).
         order = (
@@ -139,6 +152,7 @@ def order_add_item(*, order: Order | None, item: Item, quantity: int) -> Order:
 @transaction.atomic
 def order_set_quantity(*, order: Order, line_id: int, quantity: int) -> None:
     _check_quantity(quantity)
+    _payments_close(order)
     order = _locked_open(order)
     line = order.lines.filter(pk=line_id).select_related("item").first()
     if line is None:
@@ -150,6 +164,7 @@ def order_set_quantity(*, order: Order, line_id: int, quantity: int) -> None:
 
 @transaction.atomic
 def order_remove_line(*, order: Order, line_id: int) -> None:
+    _payments_close(order)
     order = _locked_open(order)
     deleted, _ = order.lines.filter(pk=line_id).delete()
     if not deleted:
@@ -158,6 +173,7 @@ def order_remove_line(*, order: Order, line_id: int) -> None:
 
 @transaction.atomic
 def order_apply_discount_code(*, order: Order, code: str) -> Discount:
+    _payments_close(order)
     order = _locked_open(order)
     discount = Discount.objects.filter(code__iexact=code.strip(), active=True).first()
     if discount is None:
@@ -175,6 +191,7 @@ def order_apply_discount_code(*, order: Order, code: str) -> Discount:
 @transaction.atomic
 def order_remove_discount(*, order: Order) -> Discount:
     """Take the discount off an open order (to use another code, or none)."""
+    _payments_close(order)
     order = _locked_open(order)
     if order.discount is None:
         raise OrderError("This order has no discount.")
@@ -187,6 +204,7 @@ def order_remove_discount(*, order: Order) -> Discount:
 @transaction.atomic
 def order_empty(*, order: Order) -> int:
     """Remove every line of an open order (say, to start again in another currency)."""
+    _payments_close(order)
     order = _locked_open(order)
     deleted, _ = order.lines.all().delete()
     return deleted
@@ -421,14 +439,28 @@ def orders_expire(*, untouched_for: timedelta) -> int:
     Abandoned baskets and buy-now clicks must not pile up. An order with a payment still
     pending at a provider whose page is open (`expires_at` ahead) is kept, so a buyer who is
     paying right now is never cancelled under them; past a day, Stripe's sessions have expired.
+    The payments still pending for the orders cancelled (a bank transfer's reference, say) are
+    closed on every rail in the same transaction, before the orders are locked (the order a
+    paying notification takes its locks in).
     """
     now = timezone.now()
     being_paid = references_being_paid()
     stale = Order.objects.filter(status=Order.Status.OPEN, updated__lt=now - untouched_for)
-    ids = [order.pk for order in stale.only("pk") if order.payment_reference not in being_paid]
-    return Order.objects.filter(pk__in=ids, status=Order.Status.OPEN).update(
-        status=Order.Status.CANCELLED, updated=now
-    )
+    expiring = {
+        order.payment_reference: order.pk
+        for order in stale.only("pk")
+        if order.payment_reference not in being_paid
+    }
+    if not expiring:
+        return 0
+    with transaction.atomic():
+        payments_close(
+            references=list(expiring),
+            reason="the order was cancelled: nobody had touched it for a while",
+        )
+        return Order.objects.filter(pk__in=expiring.values(), status=Order.Status.OPEN).update(
+            status=Order.Status.CANCELLED, updated=now
+        )
 
 
 def order_mark_paid(*, ident: str, amount: int, currency: str, payment) -> Outcome:

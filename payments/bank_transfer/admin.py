@@ -1,6 +1,10 @@
 """Organisations, bank operations and the ledger in the admin, read-only. Conflicting
 redeliveries and rejected deliveries are the core's notifications (Webhook events, filtered by
-rail "bank_transfer")."""
+rail "bank_transfer").
+
+What needs a person is flagged: an organisation or an operation whose INN fails its check
+digits, an operation whose money stayed on the balance although it quoted a payment, or that
+the balance bound kept from being credited. The "Flagged" filter lists them."""
 
 from django.contrib import admin
 
@@ -17,11 +21,29 @@ def _money(amount: int, currency: str) -> str:
         return f"{amount} {currency} (minor units)"
 
 
+class FlaggedFilter(admin.SimpleListFilter):
+    """Rows with a note for the merchant, or without one."""
+
+    title = "flagged"
+    parameter_name = "flagged"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Flagged for review"), ("no", "Not flagged")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.exclude(flag="")
+        if self.value() == "no":
+            return queryset.filter(flag="")
+        return queryset
+
+
 @admin.register(Organisation)
 class OrganisationAdmin(ReadOnlyAdmin):
-    list_display = ["inn", "name", "balance_display", "created"]
+    list_display = ["inn", "name", "balance_display", "flag", "created"]
+    list_filter = [FlaggedFilter]
     search_fields = ["=inn", "name"]
-    readonly_fields = ["balance_display"]
+    readonly_fields = ["balance_display", "flag"]
 
     @admin.display(description="balance", ordering="balance")
     def balance_display(self, obj: Organisation) -> str:
@@ -35,9 +57,11 @@ class BankOperationAdmin(ReadOnlyAdmin):
         "operation_id",
         "organisation",
         "amount_display",
+        "credited",
+        "flag",
         "received_at",
     ]
-    list_filter = ["received_at"]
+    list_filter = [FlaggedFilter, "credited", "received_at"]
     search_fields = ["=operation_id", "document_number", "=organisation__inn"]
     list_select_related = ["organisation"]
 

@@ -1,5 +1,10 @@
 """What the bank-transfer rail remembers: organisations and their balances, each incoming
-bank operation once, and a ledger row for every change of a balance."""
+bank operation once, and a ledger row for every change of a balance.
+
+`flag` (on an organisation and on an operation) is a note for the merchant: an INN whose check
+digits fail, a transfer whose money stayed on the balance although it quoted a payment (the
+order had changed, was cancelled or paid), a credit the balance bound would not take.
+"""
 
 from django.db import models
 
@@ -16,6 +21,9 @@ class Organisation(models.Model):
     currency = models.CharField(max_length=3)
     balance = models.BigIntegerField(default=0, help_text="Minor units.")
     created = models.DateTimeField(auto_now_add=True)
+    flag = models.TextField(
+        blank=True, default="", db_default="", help_text="For the merchant to review."
+    )
 
     class Meta:
         ordering = ["inn"]
@@ -36,6 +44,14 @@ class BankOperation(models.Model):
     document_number = models.CharField(max_length=255)
     document_date = models.DateTimeField()
     received_at = models.DateTimeField(auto_now_add=True)
+    credited = models.BooleanField(
+        default=True,
+        db_default=True,
+        help_text="Whether its amount was added to the balance (not past the balance bound).",
+    )
+    flag = models.TextField(
+        blank=True, default="", db_default="", help_text="For the merchant to review."
+    )
 
     class Meta:
         ordering = ["-received_at", "-pk"]

@@ -2,7 +2,9 @@
 
 - Paying: an order in BANK_TRANSFER_CURRENCY offers "Pay by bank transfer" (`Method.ON_PAGE`);
   starting it records a pending `Payment` whose `provider_ref` is the reference the buyer
-  quotes (`INV-<order>`), and shows the payee's bank details.
+  quotes, and shows the payee's bank details. A reference stands for one amount: `INV-<order>`
+  for the order's first, `INV-<order>-2` once its total has changed, and so on. Changing or
+  cancelling the order closes the payment (`payments.services.payments_close`).
 - Notifications: the bank posts each incoming transfer to `/api/webhook/bank/`, signed like
   Stripe's (`payments.signatures`). The core records it once per operation id; this rail's
   `notification_act` credits the payer's balance and settles what the transfer quotes.
@@ -22,7 +24,7 @@ from payments.bank_transfer import NAME, config, ledger, webhook
 from payments.errors import AccountUnavailable, PaymentError
 from payments.models import Payment
 from payments.rails import Rail
-from payments.records import payment_record
+from payments.records import payment_record, payments_close
 from payments.values import Method, Notification, Payable, PaymentStart, PayOption
 
 PAY_OPTION_TEMPLATE = "payments/bank_transfer/pay_option.html"
@@ -40,36 +42,55 @@ def _payee() -> config.Payee:
     return payee
 
 
+def _ident(reference: str) -> str:
+    """Our reference's id part (`"order-5"` → `"5"`), which the bank reference is made of."""
+    return reference.partition("-")[2] or reference
+
+
+def _pending(reference: str, *, account: str):
+    return Payment.objects.filter(
+        rail=NAME, account=account, reference=reference, status=Payment.Status.PENDING
+    )
+
+
+def _next_reference(reference: str) -> str:
+    """The bank reference the next payment of `reference` will get."""
+    issued = Payment.objects.filter(rail=NAME, reference=reference).count()
+    return ledger.reference_for(_ident(reference), issued + 1)
+
+
 def _payment_for(payable: Payable, payee: config.Payee) -> Payment:
-    """The pending payment of `payable`, made once: a second start (the buyer reloads the page,
-    or changed the order) reuses it, at the order's current total."""
-    ident = payable.reference.partition("-")[2] or payable.reference
-    reference = ledger.reference_for(ident)
-    found = Payment.objects.filter(rail=NAME, provider_ref=reference).first()
-    if found is None:
-        try:
-            with transaction.atomic():
-                return payment_record(
-                    rail=NAME,
-                    account=payee.account,
-                    livemode=not payee.sandbox,
-                    reference=payable.reference,
-                    provider_ref=reference,
-                    currency=payable.currency,
-                    amount=payable.total,
-                )
-        except IntegrityError:  # started at the same moment by another request
-            found = Payment.objects.get(rail=NAME, provider_ref=reference)
-    if found.status != Payment.Status.PENDING:
-        raise PaymentError(
-            f"{reference} is already {found.get_status_display().lower()}.", status=409
-        )
-    if found.amount_expected != payable.total:
-        Payment.objects.filter(pk=found.pk, status=Payment.Status.PENDING).update(
-            amount_expected=payable.total
-        )
-        found.amount_expected = payable.total
-    return found
+    """The pending payment of `payable` at its current total, made once: a second start (the
+    buyer reloads the page) reuses it. One pending for another total (the order was repriced)
+    is closed, and a new one made under the next reference."""
+    pending = _pending(payable.reference, account=payee.account).filter(
+        currency=payable.currency, amount_expected=payable.total
+    )
+    with transaction.atomic():
+        for _attempt in range(3):
+            found = pending.order_by("-pk").first()
+            if found is not None:
+                return found
+            payments_close(
+                references=[payable.reference],
+                rail=NAME,
+                reason=f"the order now costs {payable.total} {payable.currency} (minor units), "
+                "so its pay page shows a new reference",
+            )
+            try:
+                with transaction.atomic():
+                    return payment_record(
+                        rail=NAME,
+                        account=payee.account,
+                        livemode=not payee.sandbox,
+                        reference=payable.reference,
+                        provider_ref=_next_reference(payable.reference),
+                        currency=payable.currency,
+                        amount=payable.total,
+                    )
+            except IntegrityError:  # started at the same moment by another request
+                continue
+    raise PaymentError("The payment could not be started; please reload the page.", status=503)
 
 
 class BankTransferRail(Rail):
@@ -116,8 +137,9 @@ class BankTransferRail(Rail):
         payee = config.payee()
         if currency.upper() != config.currency() or payee is None:
             return []
-        ident = reference.partition("-")[2] or reference
-        return [*payee.lines(), ("Payment reference", ledger.reference_for(ident))]
+        pending = _pending(reference, account=payee.account).order_by("-pk").first()
+        quoted = pending.provider_ref if pending is not None else _next_reference(reference)
+        return [*payee.lines(), ("Payment reference", quoted)]
 
     def notification_read(self, *, request: HttpRequest, account: str) -> Notification:
         if account != ENDPOINT_ACCOUNT:

@@ -3,7 +3,12 @@
 Everything a sender controls is refused here with a 4xx that names what is wrong, before
 anything is stored beyond the core's bounded rejection record: a body too large, an address
 not allowed, a signature that does not hold (401; 400 when the header cannot be read), a body
-that is not UTF-8 JSON, and each field that is missing, of another type or malformed (400).
+that is not UTF-8 JSON or repeats a key, and each field that is missing, of another type or
+malformed (400).
+
+What the bank cannot change is not refused: the bank is the authority on money it received.
+An INN of the right shape whose check digits fail is read (and flagged on the organisation and
+the operation by `ledger`); an amount sent as a JSON string of digits is read as the number.
 """
 
 import datetime
@@ -12,6 +17,7 @@ import json
 import re
 import uuid
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.http import HttpRequest
 from stdnum.ru import inn as inn_number
@@ -27,6 +33,11 @@ FIELDS = ("operation_id", "amount", "payer_inn", "document_number", "document_da
 #: Far above any real transfer, far below what a BIGINT column holds (a balance must add up).
 MAX_AMOUNT = 10**15
 _DIGITS = re.compile(r"[0-9]{10}|[0-9]{12}")
+#: An amount written as a JSON string: ASCII digits, perhaps a decimal part ("145000.00").
+_AMOUNT_TEXT = re.compile(r"[0-9]{1,40}(?:\.[0-9]{1,40})?")
+#: The document dates we store: any database's DATETIME holds them, and a bank's are inside.
+EARLIEST_DATE = datetime.datetime(1900, 1, 1, tzinfo=datetime.UTC)
+LATEST_DATE = datetime.datetime(9998, 12, 31, tzinfo=datetime.UTC)
 
 
 @dataclass(frozen=True)
@@ -39,6 +50,8 @@ class Transfer:
     payer_inn: str
     document_number: str
     document_date: datetime.datetime
+    #: False when the INN's check digits fail (it is still read: see the module's docstring).
+    inn_checksum_valid: bool = True
 
     @property
     def fingerprint(self) -> str:
@@ -103,6 +116,10 @@ def _text(body: dict, name: str, *, account: str) -> str:
         raise _refuse(f"{name} must be a string.", account=account)
     if "\x00" in value:
         raise _refuse(f"{name} must not contain NUL characters.", account=account)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate (`"\ud800"`): no database stores it
+        raise _refuse(f"{name} must be valid Unicode text.", account=account) from None
     return value
 
 
@@ -115,22 +132,40 @@ def _operation_id(body: dict, *, account: str) -> uuid.UUID:
 
 
 def _amount(body: dict, *, account: str) -> int:
+    """A whole number of minor units, 1 to MAX_AMOUNT: a JSON number, or a JSON string of
+    digits ("145000"), read as that number. Numbers arrive as Decimal (`transfer_read`), so
+    neither a float's rounding nor Python's int digit limit comes into it."""
     value = body["amount"]
+    if isinstance(value, str) and _AMOUNT_TEXT.fullmatch(value):
+        value = Decimal(value)
     # bool is an int in Python, not in JSON: `true` is not an amount.
-    if type(value) is not int or not 0 < value <= MAX_AMOUNT:
-        raise _refuse("amount must be a positive integer (minor units).", account=account)
-    return value
-
-
-def _inn(body: dict, *, account: str) -> str:
-    """A 10- or 12-digit INN whose check digits hold, exactly as sent: stdnum's validator
-    strips spaces before checking, so the shape is checked on the raw value first."""
-    value = _text(body, "payer_inn", account=account)
-    if not _DIGITS.fullmatch(value) or not value.strip("0") or not inn_number.is_valid(value):
+    if type(value) is not Decimal:
         raise _refuse(
-            "payer_inn must be an INN: 10 or 12 digits with valid check digits.", account=account
+            "amount must be a positive whole number of minor units (a number, or a string of "
+            "digits).",
+            account=account,
         )
-    return value
+    if value != value.to_integral_value():
+        raise _refuse(
+            "amount must be a whole number of minor units, not a fraction.", account=account
+        )
+    if not 0 < value <= MAX_AMOUNT:
+        raise _refuse(
+            f"amount must be a positive integer (minor units) of at most {MAX_AMOUNT}.",
+            account=account,
+        )
+    return int(value)
+
+
+def _inn(body: dict, *, account: str) -> tuple[str, bool]:
+    """A 10- or 12-digit INN exactly as sent, and whether its check digits hold. Only the
+    shape is refused: the digits are what the payer's bank holds, and money that arrived
+    must be booked whatever they say. stdnum's validator strips spaces before checking, so the
+    shape is checked on the raw value first."""
+    value = _text(body, "payer_inn", account=account)
+    if not _DIGITS.fullmatch(value) or not value.strip("0"):
+        raise _refuse("payer_inn must be an INN: 10 or 12 digits.", account=account)
+    return value, inn_number.is_valid(value)
 
 
 def _document_number(body: dict, *, account: str) -> str:
@@ -148,7 +183,17 @@ def _document_date(body: dict, *, account: str) -> datetime.datetime:
         raise _refuse("document_date must be an ISO 8601 date and time.", account=account) from None
     if parsed.utcoffset() is None:
         raise _refuse("document_date must say its time zone (e.g. Z).", account=account)
-    return parsed.astimezone(datetime.UTC)
+    try:
+        moment = parsed.astimezone(datetime.UTC)
+    except OverflowError:  # 9999-12-31T23:59:59-23:59 is past the year 9999 in UTC
+        moment = None
+    if moment is None or not EARLIEST_DATE <= moment <= LATEST_DATE:
+        raise _refuse(
+            f"document_date must be between {EARLIEST_DATE:%Y-%m-%d} and "
+            f"{LATEST_DATE:%Y-%m-%d} (UTC).",
+            account=account,
+        )
+    return moment
 
 
 def _currency(body: dict, *, account: str) -> str:
@@ -161,6 +206,45 @@ def _currency(body: dict, *, account: str) -> str:
     return expected
 
 
+def _object_without_repeats(pairs: list[tuple[str, object]]) -> dict:
+    """A JSON object, refused when it names a key twice: parsers disagree on which one wins,
+    so the bank and the shop could read one body as two transfers."""
+    document = {}
+    for key, value in pairs:
+        if key in document:
+            raise _RepeatedKey(key)
+        document[key] = value
+    return document
+
+
+class _RepeatedKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _no_constant(name: str) -> object:
+    raise ValueError(f"{name} is not JSON")  # NaN, Infinity: Python's extension, not JSON's
+
+
+def _json(text: str, *, account: str) -> object:
+    try:
+        return json.loads(
+            text,
+            object_pairs_hook=_object_without_repeats,
+            parse_int=Decimal,
+            parse_float=Decimal,
+            parse_constant=_no_constant,
+        )
+    except _RepeatedKey as repeated:
+        shown = repeated.key if len(repeated.key) <= 40 else repeated.key[:40] + "…"
+        raise _refuse(
+            f"The body names the key {shown!r} more than once.", account=account
+        ) from None
+    except (ValueError, RecursionError):  # RecursionError: arrays nested thousands deep
+        raise _refuse("The body is not JSON.", account=account) from None
+
+
 def transfer_read(body: bytes, *, account: str) -> Transfer:
     """Validate an authentic body into a Transfer; WebhookRejected(400) names the field."""
     try:
@@ -169,20 +253,19 @@ def transfer_read(body: bytes, *, account: str) -> Transfer:
         raise _refuse("The body is not UTF-8 text.", account=account) from None
     if "\x00" in text:
         raise _refuse("The body must not contain NUL bytes.", account=account)
-    try:
-        document = json.loads(text)
-    except ValueError:
-        raise _refuse("The body is not JSON.", account=account) from None
+    document = _json(text, account=account)
     if not isinstance(document, dict):
         raise _refuse("The body must be a JSON object.", account=account)
     missing = [name for name in FIELDS if name not in document]
     if missing:
         raise _refuse(f"Missing field(s): {', '.join(missing)}.", account=account)
+    payer_inn, inn_checksum_valid = _inn(document, account=account)
     return Transfer(
         operation_id=_operation_id(document, account=account),
         amount=_amount(document, account=account),
         currency=_currency(document, account=account),
-        payer_inn=_inn(document, account=account),
+        payer_inn=payer_inn,
         document_number=_document_number(document, account=account),
         document_date=_document_date(document, account=account),
+        inn_checksum_valid=inn_checksum_valid,
     )

@@ -2,6 +2,7 @@
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 
 from payments.bank_transfer.tests.bank_tools import INN, TOKEN, post, transfer
 
@@ -22,11 +23,48 @@ def test_a_bearer_of_the_token_reads_the_balance(client, credited):
     assert "no-cache" in response["Cache-Control"]
 
 
-def test_a_staff_session_reads_the_balance(client, credited):
-    staff = get_user_model().objects.create_user("clerk", password="x", is_staff=True)
-    client.force_login(staff)
+def staff(username: str, *permissions: str):
+    user = get_user_model().objects.create_user(username, password="x", is_staff=True)
+    user.user_permissions.set(
+        Permission.objects.filter(
+            content_type__app_label="payments_bank_transfer", codename__in=permissions
+        )
+    )
+    return user
+
+
+def test_staff_who_may_view_organisations_read_the_balance(client, credited):
+    """The admin's rule (issue 20, defect 9): the model's view permission. This test first
+    let any staff user in; that was the defect."""
+    client.force_login(staff("clerk", "view_organisation"))
 
     assert client.get(URL).json()["balance"] == 145000
+    assert client.get("/admin/payments_bank_transfer/organisation/").status_code == 200
+
+
+def test_staff_without_the_permission_get_403_as_in_the_admin(client, credited):
+    client.force_login(staff("packer", "view_ledgerentry"))
+
+    response = client.get(URL)
+
+    assert response.status_code == 403
+    assert "balance" not in response.json()
+    assert client.get("/admin/payments_bank_transfer/organisation/").status_code == 403
+
+
+def test_a_superuser_reads_the_balance(client, credited):
+    client.force_login(get_user_model().objects.create_superuser("boss", password="x"))
+
+    assert client.get(URL).json()["balance"] == 145000
+
+
+def test_an_inactive_user_with_the_permission_is_refused(client, credited):
+    user = staff("gone", "view_organisation")
+    user.is_active = False
+    user.save()
+    client.force_login(user)
+
+    assert client.get(URL).status_code in (401, 403)
 
 
 def test_an_unknown_inn_is_404(client):

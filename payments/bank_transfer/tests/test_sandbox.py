@@ -60,8 +60,10 @@ def test_the_printed_curl_line_is_a_valid_delivery(sandboxed, live_server, capsy
 
 
 def test_a_refused_delivery_fails_the_command(sandboxed, live_server):
+    # An INN of the wrong shape (an INN whose check digits fail is booked and flagged since
+    # issue 19, so it no longer makes a refused delivery).
     with pytest.raises(CommandError, match="400"):
-        call_command("bank_sandbox", "transfer", inn="1234567890", amount=1, url=live_server.url)
+        call_command("bank_sandbox", "transfer", inn="123456789", amount=1, url=live_server.url)
 
 
 def test_without_a_secret_or_the_sandbox_it_says_so(settings):
