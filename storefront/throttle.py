@@ -17,7 +17,8 @@ long) stay within the limit, so no window-length span ever holds more than the l
 the calls fall about a slot's edge. Refused calls are not counted. Counts live in Django's
 cache (Redis in production, shared by every process; per process with the local-memory
 default) and use only its atomic `add`, `incr` and `decr`. When the cache cannot be reached,
-the shop keeps selling: calls go through, and a warning is logged at most once a minute.
+the shop keeps selling: calls go through, the cache is asked again only after a few seconds,
+and a warning is logged at most once a minute.
 """
 
 import contextlib
@@ -41,6 +42,9 @@ logger = logging.getLogger(__name__)
 SLOTS = 12
 # The cache's unreachability is logged at most this often (seconds), per process.
 CACHE_DOWN_LOG_INTERVAL = 60
+# After the cache failed, it is not asked again for this long (seconds), per process: a cache
+# that does not answer costs a request its timeout every few seconds, not every request.
+CACHE_RETRY_SECONDS = 5
 
 
 @dataclass(frozen=True)
@@ -85,23 +89,37 @@ def client_bucket(request: HttpRequest) -> str:
     return str(ip)
 
 
-_cache_down_lock = threading.Lock()
-_cache_down_logged = -math.inf
+def _monotonic() -> float:
+    return time.monotonic()
 
 
-def _cache_down(exc: Exception) -> None:
-    """Say, at most once a minute in this process, that calls are let through uncounted."""
-    global _cache_down_logged
-    with _cache_down_lock:
-        now = time.monotonic()
-        if now - _cache_down_logged < CACHE_DOWN_LOG_INTERVAL:
-            return
-        _cache_down_logged = now
-    # The class only: a cache client's message may name its server and credentials.
-    logger.warning(
-        "throttle: the cache cannot be reached (%s); calls are let through uncounted",
-        type(exc).__name__,
-    )
+class CacheOutage:
+    """This process's memory of the cache failing: when to ask it again, when it was said."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.retry_at = -math.inf
+        self.logged_at = -math.inf
+
+    def ongoing(self) -> bool:
+        return _monotonic() < self.retry_at
+
+    def happened(self, exc: Exception) -> None:
+        """Note the failure; say, at most once a minute, that calls go through uncounted."""
+        now = _monotonic()
+        with self._lock:
+            self.retry_at = now + CACHE_RETRY_SECONDS
+            if now - self.logged_at < CACHE_DOWN_LOG_INTERVAL:
+                return
+            self.logged_at = now
+        # The class only: a cache client's message may name its server and credentials.
+        logger.warning(
+            "throttle: the cache cannot be reached (%s); calls are let through uncounted",
+            type(exc).__name__,
+        )
+
+
+cache_outage = CacheOutage()
 
 
 def _count_one_more(key: str, *, timeout: int) -> int:
@@ -123,8 +141,10 @@ def _uncount(key: str) -> None:
 def wait_needed(request: HttpRequest, *, scope: str) -> int:
     """Count one more call of `scope` by this client: 0 while it is within the limit, else
     (the call not counted) how many seconds until one would be let through again."""
+    if cache_outage.ongoing():
+        return 0
     limit = getattr(settings, SCOPES[scope].limit_setting)
-    window = settings.SHOP_START_WINDOW_SECONDS
+    window = max(settings.SHOP_START_WINDOW_SECONDS, 1)
     slot_seconds = window / SLOTS
     now = _now()
     current = int(now // slot_seconds)
@@ -137,7 +157,7 @@ def wait_needed(request: HttpRequest, *, scope: str) -> int:
             return 0
         _uncount(f"{prefix}{current}")
     except Exception as exc:  # the cache is down: keep selling
-        _cache_down(exc)
+        cache_outage.happened(exc)
         return 0
     counts = [earlier.get(f"{prefix}{slot}", 0) for slot in slots[:-1]] + [counted - 1]
     # One more call fits once the oldest slots holding this many calls have slid out.

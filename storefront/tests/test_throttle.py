@@ -117,13 +117,25 @@ class DeadCache:
     }
 
 
+class Monotonic:
+    """The throttle's monotonic clock (when to ask a failed cache again, to log again)."""
+
+    def __init__(self, monkeypatch) -> None:
+        self.now = 1000.0
+        monkeypatch.setattr(throttle, "_monotonic", lambda: self.now)
+        monkeypatch.setattr(throttle, "cache_outage", throttle.CacheOutage())
+
+
 def test_with_the_cache_down_the_shop_keeps_selling_and_logs_it_once(settings, monkeypatch, caplog):
     settings.SHOP_START_LIMIT = 1
-    monkeypatch.setattr(throttle, "_cache_down_logged", -math.inf)
+    clock = Monotonic(monkeypatch)
     items = [make_item() for _ in range(4)]
 
     with override_settings(CACHES=DeadCache.CACHES), caplog.at_level(logging.WARNING):
-        answers = [Client().get(f"/buy/{item.pk}") for item in items]
+        answers = []
+        for item in items:
+            answers.append(Client().get(f"/buy/{item.pk}"))
+            clock.now += 10  # past the retry pause: each call asks the cache, and fails
 
     assert [response.status_code for response in answers] == [200] * 4
     assert Order.objects.count() == 4
@@ -134,16 +146,45 @@ def test_with_the_cache_down_the_shop_keeps_selling_and_logs_it_once(settings, m
 
 
 def test_the_cache_down_warning_comes_again_after_a_minute(settings, monkeypatch, caplog):
-    monkeypatch.setattr(throttle, "_cache_down_logged", -math.inf)
+    clock = Monotonic(monkeypatch)
     item = make_item()
 
     with override_settings(CACHES=DeadCache.CACHES), caplog.at_level(logging.WARNING):
-        for _ in range(2):
+        for step in (0, 30, 31):  # at 0, 30 and 61 seconds
+            clock.now += step
             assert Client().get(f"/buy/{item.pk}").status_code == 200
-        throttle._cache_down_logged -= throttle.CACHE_DOWN_LOG_INTERVAL + 1  # a minute on
-        assert Client().get(f"/buy/{item.pk}").status_code == 200
 
     assert len([r for r in caplog.records if r.name == "storefront.throttle"]) == 2
+
+
+class FailingCache:
+    """A cache whose every call fails, counting the calls."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __getattr__(self, name):
+        def fail(*args, **kwargs):
+            self.calls += 1
+            raise ConnectionError("cache down")
+
+        return fail
+
+
+def test_a_failed_cache_is_asked_again_only_after_a_pause(client, monkeypatch):
+    clock = Monotonic(monkeypatch)
+    failing = FailingCache()
+    monkeypatch.setattr(throttle, "cache", failing)
+    item = make_item()
+
+    for _ in range(5):
+        assert client.get(f"/buy/{item.pk}").status_code == 200
+    asked_while_down = failing.calls
+    clock.now += throttle.CACHE_RETRY_SECONDS
+    client.get(f"/buy/{item.pk}")
+
+    assert asked_while_down == 1
+    assert failing.calls == 2
 
 
 def test_return_pages_have_a_limit_of_their_own(client, settings):
