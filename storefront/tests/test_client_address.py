@@ -115,3 +115,15 @@ def test_with_no_proxy_declared_the_bank_allow_list_ignores_the_header(client, b
     assert forged.status_code == 403
     assert "203.0.113.9" in forged.json()["error"]
     assert bank.status_code == 200
+
+
+def test_an_ipv6_client_is_its_64_block(settings):
+    settings.SHOP_START_LIMIT = 1
+    item, other = make_item(), make_item()
+
+    first = buy(Client(REMOTE_ADDR="2001:db8:0:1::1"), item, "")
+    # Another address of the same /64, which one subscriber is usually given: held.
+    same_block = buy(Client(REMOTE_ADDR="2001:db8:0:1:ffff::2"), other, "")
+    next_block = buy(Client(REMOTE_ADDR="2001:db8:0:2::1"), other, "")
+
+    assert [first.status_code, same_block.status_code, next_block.status_code] == [200, 429, 200]
