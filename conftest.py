@@ -89,7 +89,7 @@ def page(browser, live_server, monkeypatch):
     """A tab in a fresh browser context (no cookies or storage from other tests) on the shop.
 
     Relative URLs (`page.goto("/item/1")`) go to the live server. An uncaught JavaScript error
-    on any page fails the test.
+    or a Content-Security-Policy violation on any page fails the test.
     """
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1024, "height": 768})
@@ -98,6 +98,16 @@ def page(browser, live_server, monkeypatch):
     tab = context.new_page()
     js_errors = []
     tab.on("pageerror", lambda error: js_errors.append(f"{tab.url}: {error}"))
+    # The Content-Security-Policy is enforced in these tests as in production: anything it
+    # refuses (an inline script or style, a script from elsewhere) is reported to the console.
+    tab.on(
+        "console",
+        lambda message: (
+            js_errors.append(f"{tab.url}: {message.text}")
+            if "Content Security Policy" in message.text
+            else None
+        ),
+    )
     try:
         yield tab
     finally:

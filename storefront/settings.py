@@ -110,6 +110,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "djmoney",
+    "csp",
     "currencies",
     "payments",
     "payments.stripe",
@@ -127,6 +128,9 @@ MIDDLEWARE = [
     # A NUL anywhere in the path or query: 400 before any view or query sees it.
     "storefront.nul_guard.RefuseNulMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy and Permissions-Policy on every response (see below).
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     # /healthz, ahead of the ALLOWED_HOSTS check (CommonMiddleware): platform probes use
     # internal Host headers.
     "storefront.health.HealthCheckMiddleware",
@@ -138,6 +142,38 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# What a page may load, and from where (django-csp). No inline script or style anywhere, so
+# 'self' is all the shop needs, plus exactly what Stripe.js documents for Checkout and the
+# Payment Element: its script and frames from js.stripe.com, 3-D Secure frames from
+# hooks.stripe.com, and its API calls. The sandbox's stand-ins are served by the shop itself.
+_STRIPE_JS = ["https://js.stripe.com", "https://*.js.stripe.com"]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", *_STRIPE_JS],
+        "frame-src": [*_STRIPE_JS, "https://hooks.stripe.com"],
+        "connect-src": ["'self'", "https://api.stripe.com"],
+        "img-src": ["'self'", "data:"],
+        "style-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# Browser features no page of the shop uses are off, for it and for any frame it embeds;
+# `payment` stays open to Stripe's frames (wallets such as Apple Pay and Google Pay).
+PERMISSIONS_POLICY = {
+    "accelerometer": [],
+    "camera": [],
+    "geolocation": [],
+    "gyroscope": [],
+    "magnetometer": [],
+    "microphone": [],
+    "usb": [],
+    "payment": ["self", "https://js.stripe.com"],
+}
 
 # `Server-Timing: app;dur=..., provider;dur=...` on responses (storefront.server_timing): the
 # request's time and the part spent waiting for payment providers. Off: it tells outsiders timings.

@@ -14,7 +14,7 @@ from payments.stripe.sandbox.models import SandboxObject, SandboxRequest
 
 def _pretty(value) -> str:
     return format_html(
-        '<pre style="white-space: pre-wrap; overflow-wrap: anywhere; margin: 0">{}</pre>',
+        '<pre class="sandbox-json">{}</pre>',
         json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False),
     )
 
@@ -27,6 +27,11 @@ class SandboxObjectAdmin(ReadOnlyAdmin):
     fields = ["id", "object", "account", "created", "pretty_data", "pretty_private"]
     readonly_fields = fields
     actions = ["open_dispute", "win_dispute", "lose_dispute"]
+
+    class Media:
+        # A stylesheet, not a style attribute: the pages' Content-Security-Policy allows no
+        # inline style.
+        css = {"all": ["sandbox/admin.css"]}
 
     def _each(self, request, queryset, kind: str, act, verb: str) -> None:
         for obj in queryset:
