@@ -26,9 +26,12 @@ COPY templates/ templates/
 COPY static/ static/
 COPY fixtures/ fixtures/
 
-# Hashed, compressed statics for WhiteNoise. No secret is needed to collect them; this throwaway
-# key exists for this command only and is not in the image.
-RUN DEBUG=0 READ_ENV_FILE=0 \
+# Hashed, compressed statics for WhiteNoise, of every app the image can run: the sandboxes
+# too, which only some deployments switch on at run time (STRIPE_SANDBOX=1 in
+# docker-compose.yml), since a page naming a file missing from the manifest is a 500. No secret
+# is needed to collect them; this throwaway key exists for this command only and is not in
+# the image.
+RUN DEBUG=0 READ_ENV_FILE=0 STRIPE_SANDBOX=1 PAYPARTS_SANDBOX=1 BANK_SANDBOX=1 \
     SECRET_KEY=collectstatic-at-build-time-only-never-used-to-sign-anything-0123456789 \
     python manage.py collectstatic --noinput
 
