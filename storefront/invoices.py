@@ -8,6 +8,7 @@ inside ReportLab and is embedded (subset) in the file: unlike the PDF's built-in
 """
 
 import io
+import re
 from html import escape
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from currencies.formatting import format_money
+from currencies.formatting import currency_symbol, format_money
 from currencies.minor_units import from_minor_units, to_minor_units
 from payments.models import Payment
 from payments.services import payment_instructions, refunds_for
@@ -58,11 +59,17 @@ def _printable(text: str) -> bool:
 
 
 def invoice_money(minor: int, currency: str) -> str:
-    """`€57.00`, `$51.42`, `¥1,500`; the ISO code where the font has no symbol for it."""
+    """`€57.00`, `$51.42`, `¥1,500`; the ISO code where the font has no symbol for it, in the
+    same place (`2 500,00 RUB`: the font has no `₽`)."""
     amount = from_minor_units(minor, currency)
     text = format_money(amount, currency)
     if _printable(text):
         return text
+    symbol, code = currency_symbol(currency), currency.upper()
+    # A code is a word: set apart from the digits it stands before ("INR 1,500.00").
+    with_code = re.sub(rf"{re.escape(symbol)}(?=\d)", f"{code}\u00a0", text).replace(symbol, code)
+    if _printable(with_code):
+        return with_code
     return format_currency(
         amount, currency.upper(), "¤¤\u00a0#,##0.00", locale="en_US", currency_digits=True
     )

@@ -102,6 +102,8 @@ def test_a_currency_symbol_the_font_lacks_is_written_as_its_code():
     assert invoice_money(150000, "INR") == "INR\u00a01,500.00"
     assert invoice_money(4500, "JPY") == "¥4,500"
     assert invoice_money(-500, "EUR") == "-€5.00"
+    # Roubles are written as in Russia; the font has no ₽, so the code stands where it was.
+    assert invoice_money(250000, "RUB") == "2\u00a0500,00\u00a0RUB"
 
 
 def test_an_unpaid_order_gets_a_pro_forma_invoice(usd_order):
