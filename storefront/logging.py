@@ -11,6 +11,10 @@ Wired up in `settings.LOGGING` and `settings.MIDDLEWARE`:
   `rk_live_…`, `whsec_…`) in the message, its arguments and the traceback. The payment layer
   never logs keys; this is the second line of defence, for a mistake yet to be made.
 - `JsonLineFormatter` writes each record as one JSON object on one line (tracebacks included).
+- A task queued while a request runs carries the request's id in its message
+  (`task_request_id_header`, called as Celery publishes it), and the worker puts it back for
+  the lines the task logs (`task_request_id_bind`/`_unbind`, around each task: see
+  storefront.celery). A task run eagerly runs inside the request and keeps its id anyway.
 """
 
 import contextvars
@@ -146,6 +150,38 @@ class RequestIdMiddleware:
                 },
             )
         return response
+
+
+# The message header that carries the queuing request's id to a task.
+TASK_REQUEST_ID_HEADER = "shop_request_id"
+# Where a worker keeps what to restore after the task (a contextvar token).
+_TASK_CONTEXT = "_shop_request_id_context"
+
+
+def task_request_id_header() -> dict[str, str]:
+    """The header that takes this request's id along with a task being queued (none outside
+    a request)."""
+    request_id = _request_id.get()
+    return {} if request_id == "-" else {TASK_REQUEST_ID_HEADER: request_id}
+
+
+def task_request_id_bind(task_request) -> None:
+    """Before a task runs in a worker: its lines carry the id its message brought (`-` if
+    none). An eager task (no worker) runs inside the request and keeps the request's id."""
+    if task_request is None or getattr(task_request, "is_eager", False):
+        return
+    request_id = getattr(task_request, TASK_REQUEST_ID_HEADER, None)
+    if not (isinstance(request_id, str) and _ACCEPTED_REQUEST_ID.fullmatch(request_id)):
+        request_id = "-"
+    setattr(task_request, _TASK_CONTEXT, _request_id.set(request_id))
+
+
+def task_request_id_unbind(task_request) -> None:
+    """After a task ran in a worker: the next one starts without its id."""
+    token = getattr(task_request, _TASK_CONTEXT, None)
+    if token is not None:
+        setattr(task_request, _TASK_CONTEXT, None)
+        _request_id.reset(token)
 
 
 def _forget_request_id(**kwargs) -> None:

@@ -2,32 +2,34 @@
 
 An e-mail is first written down (`mail_due`, an `OrderMail` row) inside the transaction that
 made it due: the order paid, a refund made. That row is the promise; sending follows after
-the commit (`mail_send`), so a rolled-back payment sends nothing and a crash loses nothing.
+the commit, so a rolled-back payment sends nothing and a crash loses nothing.
 
-By default (`settings.ORDER_MAIL_SEND = "thread"`) the send runs in a thread of its own, so
-the request that paid (a provider's webhook, the buyer's return page) answers without waiting
-for the PDF invoice to be drawn or a mail server to answer; a worker killed meanwhile leaves
-the row for `order_mail_send`. Tests send in the request (`"inline"`), where they can read the
-outbox at once.
+Sending is background work (`storefront.tasks.order_mail_send_task`, queued by `mail_send_soon`
+once the paying transaction commits): the request that paid (a provider's webhook, the buyer's
+return page) answers without waiting for the PDF invoice to be drawn or a mail server to
+answer. With a broker (`REDIS_URL`) a worker process sends it; without one (a laptop, tests)
+it runs right there, after the commit.
 
 Sending claims the row first (pending -> sending, one conditional UPDATE), so two processes
 never both send it; a send that raises puts it back to pending with the error (failed after
-`MAX_ATTEMPTS`). `manage.py order_mail_send` sends whatever is still pending, and with
-`--stuck-after` also what a crashed process left `sending`. That one case is the only one that
-can send twice: a process that died after the mail server accepted the message but before the
-row said so. Waiting long enough before taking such rows over (minutes, not seconds) keeps it
-to real crashes; a buyer getting a receipt twice is better than never.
+`MAX_ATTEMPTS`). A claim left `sending` by a process that died is taken over only once it is
+older than the sender could have lived (`stuck_before`: the worker's task time limit, or the
+operator's `--stuck-after`). `manage.py order_mail_send` sends whatever is still pending.
+Taking over is the only case that can send twice: a process that died after the mail server
+accepted the message but before the row said so; a buyer getting a receipt twice is better than
+never.
 """
 
 import logging
-import threading
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from functools import partial
 from urllib.parse import quote
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import IntegrityError, connections, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Prefetch, Q, prefetch_related_objects
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -48,9 +50,9 @@ ERROR_CHARS = 2000
 
 def mail_due(*, order: Order, kind: str, key: str = "") -> OrderMail | None:
     """Write down, once, that `order`'s buyer is owed a `kind` e-mail (none without an
-    address), and send it once the caller's transaction commits.
+    address), and queue its sending once the caller's transaction commits.
 
-    The unique constraint makes a second call a no-op, so only the first registers a send.
+    The unique constraint makes a second call a no-op, so only the first queues a send.
     """
     if not order.email:
         return None
@@ -60,36 +62,39 @@ def mail_due(*, order: Order, kind: str, key: str = "") -> OrderMail | None:
             mail = OrderMail.objects.create(order=order, kind=kind, key=key, to=order.email)
     except IntegrityError:
         return OrderMail.objects.get(order=order, kind=kind, key=key)
-    # robust: the paying request (a webhook, the return page) must not fail for a mail
-    # server; `mail_send` catches its own errors anyway, and the row stays pending.
+    # robust: the paying request (a webhook, the return page) must not fail for a mail server
+    # or a broker that does not answer; the row stays pending for the stranded-mail sweep.
     transaction.on_commit(partial(mail_send_soon, mail_id=mail.pk), robust=True)
     return mail
 
 
-def mail_send_soon(*, mail_id: int) -> threading.Thread | None:
-    """Send the mail now in this thread ("inline"), or in a daemon thread of its own
-    ("thread", returned), as `settings.ORDER_MAIL_SEND` says."""
-    if settings.ORDER_MAIL_SEND == "inline":
-        mail_send(mail_id=mail_id)
-        return None
-    thread = threading.Thread(
-        target=_send_in_thread, args=(mail_id,), name=f"order-mail-{mail_id}", daemon=True
-    )
-    thread.start()
-    return thread
+def mail_send_soon(*, mail_id: int) -> None:
+    """Queue the sending of one owed e-mail (a worker sends it; without a broker, now)."""
+    from storefront.tasks import order_mail_send_task
+
+    order_mail_send_task.delay(mail_id=mail_id)
 
 
-def _send_in_thread(mail_id: int) -> None:
-    try:
-        mail_send(mail_id=mail_id)
-    except Exception:  # a thread's exception would go nowhere: say it in the log
-        logger.exception("order mail %s: sending failed", mail_id)
-    finally:
-        connections.close_all()  # this thread's own connection, not the request's
+class Delivery(StrEnum):
+    """What one attempt at an owed e-mail came to."""
+
+    SENT = "sent"  # sent, by this attempt
+    FAILED = "failed"  # tried and failed: pending again, with the error
+    GAVE_UP = "gave up"  # tried and failed for the last time
+    BUSY = "busy"  # another sender's claim, too recent to take over
+    DONE = "done"  # nothing to do: sent or given up before, or no such mail
 
 
-def mail_send(*, mail_id: int, stuck_before: datetime | None = None) -> bool:
-    """Send one owed e-mail if this call claims it; return whether it was sent now.
+@dataclass(frozen=True)
+class MailAttempt:
+    outcome: Delivery
+    error: Exception | None = None
+    # A claim being worked on elsewhere (BUSY): when it was made.
+    claimed_at: datetime | None = None
+
+
+def mail_attempt(*, mail_id: int, stuck_before: datetime | None = None) -> MailAttempt:
+    """Send one owed e-mail if this call claims it, and say what came of it.
 
     Only a pending row is claimed, or, with `stuck_before`, one left `sending` since before
     then by a process that never finished. Whatever goes wrong while rendering or sending,
@@ -103,7 +108,10 @@ def mail_send(*, mail_id: int, stuck_before: datetime | None = None) -> bool:
         status=OrderMail.Status.SENDING, claimed_at=claimed_at, attempts=F("attempts") + 1
     )
     if not claimed:
-        return False
+        other = OrderMail.objects.filter(pk=mail_id).values("status", "claimed_at").first()
+        if other and other["status"] == OrderMail.Status.SENDING:
+            return MailAttempt(Delivery.BUSY, claimed_at=other["claimed_at"])
+        return MailAttempt(Delivery.DONE)
     mail = OrderMail.objects.select_related("order").get(pk=mail_id)
     try:
         message_for(mail).send()
@@ -117,12 +125,46 @@ def mail_send(*, mail_id: int, stuck_before: datetime | None = None) -> bool:
             status=OrderMail.Status.FAILED if give_up else OrderMail.Status.PENDING,
             error=f"{type(exc).__name__}: {exc}"[:ERROR_CHARS],
         )
-        return False
+        return MailAttempt(Delivery.GAVE_UP if give_up else Delivery.FAILED, error=exc)
     OrderMail.objects.filter(pk=mail.pk).update(
         status=OrderMail.Status.SENT, sent_at=timezone.now(), error=""
     )
     logger.info("order mail %s (%s, order %s) sent", mail.pk, mail.kind, mail.order_id)
-    return True
+    return MailAttempt(Delivery.SENT)
+
+
+def mail_send(*, mail_id: int, stuck_before: datetime | None = None) -> bool:
+    """Send one owed e-mail if this call claims it; return whether it was sent now."""
+    return mail_attempt(mail_id=mail_id, stuck_before=stuck_before).outcome is Delivery.SENT
+
+
+def _give_up_stuck(stuck_before: datetime) -> int:
+    """Mark failed the mails left `sending` since before then after their last attempt."""
+    return OrderMail.objects.filter(
+        status=OrderMail.Status.SENDING,
+        claimed_at__lt=stuck_before,
+        attempts__gte=MAX_ATTEMPTS,
+    ).update(status=OrderMail.Status.FAILED, error="Left unfinished after the last attempt.")
+
+
+def mails_stranded(*, pending_for: timedelta, stuck_after: timedelta) -> list[int]:
+    """The owed e-mails nothing is going to send: pending, untouched for `pending_for` (their
+    queued task was lost: a broker down at commit, a worker that gave up retrying), or left
+    `sending` for `stuck_after` (a sender that died); those past their last attempt are given
+    up here."""
+    now = timezone.now()
+    _give_up_stuck(now - stuck_after)
+    quiet = Q(claimed_at__lt=now - pending_for) | Q(
+        claimed_at__isnull=True, created__lt=now - pending_for
+    )
+    stranded = (Q(status=OrderMail.Status.PENDING) & quiet) | Q(
+        status=OrderMail.Status.SENDING, claimed_at__lt=now - stuck_after
+    )
+    return list(
+        OrderMail.objects.filter(stranded, attempts__lt=MAX_ATTEMPTS)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
 
 
 def mails_send_pending(*, stuck_after: timedelta | None = None) -> dict[str, int]:
@@ -132,11 +174,7 @@ def mails_send_pending(*, stuck_after: timedelta | None = None) -> dict[str, int
     counts = {"sent": 0, "not_sent": 0, "gave_up": 0}
     if stuck_before is not None:
         # Left sending after their last attempt: nothing more will be tried.
-        counts["gave_up"] = OrderMail.objects.filter(
-            status=OrderMail.Status.SENDING,
-            claimed_at__lt=stuck_before,
-            attempts__gte=MAX_ATTEMPTS,
-        ).update(status=OrderMail.Status.FAILED, error="Left unfinished after the last attempt.")
+        counts["gave_up"] = _give_up_stuck(stuck_before)
     due = Q(status=OrderMail.Status.PENDING)
     if stuck_before is not None:
         due |= Q(status=OrderMail.Status.SENDING, claimed_at__lt=stuck_before)

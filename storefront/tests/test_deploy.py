@@ -364,7 +364,7 @@ def test_gunicorn_starts_on_the_sandbox_when_it_is_asked_for(tmp_path):
         healthcheck = run(dockerfile_healthcheck(), {**env, "PORT": str(server.port)})
 
     assert health.status == 200
-    assert health.json() == {"status": "ok", "database": "ok"}
+    assert health.json() == {"status": "ok", "database": "ok", "cache": "ok"}
     assert healthcheck.returncode == 0, healthcheck.stderr
 
 
@@ -437,7 +437,7 @@ def test_gunicorn_serves_the_shop_on_postgres(tmp_path, deploy_database):
     assert "immutable" in static.headers["Cache-Control"]
     # /healthz over plain HTTP with any Host; every other page still checks the Host.
     assert health.status == 200
-    assert health.json() == {"status": "ok", "database": "ok"}
+    assert health.json() == {"status": "ok", "database": "ok", "cache": "ok"}
     assert unknown_host.status == 400
     # One JSON line per record on stdout, with the request's id, and no secret.
     output = server.output()
@@ -698,7 +698,7 @@ def test_healthz_checks_the_database(client):
     response = client.get("/healthz")
 
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "cache": "ok"}
     assert "no-store" in response["Cache-Control"]
 
 

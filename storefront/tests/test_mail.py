@@ -1,8 +1,6 @@
 """Receipts and refund notices: one per paid order (and per refund), with the invoice attached,
 never without an address, never lost when sending fails, never sent twice by the resender."""
 
-import threading
-import time
 from datetime import timedelta
 from io import StringIO
 from smtplib import SMTPServerDisconnected
@@ -22,8 +20,10 @@ from storefront.mail import MAX_ATTEMPTS
 from storefront.management.commands.order_mail_send import duration
 from storefront.models import Order, OrderMail
 from storefront.services import order_set_email
+from storefront.tasks import order_mail_send_task
 from storefront.tests.backoffice_tools import pdf_text
 from storefront.tests.factories import make_discount, make_item, make_order, make_tax
+from storefront.tests.task_tools import tasks_queued
 
 pytestmark = pytest.mark.django_db
 
@@ -93,28 +93,32 @@ def test_a_paid_order_gets_one_receipt_with_its_invoice(order, django_capture_on
 
 
 @pytest.mark.django_db(transaction=True)
-def test_outside_tests_the_receipt_is_sent_in_a_thread_of_its_own(order, settings, monkeypatch):
-    """The webhook or return page that paid does not wait for the PDF and the mail server."""
-    settings.ORDER_MAIL_SEND = "thread"
-    senders = []
-    send_messages = EmailBackend.send_messages
-
-    def recording(self, messages):
-        senders.append(threading.current_thread().name)
-        return send_messages(self, messages)
-
-    monkeypatch.setattr(EmailBackend, "send_messages", recording)
+def test_with_a_broker_the_paying_request_only_queues_the_receipt(order, client):
+    """The return page that paid does not wait for the PDF and the mail server: the receipt is
+    a task for the worker, queued once the payment committed, and the worker sends it once."""
     order_set_email(order=order, email="ada@example.com")
+    session_id = checkout_paid(order, email="")
 
-    pay(order)
+    with tasks_queued() as queued:
+        response = client.get(
+            f"/payment/stripe/return/?session_id={session_id}&currency=usd",
+            HTTP_X_REQUEST_ID="req-paid-1",
+        )
 
+    assert response.status_code == 200
     receipt = OrderMail.objects.get(order=order)
-    deadline = time.monotonic() + 10
-    while receipt.status != OrderMail.Status.SENT and time.monotonic() < deadline:
-        time.sleep(0.05)
-        receipt.refresh_from_db()
-    assert receipt.status == OrderMail.Status.SENT
-    assert senders == [f"order-mail-{receipt.pk}"]
+    assert (receipt.status, receipt.attempts) == ("pending", 0)
+    assert mail.outbox == []
+    assert [(q["task"], q["kwargs"]) for q in queued] == [
+        ("storefront.tasks.order_mail_send_task", {"mail_id": receipt.pk})
+    ]
+    assert queued[0]["headers"]["shop_request_id"] == "req-paid-1"
+
+    order_mail_send_task.apply(kwargs=queued[0]["kwargs"])  # the worker's turn
+    order_mail_send_task.apply(kwargs=queued[0]["kwargs"])  # delivered again: nothing more
+
+    receipt.refresh_from_db()
+    assert (receipt.status, receipt.attempts) == ("sent", 1)
     assert [message.to for message in mail.outbox] == [["ada@example.com"]]
 
 
