@@ -88,7 +88,15 @@ class WebhookEvent(models.Model):
     whose processing failed keeps its row as `failed` and leaves the id free, so the provider's
     retry is processed afresh; one that reuses an event id to say something else is kept as
     `conflict`, for the merchant, and changes nothing.
+
+    The rule is a plain unique key, which every supported database creates (MySQL and MariaDB
+    have no partial index): `once_event_id` holds the event id where the rule applies (an
+    authentic delivery, neither failed nor in conflict) and NULL elsewhere, and a unique key
+    allows any number of NULLs. `save()` fills it in.
     """
+
+    #: The statuses of an authentic delivery that leave its event id free for another row.
+    EVENT_ID_FREE = ("failed", "conflict")
 
     class Status(models.TextChoices):
         PROCESSED = "processed", "Processed"
@@ -109,20 +117,41 @@ class WebhookEvent(models.Model):
     error = models.TextField(blank=True)
     received_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)
+    # NULL, not "", where the once-only rule does not apply: the unique key ignores NULLs.
+    once_event_id = models.CharField(  # noqa: DJ001 (see above)
+        max_length=255, null=True, blank=True, editable=False
+    )
 
     class Meta:
         ordering = ["-received_at", "-pk"]
         constraints = [
             models.UniqueConstraint(
-                fields=["rail", "account", "event_id"],
-                condition=models.Q(signature_valid=True)
-                & ~models.Q(status__in=["failed", "conflict"]),
-                name="webhook_event_once_per_rail_account",
+                fields=["rail", "account", "once_event_id"],
+                name="webhook_event_id_once_per_rail_account",
             )
         ]
 
     def __str__(self) -> str:
         return f"{self.rail} {self.event_id or '(unsigned)'} {self.type} {self.status}"
+
+    def save(self, *args, **kwargs) -> None:
+        self.once_event_id = self.once_key(
+            event_id=self.event_id, signature_valid=self.signature_valid, status=self.status
+        )
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"event_id", "signature_valid", "status"} & {
+            *update_fields
+        }:
+            kwargs["update_fields"] = {*update_fields, "once_event_id"}
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def once_key(cls, *, event_id: str, signature_valid: bool, status: str) -> str | None:
+        """What `once_event_id` holds for a row saying this: the event id while the rule
+        applies to it, else None."""
+        if signature_valid and status not in cls.EVENT_ID_FREE:
+            return event_id
+        return None
 
 
 class Refund(models.Model):
