@@ -14,6 +14,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
+# mysqlclient (MySQL and MariaDB) has no Linux wheel: it builds against Debian's client headers.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends gcc pkg-config default-libmysqlclient-dev \
+    && rm -rf /var/lib/apt/lists/*
+
 # Dependencies first: this layer is rebuilt only when the pinned requirements change.
 COPY requirements.txt ./
 RUN pip install -r requirements.txt

@@ -71,3 +71,68 @@ def check_email(app_configs=None, **kwargs) -> list:
             )
         )
     return warnings
+
+
+# --- MySQL and MariaDB ------------------------------------------------------------------------
+
+STRICT_MODES = {"STRICT_TRANS_TABLES", "STRICT_ALL_TABLES"}
+MYSQL_HINT = (
+    "Give DATABASE_URL the options the settings default to, e.g. mysql://user:pass@host/db"
+    "?charset=utf8mb4&init_command=SET+sql_mode%3D%27STRICT_TRANS_TABLES%27, and create the "
+    "database with CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci (README, Databases)."
+)
+
+
+def check_mysql(app_configs=None, databases=None, **kwargs) -> list:
+    """Refuse a MySQL or MariaDB connection without strict mode or utf8mb4.
+
+    Without strict mode the server stores a value that does not fit by truncating or zeroing
+    it, with a warning nobody reads; without utf8mb4 a four-byte character (an emoji in a
+    buyer's name) is refused or mangled. Tagged `database` like Django's own mysql.W002, so it
+    runs in `migrate` and `check --database default` (it asks the server).
+    """
+    from django.db import connections
+
+    problems = []
+    for alias in databases or ():
+        connection = connections[alias]
+        if connection.vendor != "mysql":
+            continue
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT @@SESSION.sql_mode, @@SESSION.character_set_connection, "
+                "@@character_set_database"
+            )
+            sql_mode, connection_charset, database_charset = cursor.fetchone()
+            cursor.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = "
+                "DATABASE() AND table_type = 'BASE TABLE' AND table_collation NOT LIKE "
+                "'utf8mb4%' ORDER BY table_name"
+            )
+            narrow_tables = [name for (name,) in cursor.fetchall()]
+        if not STRICT_MODES & set(sql_mode.upper().split(",")):
+            problems.append(
+                Error(
+                    f"The database connection '{alias}' is not in strict mode "
+                    f"(sql_mode is '{sql_mode}').",
+                    hint=MYSQL_HINT,
+                    id="storefront.E010",
+                )
+            )
+        narrow = []
+        if connection_charset != "utf8mb4":
+            narrow.append(f"the connection is {connection_charset}")
+        if database_charset != "utf8mb4":
+            narrow.append(f"the database is {database_charset}")
+        if narrow_tables:
+            more = " ..." if len(narrow_tables) > 5 else ""
+            narrow.append(f"tables {', '.join(narrow_tables[:5])}{more} are not")
+        if narrow:
+            problems.append(
+                Error(
+                    f"The database connection '{alias}' is not all utf8mb4: {'; '.join(narrow)}.",
+                    hint=MYSQL_HINT,
+                    id="storefront.E011",
+                )
+            )
+    return problems

@@ -41,6 +41,7 @@ from storefront.models import (
     Tax,
 )
 from storefront.pricing import order_totals
+from storefront.row_locks import locked
 
 logger = logging.getLogger(__name__)
 
@@ -70,9 +71,7 @@ def _payments_close(order: Order) -> None:
 def _locked_open(order: Order) -> Order:
     """Re-read `order` under a row lock (its own row; its discount read along) and refuse if
     it can no longer change."""
-    order = (
-        Order.objects.select_for_update(of=("self",)).select_related("discount").get(pk=order.pk)
-    )
+    order = locked(Order.objects.filter(pk=order.pk), related=("discount",)).get()
     if not order.is_open:
         raise OrderError(
             f"Order #{order.pk} is {order.get_status_display().lower()}: it can no longer change."
@@ -111,12 +110,9 @@ def order_add_item(*, order: Order | None, item: Item, quantity: int) -> Order:
         _payments_close(order)
         # The order locked if it is still open; else a new one, which no one else can see yet
         # (no lock, and no line to look for).
-        order = (
-            Order.objects.select_for_update(of=("self",))
-            .select_related("discount")
-            .filter(pk=order.pk, status=Order.Status.OPEN)
-            .first()
-        )
+        order = locked(
+            Order.objects.filter(pk=order.pk, status=Order.Status.OPEN), related=("discount",)
+        ).first()
     if order is None:
         order = order_create(currency=item.currency)
         OrderItem.objects.create(order=order, item=item, quantity=quantity, unit_price=item.price)
@@ -470,10 +466,7 @@ def order_mark_paid(*, ident: str, amount: int, currency: str, payment) -> Outco
     The order is locked; what was paid must be what it costs now, in its currency.
     """
     order = (
-        Order.objects.select_for_update(of=("self",))
-        .select_related("discount")
-        .filter(pk=int(ident))
-        .first()
+        locked(Order.objects.filter(pk=int(ident)), related=("discount",)).first()
         if ident.isdecimal()
         else None
     )

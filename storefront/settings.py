@@ -227,6 +227,20 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {
         "NAME": str(Path(tempfile.gettempdir()) / f"storefront-test-{os.getpid()}.sqlite3")
     }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.mysql":
+    # MySQL and MariaDB as Django advises: strict mode (a value that does not fit is refused,
+    # never truncated or zeroed), utf8mb4 (all of Unicode; MySQL's "utf8" stops at three
+    # bytes) and READ COMMITTED. DATABASE_URL's own options (?charset=...&init_command=...)
+    # win over these; the check storefront.E010 refuses a connection left without them.
+    _mysql = DATABASES["default"].setdefault("OPTIONS", {})
+    _mysql.setdefault("charset", "utf8mb4")
+    _mysql.setdefault(
+        "init_command",
+        "SET sql_mode='STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'",
+    )
+    _mysql.setdefault("isolation_level", "read committed")
+    # The test database as a production one should be created (README, Databases).
+    DATABASES["default"]["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 

@@ -1,7 +1,10 @@
-"""Shared by the rails' concurrency tests: real threads against PostgreSQL.
+"""Shared by the rails' concurrency tests: real threads against a database server.
 
 SQLite serialises every writer, so it proves nothing here; such tests run in the PostgreSQL
-pass of `make test` (DATABASE_URL=postgres://...) and skip, saying so, elsewhere.
+and the MySQL/MariaDB passes of `make test` (DATABASE_URL=postgres://... or mysql://...) and
+skip, saying so, on SQLite. The two servers lock differently (PostgreSQL's unique-index waits
+and `FOR UPDATE OF`; InnoDB's record and gap locks, and MariaDB's plain `FOR UPDATE`), which
+is why both run them.
 """
 
 import threading
@@ -10,14 +13,18 @@ import pytest
 from django.db import connection, connections
 from django.test import Client
 
-POSTGRES_ONLY = [
+SERVER_VENDORS = ("postgresql", "mysql")
+
+SERVER_DATABASE_ONLY = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="concurrency tests need PostgreSQL: run with DATABASE_URL=postgres://... "
-        "(make test does, in its PostgreSQL pass)",
+        connection.vendor not in SERVER_VENDORS,
+        reason="concurrency tests need PostgreSQL or MySQL/MariaDB: run with "
+        "DATABASE_URL=postgres://... or mysql://... (make test does, in those passes)",
     ),
 ]
+#: The name these tests were first marked with; they now run on MySQL and MariaDB too.
+POSTGRES_ONLY = SERVER_DATABASE_ONLY
 
 
 def run_at_once(calls, *, timeout: float = 120) -> list:
