@@ -461,7 +461,7 @@ def test_gunicorn_serves_the_shop_on_postgres(tmp_path, deploy_database):
 def test_procfile():
     commands = procfile()
 
-    assert set(commands) == {"web", "release"}
+    assert set(commands) == {"web", "worker", "beat", "release"}
     assert commands["release"] == (
         "python manage.py check --deploy --fail-level ERROR && python manage.py migrate --noinput"
     )
@@ -580,7 +580,10 @@ def test_heroku_app_json():
     app = app_json()
 
     assert app["buildpacks"] == [{"url": "heroku/python"}]
-    assert [addon["plan"].split(":")[0] for addon in app["addons"]] == ["heroku-postgresql"]
+    assert [addon["plan"].split(":")[0] for addon in app["addons"]] == [
+        "heroku-postgresql",
+        "heroku-redis",
+    ]
     assert app["env"]["SECRET_KEY"]["generator"] == "secret"
     assert app["env"]["DEBUG"]["value"] == "0"
     for name, entry in app["env"].items():

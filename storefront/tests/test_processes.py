@@ -1,0 +1,216 @@
+"""The shop's processes (web, worker, beat) in every deploy file, the settings REDIS_URL turns
+on, and celery beat starting from the Procfile's line (docker-compose.yml can be read here,
+not run: there is no Docker engine on these machines)."""
+
+import json
+import signal
+import subprocess
+import sys
+
+import pytest
+import yaml
+from django.conf import settings
+
+from storefront.tasks import order_mail_send_task
+from storefront.tests.worker_tools import (
+    BASE_DIR,
+    TEST_REDIS_URL,
+    app_env,
+    procfile,
+    procfile_process,
+    redis_or_skip,
+)
+
+PERIODIC = {
+    "payments-reconcile": "payments.tasks.payments_reconcile_task",
+    "orders-expire": "storefront.tasks.orders_expire_task",
+    "order-mails-resend": "storefront.tasks.order_mails_resend_task",
+    "sessions-clear": "storefront.tasks.sessions_clear_task",
+}
+
+
+def render_services() -> dict[str, dict]:
+    blueprint = yaml.safe_load((BASE_DIR / "render.yaml").read_text())
+    return {service["name"]: service for service in blueprint["services"]}
+
+
+def test_the_procfile_runs_a_worker_and_one_beat_of_the_celery_app():
+    commands = procfile()
+
+    assert commands["worker"].startswith("celery -A storefront worker")
+    assert commands["beat"].startswith("celery -A storefront beat")
+    # Beat's schedule file somewhere any user may write (the image runs as a non-root user).
+    assert "--schedule /tmp/" in commands["beat"]
+
+
+def test_render_runs_the_worker_and_beat_on_a_key_value_instance():
+    services = render_services()
+    web, worker = services["storefront"], services["storefront-worker"]
+    beat = services["storefront-beat"]
+    key_value = services["storefront-kv"]
+    commands = procfile()
+
+    assert (worker["type"], beat["type"], key_value["type"]) == ("worker", "worker", "keyvalue")
+    assert worker["startCommand"] == commands["worker"]
+    assert beat["startCommand"] == commands["beat"]
+    assert beat["numInstances"] == 1
+    # A queue must never lose a task to make room.
+    assert key_value["maxmemoryPolicy"] == "noeviction"
+    assert key_value["ipAllowList"] == []
+    for service in (web, worker, beat):
+        variables = {entry["key"]: entry for entry in service["envVars"]}
+        assert variables["REDIS_URL"]["fromService"] == {
+            "type": "keyvalue",
+            "name": "storefront-kv",
+            "property": "connectionString",
+        }
+        assert variables["DATABASE_URL"] == {
+            "key": "DATABASE_URL",
+            "fromDatabase": {"name": "storefront-db", "property": "connectionString"},
+        }
+    # The worker and beat read every other setting from the web service: one place to set it.
+    web_only = {"WEB_CONCURRENCY", "GUNICORN_THREADS"}
+    own = {"PYTHON_VERSION", "DATABASE_URL", "REDIS_URL"}
+    for service in (worker, beat):
+        variables = {entry["key"]: entry for entry in service["envVars"]}
+        assert set(variables) == {entry["key"] for entry in web["envVars"]} - web_only
+        for name in set(variables) - own:
+            assert variables[name]["fromService"] == {
+                "type": "web",
+                "name": "storefront",
+                "envVarKey": name,
+            }
+    # A deploy waits for the worker's tasks under way, up to the time limit and a margin.
+    assert worker["maxShutdownDelaySeconds"] > settings.CELERY_TASK_TIME_LIMIT
+
+
+def test_heroku_adds_redis_and_runs_one_of_each_process():
+    app = json.loads((BASE_DIR / "app.json").read_text())
+
+    assert {"plan": "heroku-redis:mini", "as": "REDIS"} in app["addons"]
+    assert {name: spec["quantity"] for name, spec in app["formation"].items()} == {
+        "web": 1,
+        "worker": 1,
+        "beat": 1,
+    }
+    # Heroku Redis's certificate is self-signed.
+    assert app["env"]["REDIS_SSL_CERT_REQS"]["value"] == "none"
+
+
+def test_docker_compose_runs_redis_a_worker_and_beat_as_the_procfile_says():
+    compose = yaml.safe_load((BASE_DIR / "docker-compose.yml").read_text())
+    services = compose["services"]
+    commands = procfile()
+
+    assert services["redis"]["image"].startswith("redis:")
+    assert "noeviction" in services["redis"]["command"]
+    for name in ("worker", "beat"):
+        service = services[name]
+        assert service["image"] == services["web"]["image"]
+        assert service["command"] == ["sh", "-c", "exec " + commands[name]]
+        assert service["depends_on"]["redis"]["condition"] == "service_healthy"
+        assert service["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    for name in ("web", "worker", "beat", "migrate"):
+        assert services[name]["environment"]["REDIS_URL"] == "redis://redis:6379/0"
+    assert services["worker"]["stop_grace_period"] == "150s"
+
+
+def test_beat_queues_each_periodic_job_and_none_piles_up():
+    schedule = settings.CELERY_BEAT_SCHEDULE
+
+    assert {name: entry["task"] for name, entry in schedule.items()} == PERIODIC
+    for entry in schedule.values():
+        # A run not started by the time the next is due is dropped, not run late.
+        assert entry["options"]["expires"] <= entry["schedule"]
+
+
+# --- Settings --------------------------------------------------------------------------------
+
+
+def probe(env: dict[str, str]) -> dict:
+    """The background-work settings as a process started with `env` sees them."""
+    code = (
+        "import json; from django.conf import settings as s; print(json.dumps({"
+        "'cache': s.CACHES['default']['BACKEND'], 'location': s.CACHES['default'].get('LOCATION'),"
+        "'broker': s.CELERY_BROKER_URL, 'eager': s.CELERY_TASK_ALWAYS_EAGER,"
+        "'concurrency': s.CELERY_WORKER_CONCURRENCY, 'time_limit': s.CELERY_TASK_TIME_LIMIT,"
+        "'soft_time_limit': s.CELERY_TASK_SOFT_TIME_LIMIT,"
+        "'visibility': s.CELERY_BROKER_TRANSPORT_OPTIONS['visibility_timeout']}))"
+    )
+    done = subprocess.run(  # noqa: S603
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_redis_url_makes_redis_the_broker_and_the_shared_cache(tmp_path):
+    env = app_env(tmp_path, REDIS_URL="redis://cache.internal:6379/0")
+
+    found = probe(env)
+
+    assert found["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert found["location"] == found["broker"] == "redis://cache.internal:6379/0"
+    assert found["eager"] is False
+    assert (found["concurrency"], found["time_limit"], found["soft_time_limit"]) == (2, 120, 90)
+    assert found["visibility"] == 3600
+
+
+def test_a_tls_redis_url_checks_the_certificate_unless_told_not_to(tmp_path):
+    verified = probe(app_env(tmp_path, REDIS_URL="rediss://:pw@kv.example.com:6380"))
+    heroku = probe(
+        app_env(tmp_path, REDIS_URL="rediss://:pw@kv.example.com:6380", REDIS_SSL_CERT_REQS="none")
+    )
+
+    assert verified["broker"] == "rediss://:pw@kv.example.com:6380?ssl_cert_reqs=required"
+    assert (
+        heroku["broker"]
+        == heroku["location"]
+        == ("rediss://:pw@kv.example.com:6380?ssl_cert_reqs=none")
+    )
+
+
+def test_without_redis_url_tasks_run_eagerly_and_the_cache_is_the_process_own(tmp_path):
+    """`make run`: one process, no broker."""
+    env = app_env(tmp_path, DEBUG="1", REDIS_URL="", CELERY_WORKER_CONCURRENCY="")
+
+    found = probe(env)
+
+    assert found["eager"] is True
+    assert found["cache"] == "django.core.cache.backends.locmem.LocMemCache"
+    assert found["broker"].startswith("memory://")
+
+
+def test_the_test_suite_never_uses_a_redis_url_it_finds():
+    """Tests that need Redis start their own processes on TEST_REDIS_URL; the rest stay eager."""
+    assert settings.REDIS_URL == ""
+    assert order_mail_send_task.app.conf.task_always_eager is True
+
+
+# --- celery beat, as the Procfile starts it ----------------------------------------------------
+
+
+def test_beat_starts_from_the_procfile_and_stops_on_sigterm(tmp_path):
+    redis_or_skip()
+    env = app_env(tmp_path, DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    assert env["REDIS_URL"] == TEST_REDIS_URL
+
+    with procfile_process("beat", env, tmp_path) as beat:
+        beat.wait_for_line("beat: Starting")
+        beat.signal(signal.SIGTERM, group=False)
+        assert beat.wait() == 0, beat.output()
+
+    assert "Traceback" not in beat.output()
+
+
+@pytest.mark.parametrize("name", sorted(PERIODIC))
+def test_each_periodic_task_is_registered(name):
+    from storefront.celery import app
+
+    app.loader.import_default_modules()
+    assert PERIODIC[name] in app.tasks
