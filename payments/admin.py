@@ -13,7 +13,7 @@ from payments.admin_accounts import accounts_view
 from payments.errors import PaymentError
 from payments.models import Dispute, Payment, ReconcileRun, Refund, WebhookEvent
 from payments.rails import rail_named
-from payments.values import Link
+from payments.values import DISPUTE_NEEDS_RESPONSE, DISPUTE_OPEN, Link
 
 
 def payment_links(payment: Payment) -> list[Link]:
@@ -52,21 +52,41 @@ def payment_amount(payment: Payment) -> str:
     return minor_amount(amount, payment.currency)
 
 
-OPEN_DISPUTE = [Dispute.Status.NEEDS_RESPONSE, Dispute.Status.UNDER_REVIEW]
+OPEN_DISPUTE = list(DISPUTE_OPEN)
+NEEDS_RESPONSE = list(DISPUTE_NEEDS_RESPONSE)
+# What each status that does not wait for the merchant means for them.
+DISPUTE_MEANS = {
+    Dispute.Status.INQUIRY_UNDER_REVIEW: "Inquiry answered: the bank is deciding",
+    Dispute.Status.INQUIRY_CLOSED: "Inquiry closed (escalated, if a chargeback followed)",
+    Dispute.Status.UNDER_REVIEW: "Open: the bank is deciding",
+    Dispute.Status.APPEAL_UNDER_REVIEW: "Under appeal: the card network is deciding",
+    Dispute.Status.WON: "Closed: won",
+    Dispute.Status.LOST: "Closed: lost",
+    Dispute.Status.PREVENTED: "Closed: prevented before a chargeback",
+}
+RESPOND_TO = {
+    Dispute.Status.INQUIRY_NEEDS_RESPONSE: "Inquiry: respond",
+    Dispute.Status.NEEDS_RESPONSE: "Respond",
+    Dispute.Status.APPEAL_NEEDS_RESPONSE: "Appeal: respond",
+}
 
 
 def dispute_flag(dispute: Dispute) -> str:
-    """What a merchant must know of a dispute at a glance: whether it waits for them."""
-    if dispute.status == Dispute.Status.NEEDS_RESPONSE:
+    """What a merchant must know of a dispute at a glance: whether it waits for them, and by
+    when; otherwise who decides, or how it ended."""
+    if dispute.status in RESPOND_TO:
         due = (
             f" by {date_format(dispute.evidence_due_by, 'DATE_FORMAT')}"
             if dispute.evidence_due_by
             else ""
         )
-        return format_html('<strong style="color: #ba2121">⚠ Respond{}</strong>', due)
-    if dispute.status == Dispute.Status.UNDER_REVIEW:
-        return "Open: the bank is deciding"
-    return "Closed"
+        return format_html(
+            '<strong style="color: #ba2121">⚠ {}{}</strong>', RESPOND_TO[dispute.status], due
+        )
+    means = DISPUTE_MEANS.get(dispute.status, "Closed")
+    if dispute.appealed and dispute.status in (Dispute.Status.WON, Dispute.Status.LOST):
+        means += " on appeal"
+    return means
 
 
 def account_label(rail: str, account: str) -> str:
@@ -74,6 +94,26 @@ def account_label(rail: str, account: str) -> str:
         return rail_named(rail).account_label(account)
     except PaymentError:
         return account
+
+
+def refund_flag(refund: Refund) -> str:
+    """What the merchant must look at on a refund ("-" when nothing)."""
+    if not refund.flag:
+        return "-"
+    return format_html('<strong style="color: #ba2121">⚠ {}</strong>', refund.flag)
+
+
+class RefundFlaggedFilter(admin.SimpleListFilter):
+    title = "flagged"
+    parameter_name = "flagged"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Flagged for the merchant")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.exclude(flag="")
+        return queryset
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -147,8 +187,13 @@ class RefundInline(ReadOnlyInline):
         "note",
         "requested_by",
         "provider_ref",
+        "flag_display",
     ]
     readonly_fields = fields
+
+    @admin.display(description="flag")
+    def flag_display(self, obj: Refund) -> str:
+        return refund_flag(obj)
 
 
 @admin.register(Payment)
@@ -186,17 +231,25 @@ class PaymentAdmin(ReadOnlyAdmin):
 
     @admin.display(description="dispute")
     def dispute_display(self, obj: Payment) -> str:
+        # Each of them, newest first: an inquiry that escalated shows beside its chargeback.
         disputes = list(obj.disputes.all())
         if not disputes:
             return "-"
-        latest = disputes[0]
-        return format_html("{}: {}", latest.get_status_display(), dispute_flag(latest))
+        return format_html_join(
+            "",
+            "<div>{}: {}</div>",
+            ((dispute.get_status_display(), dispute_flag(dispute)) for dispute in disputes),
+        )
 
     def changelist_view(self, request, extra_context=None):
         # The payments list is where a merchant looks first: say what waits for them.
-        waiting = Dispute.objects.filter(status=Dispute.Status.NEEDS_RESPONSE).count()
+        waiting = Dispute.objects.filter(status__in=NEEDS_RESPONSE).count()
         if waiting:
-            url = reverse("admin:payments_dispute_changelist") + "?status__exact=needs_response"
+            url = (
+                reverse("admin:payments_dispute_changelist")
+                + "?status__in="
+                + ",".join(NEEDS_RESPONSE)
+            )
             self.message_user(
                 request,
                 format_html(
@@ -224,8 +277,9 @@ class RefundAdmin(ReadOnlyAdmin):
         "reason",
         "requested_by",
         "created",
+        "flag_display",
     ]
-    list_filter = ["status", "reason", "created"]
+    list_filter = [RefundFlaggedFilter, "status", "reason", "created"]
     list_select_related = ["payment", "requested_by"]
     search_fields = ["=provider_ref", "=payment__provider_payment_ref", "payment__reference"]
 
@@ -237,6 +291,10 @@ class RefundAdmin(ReadOnlyAdmin):
     @admin.display(description="amount", ordering="amount")
     def amount_display(self, obj: Refund) -> str:
         return minor_amount(obj.amount, obj.currency)
+
+    @admin.display(description="flag")
+    def flag_display(self, obj: Refund) -> str:
+        return refund_flag(obj)
 
 
 @admin.register(Dispute)
@@ -256,7 +314,7 @@ class DisputeAdmin(ReadOnlyAdmin):
     ]
     list_filter = ["status", "created"]
     search_fields = ["=provider_ref", "payment__reference", "=payment__provider_ref"]
-    fields = [*list_display, "links", "created", "updated"]
+    fields = [*list_display, "appealed", "links", "observed_at", "created", "updated"]
     readonly_fields = fields
     list_select_related = ["payment"]
 

@@ -1,5 +1,17 @@
-"""Disputes (chargebacks): what the provider says a buyer's bank is contesting, kept per
-payment for the merchant, once per provider id, whichever event arrives first."""
+"""Disputes (inquiries, chargebacks and their appeals): what the provider says a buyer's bank is
+contesting, kept per payment for the merchant, once per provider id, as the provider last said
+it.
+
+A dispute's lifecycle is not a line: an inquiry may close or escalate into a chargeback, a
+chargeback is won or lost, and a lost (or won) one may go to appeal and be ruled on again. So
+its status follows the provider's latest word, whatever step that is, and news is ordered by
+when the provider said it (`DisputeState.observed_at`, e.g. the event's time): a word older
+than the one recorded changes nothing, however late it arrives or however often reconcile
+replays it. Words of the same instant (a provider's clock counts seconds) are ordered by their
+step in the lifecycle: inquiry, chargeback, verdict, appeal, the appeal's verdict.
+"""
+
+from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -9,26 +21,58 @@ from payments.models import Dispute
 from payments.signals import dispute_changed
 from payments.values import DisputeState, DisputeStatus
 
-CLOSED = (DisputeStatus.WON, DisputeStatus.LOST, DisputeStatus.CLOSED)
-# How far along a dispute is. Notifications may arrive in any order (a provider sends each
-# change separately, and retries), so a status only ever moves to a later step: an older
-# "needs response" arriving after "under review" or after the verdict changes nothing.
+CLOSED = (
+    DisputeStatus.INQUIRY_CLOSED,
+    DisputeStatus.WON,
+    DisputeStatus.LOST,
+    DisputeStatus.PREVENTED,
+    DisputeStatus.CLOSED,
+)
+VERDICTS = (DisputeStatus.WON, DisputeStatus.LOST)
+# Each status's step in the lifecycle, to order two words said in the same instant.
 _STEP = {
-    DisputeStatus.NEEDS_RESPONSE: 0,
-    DisputeStatus.UNDER_REVIEW: 1,
-    DisputeStatus.WON: 2,
-    DisputeStatus.LOST: 2,
-    DisputeStatus.CLOSED: 2,
+    DisputeStatus.INQUIRY_NEEDS_RESPONSE: 0,
+    DisputeStatus.INQUIRY_UNDER_REVIEW: 1,
+    DisputeStatus.INQUIRY_CLOSED: 2,
+    DisputeStatus.NEEDS_RESPONSE: 3,
+    DisputeStatus.UNDER_REVIEW: 4,
+    DisputeStatus.WON: 5,
+    DisputeStatus.LOST: 5,
+    DisputeStatus.PREVENTED: 5,
+    DisputeStatus.CLOSED: 5,
+    DisputeStatus.APPEAL_NEEDS_RESPONSE: 6,
+    DisputeStatus.APPEAL_UNDER_REVIEW: 7,
 }
+APPEAL_VERDICT_STEP = 8
+
+
+def _step(status: str, appealed: bool) -> int:
+    if status in VERDICTS and appealed:
+        return APPEAL_VERDICT_STEP
+    return _STEP[DisputeStatus(status)]
+
+
+def _is_news(dispute: Dispute, state: DisputeState) -> bool:
+    """Whether `state` was said after what `dispute` records (or, said in the same instant, is
+    a later step); a word without a time cannot be ordered and is taken as the latest."""
+    said, recorded = state.observed_at, dispute.observed_at
+    if said is None or recorded is None or said > recorded:
+        return True
+    if said < recorded:
+        return False
+    return _step(state.status, state.appealed) > _step(dispute.status, dispute.appealed)
+
+
+def _closed_at(status: str, before: datetime | None) -> datetime | None:
+    if status not in CLOSED:
+        return None
+    return before or timezone.now()
 
 
 def dispute_apply(state: DisputeState) -> Dispute:
-    """Record a dispute as the provider now reports it; announce a change after commit.
-
-    The status only moves forward (needs response, under review, closed): an older event
-    arriving late never reopens a closed dispute nor takes one back. Raises UnknownPayment
-    when the disputed payment was not started by the same rail and account (same mode).
-    """
+    """Record a dispute as the provider reports it, unless what is recorded is newer; announce
+    a change of its status after commit. Raises UnknownPayment when the disputed payment was
+    not started by the same rail and account (same mode)."""
     with transaction.atomic():
         payment = payment_named_by(state)
         fields = {
@@ -36,6 +80,7 @@ def dispute_apply(state: DisputeState) -> Dispute:
             "currency": state.currency,
             "reason": state.reason[:50],
             "evidence_due_by": state.evidence_due_by,
+            "observed_at": state.observed_at,
         }
         try:
             with transaction.atomic():
@@ -43,20 +88,28 @@ def dispute_apply(state: DisputeState) -> Dispute:
                     payment=payment,
                     provider_ref=state.provider_ref,
                     status=str(state.status),
-                    closed_at=timezone.now() if state.status in CLOSED else None,
+                    appealed=state.appealed,
+                    closed_at=_closed_at(state.status, None),
                     **fields,
                 )
         except IntegrityError:
             dispute = Dispute.objects.select_for_update().get(
                 payment=payment, provider_ref=state.provider_ref
             )
-            if _STEP[DisputeStatus(state.status)] <= _STEP[DisputeStatus(dispute.status)]:
+            if not _is_news(dispute, state):
                 return dispute
+            recorded_at = dispute.observed_at
+            moved = dispute.status != state.status or (state.appealed and not dispute.appealed)
+            before = dispute.closed_at if dispute.status in CLOSED else None
             dispute.status = str(state.status)
-            dispute.closed_at = timezone.now() if state.status in CLOSED else None
+            dispute.appealed = dispute.appealed or state.appealed
+            dispute.closed_at = _closed_at(state.status, before if not moved else None)
             for name, value in fields.items():
                 setattr(dispute, name, value)
+            dispute.observed_at = state.observed_at or recorded_at
             dispute.save()
+            if not moved:
+                return dispute
         transaction.on_commit(
             lambda: dispute_changed.send(sender=Dispute, dispute=dispute), robust=True
         )

@@ -4,6 +4,8 @@ notifications, and each account's reconciliation runs."""
 from django.conf import settings
 from django.db import models
 
+from payments.values import DISPUTE_NEEDS_RESPONSE, DISPUTE_OPEN
+
 
 class Payment(models.Model):
     """One attempt to take money for something we sell, on one rail and one account.
@@ -160,8 +162,12 @@ class Refund(models.Model):
     One row per refund, whichever way it reached us first: asked for from our admin (it then
     has a `request_key`, sent to the provider as the idempotency key and in its metadata) or
     made in the provider's dashboard and learnt from a notification. The database keeps it
-    once: `request_key` is unique, and so is the provider's id per payment.
+    once: `request_key` is unique, and so is the provider's id per payment. Succeeded, failed
+    and canceled are final against older news (`payments.refunds`); what is counted as
+    refunded never exceeds what the payment received (the rest is flagged, `flag`).
     """
+
+    FINAL = ("succeeded", "failed", "canceled")
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -189,6 +195,13 @@ class Refund(models.Model):
         max_length=255, null=True, blank=True, help_text="The provider's id of the refund."
     )
     message = models.TextField(blank=True, help_text="Why the provider refused it, if it did.")
+    flag = models.TextField(
+        blank=True,
+        default="",
+        db_default="",
+        help_text="For the merchant: what the provider said that we could not act on (a refund "
+        "beyond what the payment received; an older word contradicting a final status).",
+    )
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -215,23 +228,37 @@ class Refund(models.Model):
 
 
 class Dispute(models.Model):
-    """A buyer's bank disputing one of our payments (a chargeback), as the provider reports it."""
+    """A buyer's bank disputing one of our payments (an inquiry, a chargeback, its appeal), as
+    the provider reports it; `observed_at` is when the provider said what is recorded, so an
+    older word arriving late changes nothing (`payments.disputes`)."""
 
     class Status(models.TextChoices):
         # The same words as payments.values.DisputeStatus.
+        INQUIRY_NEEDS_RESPONSE = "inquiry_needs_response", "Inquiry: needs a response"
+        INQUIRY_UNDER_REVIEW = "inquiry_under_review", "Inquiry: under review"
+        INQUIRY_CLOSED = "inquiry_closed", "Inquiry closed"
         NEEDS_RESPONSE = "needs_response", "Needs a response"
         UNDER_REVIEW = "under_review", "Under review"
         WON = "won", "Won"
         LOST = "lost", "Lost"
-        CLOSED = "closed", "Closed"
+        APPEAL_NEEDS_RESPONSE = "appeal_needs_response", "Appeal: needs a response"
+        APPEAL_UNDER_REVIEW = "appeal_under_review", "Under appeal"
+        PREVENTED = "prevented", "Prevented"
+        CLOSED = "closed", "Closed"  # recorded before inquiries and preventions were told apart
 
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="disputes")
     provider_ref = models.CharField(max_length=255, help_text="The provider's id of the dispute.")
     amount = models.BigIntegerField(help_text="Minor units disputed.")
     currency = models.CharField(max_length=3)
     reason = models.CharField(max_length=50, blank=True)
-    status = models.CharField(max_length=20, choices=Status.choices)
+    status = models.CharField(max_length=30, choices=Status.choices)
     evidence_due_by = models.DateTimeField(null=True, blank=True)
+    appealed = models.BooleanField(
+        default=False, db_default=False, help_text="Whether it went to appeal."
+    )
+    observed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the provider said what is recorded."
+    )
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
     closed_at = models.DateTimeField(null=True, blank=True)
@@ -249,7 +276,13 @@ class Dispute(models.Model):
 
     @property
     def is_open(self) -> bool:
-        return self.status in (self.Status.NEEDS_RESPONSE, self.Status.UNDER_REVIEW)
+        """Not over yet: waiting for the merchant, or for the bank or the network."""
+        return self.status in DISPUTE_OPEN
+
+    @property
+    def needs_response(self) -> bool:
+        """Waiting for the merchant's response (until `evidence_due_by`)."""
+        return self.status in DISPUTE_NEEDS_RESPONSE
 
 
 class ReconcileRun(models.Model):

@@ -130,6 +130,19 @@ class Rail:
         """
         raise PaymentError(f"{self.verbose_name} payments cannot be refunded here.", status=409)
 
+    def refund_state(self, *, payment, provider_ref: str) -> RefundState:
+        """Ask the provider how the refund `provider_ref` of `payment` stands now, through the
+        account that took the payment: what the core records when two words about a refund's
+        final status disagree (news arrives in any order; the provider's current object is
+        the authority, never the older word).
+
+        Raises PaymentError: 503 (or another 5xx) when the provider could not be asked now
+        (the notification is retried); below 500 when it cannot say (no such refund on that
+        account, or a rail that cannot be asked: the refund is then flagged for the merchant).
+        A rail that refunds (`refunds`) must implement it.
+        """
+        raise PaymentError(f"{self.verbose_name} cannot be asked about a refund.", status=404)
+
     def accounts(self) -> list[str]:
         """The identities (as stored on a Payment) of the accounts this rail uses now."""
         return []

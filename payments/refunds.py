@@ -5,9 +5,22 @@
   than was received), then the rail asks the provider through the account that took the
   payment, with the row's `request_key` as the idempotency key.
 - `refund_apply`: what the provider says of a refund (its answer, a notification, reconcile),
-  applied once: the row is found by our key or the provider's id, or made, and its status moves
-  by conditional UPDATE, so each move (and its signal, and the shop's notice) happens once
-  whichever way the news arrives first.
+  applied once, under the refunded payment's row lock (so all news about one payment's refunds
+  is applied one at a time): the row is found by our key or the provider's id, or made, and its
+  status moves by conditional UPDATE, so each move (and its signal, and the shop's notice)
+  happens once whichever way the news arrives first.
+
+A refund's final statuses (succeeded, failed, canceled) are final against older news: news
+arrives in any order (a provider retries, reconcile replays its events oldest first), so a
+word saying another final status than the one recorded is not taken; the provider is asked for
+the refund as it stands now, through the rail and the account that took the payment
+(`Rail.refund_state`), and what it answers is recorded. A pending word after a final one is
+older news and changes nothing. Where the provider cannot be asked, the row keeps its status
+and is flagged for the merchant.
+
+What is counted as refunded never exceeds what the payment received: a refund the provider
+reports beyond it is recorded as it says, flagged for the merchant (`Refund.flag`), sends the
+buyer no notice, and counts only up to what was received (`refunded`).
 """
 
 import logging
@@ -17,6 +30,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
+from currencies.formatting import format_money
+from currencies.minor_units import CurrencyError, from_minor_units
 from payments import fulfilment
 from payments.errors import PaymentError
 from payments.lookups import payment_named_by
@@ -29,20 +44,30 @@ logger = logging.getLogger(__name__)
 
 # Refunds that count against what can still be refunded: made, or possibly being made.
 HOLDING = (Refund.Status.PENDING, Refund.Status.SUCCEEDED)
+# A provider error at or above this status means it could not be asked now (unreachable, 5xx):
+# the notification fails and is retried. Below it, it answered that it cannot say.
+UNREACHABLE_STATUS = 500
+
+
+def _received(payment: Payment) -> int:
+    if payment.status != Payment.Status.SUCCEEDED:
+        return 0
+    return payment.amount_received or 0
 
 
 def refundable(payment: Payment) -> int:
     """Minor units of `payment` that can still be refunded (none unless it succeeded)."""
-    if payment.status != Payment.Status.SUCCEEDED or not payment.amount_received:
+    received = _received(payment)
+    if not received:
         return 0
     held = payment.refunds.filter(status__in=HOLDING).aggregate(total=Sum("amount"))["total"]
-    return max(0, payment.amount_received - (held or 0))
+    return max(0, received - (held or 0))
 
 
 def refunded(payment: Payment) -> int:
-    """Minor units of `payment` given back so far."""
+    """Minor units of `payment` given back so far: never more than it received."""
     total = payment.refunds.filter(status=Refund.Status.SUCCEEDED).aggregate(total=Sum("amount"))
-    return total["total"] or 0
+    return min(total["total"] or 0, _received(payment))
 
 
 def refund_request(
@@ -93,7 +118,8 @@ def refund_request(
 
 
 def _find_or_make(payment: Payment, state: RefundState) -> Refund:
-    """Our row for the refund `state` is about, made if this is the first we hear of it."""
+    """Our row for the refund `state` is about (locked), made if this is the first we hear of
+    it."""
     match = Q(provider_ref=state.provider_ref)
     if state.request_key:
         match |= Q(request_key=state.request_key)
@@ -111,25 +137,69 @@ def _find_or_make(payment: Payment, state: RefundState) -> Refund:
                 reason=state.reason if state.reason in Refund.Reason.values else "",
             )
     except IntegrityError:
-        # Made by a concurrent notification about the same refund, which has now committed.
+        # Made by a concurrent request about the same refund (our own admin's), now committed.
         return Refund.objects.select_for_update().get(match, payment=payment)
 
 
-def _move(refund: Refund, status: str, *, message: str = "") -> bool:
-    """Move `refund` to `status` once; announce it (and tell the shop) if this call moved it."""
+def _money(amount: int, currency: str) -> str:
+    try:
+        return format_money(from_minor_units(amount, currency), currency)
+    except CurrencyError:
+        return f"{amount} {currency} (minor units)"
+
+
+def _flag(refund: Refund, note: str) -> None:
+    """Say `note` to the merchant on `refund` (kept with what was said before)."""
+    flag = f"{refund.flag}\n{note}".strip() if note not in refund.flag else refund.flag
+    Refund.objects.filter(pk=refund.pk).update(flag=flag[:4000], updated=timezone.now())
+    refund.flag = flag[:4000]
+    logger.warning("refund %s flagged: %s", refund.pk, note)
+
+
+def _beyond_received(payment: Payment, refund: Refund) -> str:
+    """Why `refund` cannot all count, if it would take the payment's refunds beyond what it
+    received ("" when it fits)."""
+    received = _received(payment)
+    others = (
+        payment.refunds.filter(status=Refund.Status.SUCCEEDED)
+        .exclude(pk=refund.pk)
+        .aggregate(total=Sum("amount"))["total"]
+        or 0
+    )
+    excess = others + refund.amount - received
+    if excess <= 0:
+        return ""
+    currency = payment.currency
+    return (
+        f"The provider reports this refund of {_money(refund.amount, currency)} as succeeded, "
+        f"but the payment received {_money(received, currency)} and "
+        f"{_money(others, currency)} was refunded already: {_money(excess, currency)} beyond "
+        "what was received is not counted, and the buyer was sent no notice. Check the "
+        "payment at the provider."
+    )
+
+
+def _move(
+    refund: Refund, status: str, *, message: str = "", payment: Payment | None = None
+) -> bool:
+    """Move `refund` from the status it has (its row is locked) to `status`, once; announce it,
+    and tell the shop, if this call moved it."""
     now = timezone.now()
-    rows = Refund.objects.filter(pk=refund.pk)
+    changes = {"status": status, "updated": now}
     if status == Refund.Status.SUCCEEDED:
-        rows = rows.exclude(status=status)
-        changes = {"status": status, "succeeded_at": now, "updated": now}
-    else:  # failed or canceled: final, and a succeeded refund can still fail afterwards
-        rows = rows.exclude(status__in=[Refund.Status.FAILED, Refund.Status.CANCELED])
-        changes = {"status": status, "message": message[:2000], "updated": now}
+        changes["succeeded_at"] = now
+    else:
+        changes["message"] = message[:2000]
+    rows = Refund.objects.filter(pk=refund.pk, status=refund.status).exclude(status=status)
     if not rows.update(**changes):
         return False
     refund.refresh_from_db()
     if status == Refund.Status.SUCCEEDED:
-        fulfilment.refunded(refund=refund)
+        beyond = _beyond_received(payment or refund.payment, refund)
+        if beyond:
+            _flag(refund, beyond)
+        else:
+            fulfilment.refunded(refund=refund)
         signal = refund_succeeded
     else:
         signal = refund_failed
@@ -137,19 +207,68 @@ def _move(refund: Refund, status: str, *, message: str = "") -> bool:
     return True
 
 
+def _current(payment: Payment, refund: Refund, said: RefundState) -> RefundState | None:
+    """The refund as the provider says it stands now, asked through the rail and the account
+    that took `payment`; None (the row flagged) when the provider cannot say. Raises
+    PaymentError when it cannot be reached now (the notification is retried)."""
+    try:
+        current = rail_named(payment.rail).refund_state(
+            payment=payment, provider_ref=refund.provider_ref or said.provider_ref
+        )
+    except PaymentError as exc:
+        if exc.status >= UNREACHABLE_STATUS:
+            raise
+        _flag(
+            refund,
+            f"The provider said this refund is {said.status}, but it is recorded as "
+            f"{refund.status}; the provider could not be asked how it stands now "
+            f"({exc.message}). Check it at the provider.",
+        )
+        return None
+    if current.provider_ref != (refund.provider_ref or said.provider_ref):
+        raise PaymentError("The provider answered about another refund.", status=502)
+    return current
+
+
+def _apply_status(payment: Payment, refund: Refund, state: RefundState) -> None:
+    status = str(state.status)
+    if status == RefundStatus.PENDING or status == refund.status:
+        return  # nothing new; a pending word after a final one is older news
+    if refund.status in Refund.FINAL:
+        # Final against older news: two final words disagree, so the provider is asked.
+        current = _current(payment, refund, state)
+        if current is None:
+            return
+        status, message = str(current.status), current.message
+        if status == RefundStatus.PENDING or status == refund.status:
+            return
+        logger.info(
+            "refund %s: recorded %s, told %s, the provider says %s now",
+            refund.pk,
+            refund.status,
+            state.status,
+            status,
+        )
+        _move(refund, status, message=message, payment=payment)
+        return
+    _move(refund, status, message=state.message, payment=payment)
+
+
 def refund_apply(state: RefundState) -> Refund:
-    """Record what the provider says of a refund, once. Raises UnknownPayment when the refunded
-    payment was not started by the same rail and account (in the same mode)."""
+    """Record what the provider says of a refund, once (see the module's docstring). Raises
+    UnknownPayment when the refunded payment was not started by the same rail and account (in
+    the same mode), and PaymentError when the provider had to be asked and could not be
+    reached."""
     with transaction.atomic():
-        payment = payment_named_by(state)
+        found = payment_named_by(state)
+        # One at a time per payment: what is refunded is counted against what it received.
+        payment = Payment.objects.select_for_update().get(pk=found.pk)
         refund = _find_or_make(payment, state)
         if refund.provider_ref is None:
             Refund.objects.filter(pk=refund.pk, provider_ref__isnull=True).update(
                 provider_ref=state.provider_ref
             )
-        if state.status == RefundStatus.SUCCEEDED:
-            _move(refund, Refund.Status.SUCCEEDED)
-        elif state.status in (RefundStatus.FAILED, RefundStatus.CANCELED):
-            _move(refund, str(state.status), message=state.message)
+            refund.provider_ref = state.provider_ref
+        _apply_status(payment, refund, state)
         refund.refresh_from_db()
         return refund

@@ -8,7 +8,7 @@ sees a provider's type or id format; errors reach it as `payments.errors.Payment
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.db.models import OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
 from payments.errors import PaymentError
@@ -20,8 +20,11 @@ from payments.records import payment_apply, payment_reusable
 from payments.records import payments_close as _close_pending
 from payments.refunds import refund_request, refundable
 from payments.values import (
+    DISPUTE_NEEDS_RESPONSE,
+    DISPUTE_OPEN,
     Balance,
     DiscountTerms,
+    DisputeSummary,
     Method,
     Payable,
     PaymentStart,
@@ -222,28 +225,58 @@ def _per_payment(model, condition: Q, value) -> Subquery:
 
 
 def balances_for(references: Sequence[str]) -> dict[str, Balance]:
-    """Where the money of each of `references` stands (one query, however many)."""
-    payments = (
+    """Where the money of each of `references` stands (one query, however many).
+
+    What a payment's refunds count is never more than it received (the rest is
+    `refund_excess`, flagged on the refund for the merchant). Each of its disputes is joined
+    in (a payment's row repeats per dispute, newest first).
+    """
+    rows = (
         Payment.objects.filter(reference__in=references, status=Payment.Status.SUCCEEDED)
         .annotate(
             refunded=_per_payment(Refund, Q(status=Refund.Status.SUCCEEDED), Sum("amount")),
-            disputes_open=_per_payment(
-                Dispute,
-                Q(status__in=[Dispute.Status.NEEDS_RESPONSE, Dispute.Status.UNDER_REVIEW]),
-                Count("pk"),
-            ),
-            disputed_lost=_per_payment(Dispute, Q(status=Dispute.Status.LOST), Sum("amount")),
         )
+        .order_by("pk", "-disputes__created", "-disputes__pk")
         .values_list(
-            "reference", "currency", "amount_received", "refunded", "disputes_open", "disputed_lost"
+            "pk",
+            "reference",
+            "currency",
+            "amount_received",
+            "refunded",
+            "disputes__status",
+            "disputes__amount",
+            "disputes__evidence_due_by",
+            "disputes__appealed",
         )
     )
-    totals: dict[str, list] = {}
-    for reference, currency, received, refunded, disputes_open, lost in payments:
-        found = totals.setdefault(reference, [currency, 0, 0, 0, 0])
-        for index, value in enumerate((received, refunded, disputes_open, lost), start=1):
-            found[index] += value or 0
-    return {reference: Balance(*values) for reference, values in totals.items()}
+    totals: dict[str, dict] = {}
+    seen: set[int] = set()
+    for pk, reference, currency, received, refunded, status, amount, due, appealed in rows:
+        found = totals.setdefault(
+            reference,
+            {"currency": currency, "received": 0, "refunded": 0, "excess": 0, "disputes": []},
+        )
+        if pk not in seen:
+            seen.add(pk)
+            received, refunded = received or 0, refunded or 0
+            found["received"] += received
+            found["refunded"] += min(refunded, received)
+            found["excess"] += max(0, refunded - received)
+        if status is not None:
+            respond_by = due if status in DISPUTE_NEEDS_RESPONSE else None
+            found["disputes"].append(DisputeSummary(status, amount, respond_by, bool(appealed)))
+    return {
+        reference: Balance(
+            currency=found["currency"],
+            received=found["received"],
+            refunded=found["refunded"],
+            disputes_open=sum(1 for d in found["disputes"] if d.status in DISPUTE_OPEN),
+            disputed_lost=sum(d.amount for d in found["disputes"] if d.status == "lost"),
+            refund_excess=found["excess"],
+            disputes=tuple(found["disputes"]),
+        )
+        for reference, found in totals.items()
+    }
 
 
 def payments_reconcile(

@@ -176,18 +176,49 @@ class RefundState:
 
 
 class DisputeStatus(enum.StrEnum):
-    """Where a dispute (chargeback) stands, in the card networks' words."""
+    """Where a dispute stands, in the card networks' words: an inquiry (the buyer's bank asks,
+    no money has moved), a chargeback (the money is withdrawn until the bank rules), an appeal
+    of the bank's ruling (pre-arbitration and arbitration), each waiting for the merchant's
+    response, then under review; and how it ended."""
 
-    NEEDS_RESPONSE = "needs_response"
-    UNDER_REVIEW = "under_review"
-    WON = "won"
-    LOST = "lost"
-    CLOSED = "closed"  # an inquiry closed without a chargeback, or one prevented
+    INQUIRY_NEEDS_RESPONSE = "inquiry_needs_response"  # respond, or it may become a chargeback
+    INQUIRY_UNDER_REVIEW = "inquiry_under_review"  # answered; the bank decides
+    INQUIRY_CLOSED = "inquiry_closed"  # closed without a chargeback (or escalated to one)
+    NEEDS_RESPONSE = "needs_response"  # a chargeback: the money is withdrawn; respond by...
+    UNDER_REVIEW = "under_review"  # evidence submitted; the bank decides
+    WON = "won"  # the money is reinstated
+    LOST = "lost"  # the buyer keeps it (accepting a dispute loses it)
+    APPEAL_NEEDS_RESPONSE = "appeal_needs_response"  # the ruling can be appealed; respond by...
+    APPEAL_UNDER_REVIEW = "appeal_under_review"  # appealed; the network decides
+    PREVENTED = "prevented"  # stopped before it became a chargeback (a prevention service)
+    CLOSED = "closed"  # recorded before inquiries and preventions were told apart
+
+
+#: The statuses that wait for the merchant, until the dispute's `evidence_due_by`.
+DISPUTE_NEEDS_RESPONSE = (
+    DisputeStatus.INQUIRY_NEEDS_RESPONSE,
+    DisputeStatus.NEEDS_RESPONSE,
+    DisputeStatus.APPEAL_NEEDS_RESPONSE,
+)
+#: The statuses of a dispute not over yet.
+DISPUTE_OPEN = (
+    *DISPUTE_NEEDS_RESPONSE,
+    DisputeStatus.INQUIRY_UNDER_REVIEW,
+    DisputeStatus.UNDER_REVIEW,
+    DisputeStatus.APPEAL_UNDER_REVIEW,
+)
 
 
 @dataclass(frozen=True)
 class DisputeState:
-    """What a provider says of a dispute a buyer's bank opened against one of our payments."""
+    """What a provider says of a dispute a buyer's bank opened against one of our payments.
+
+    `observed_at` is when the provider said it (Stripe: its event's `created`): a word older
+    than the one recorded is refused, so events arriving late or replayed change nothing. None
+    when the rail cannot say; such a word is taken as the latest. `appealed` says the dispute
+    went to appeal (its verdict, if it has one, is the appeal's): among words of the same
+    instant, a later step of the lifecycle wins (`payments.disputes`).
+    """
 
     rail: str
     account: str
@@ -199,6 +230,8 @@ class DisputeState:
     currency: str
     reason: str = ""
     evidence_due_by: datetime | None = None
+    observed_at: datetime | None = None
+    appealed: bool = False
 
 
 @dataclass(frozen=True)
@@ -249,11 +282,25 @@ class ProviderObject:
 
 
 @dataclass(frozen=True)
+class DisputeSummary:
+    """One dispute of a reference's payments, as the order tells it: its status, the amount
+    disputed (minor units), when the merchant must respond by (for a status that waits for
+    them) and whether it went to appeal."""
+
+    status: str
+    amount: int
+    respond_by: datetime | None = None
+    appealed: bool = False
+
+
+@dataclass(frozen=True)
 class Balance:
     """Where the money for one reference stands, across its payments, in minor units.
 
-    `received` is what succeeded payments took, `refunded` what was given back; disputes count
-    those still open and the amount lost to closed ones.
+    `received` is what succeeded payments took, `refunded` what was given back (never more,
+    per payment, than that payment received: `refund_excess` is what the provider reported
+    refunded beyond it, flagged for the merchant and not counted); disputes count those still
+    open and the amount lost to closed ones, and `disputes` tells each, newest first.
     """
 
     currency: str
@@ -261,6 +308,8 @@ class Balance:
     refunded: int = 0
     disputes_open: int = 0
     disputed_lost: int = 0
+    refund_excess: int = 0
+    disputes: tuple[DisputeSummary, ...] = ()
 
     @property
     def kept(self) -> int:

@@ -92,7 +92,7 @@ def disputes_table(order: Order) -> str:
             _money(dispute.amount, dispute.currency),
             dispute.reason or "-",
             dispute.get_status_display(),
-            _when(dispute.evidence_due_by) if dispute.is_open else "-",
+            _when(dispute.evidence_due_by) if dispute.needs_response else "-",
             dispute.provider_ref,
         )
         for dispute in disputes_for(order.payment_reference)

@@ -1,14 +1,17 @@
 """Where an order's money stands, in the words a merchant reads: paid, partly refunded (how
-much), refunded, a dispute open or lost. Read from the payment layer's balances (one batch of
-queries for a page of orders), never stored twice."""
+much), refunded, and each dispute as it stands (an inquiry or a chargeback waiting for a
+response, and by when; under review; under appeal; won, lost, closed). Read from the payment
+layer's balances (one batch of queries for a page of orders), never stored twice."""
 
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.utils.formats import date_format
+
 from currencies.formatting import format_money
 from currencies.minor_units import from_minor_units
 from payments.services import balances_for
-from payments.values import Balance
+from payments.values import Balance, DisputeSummary
 from storefront.models import Order
 
 
@@ -45,11 +48,44 @@ def settlement(order: Order, balance: Balance | None) -> Settlement:
         )
     else:
         state, words = "paid", "Paid"
-    if balance.disputed_lost:
-        words += f"; dispute lost ({_money(balance.disputed_lost, currency)})"
-    elif balance.disputes_open:
-        words += "; disputed (awaiting a response)"
+    if balance.refund_excess:
+        words += (
+            f"; {_money(balance.refund_excess, currency)} reported refunded beyond what was "
+            "paid (flagged, not counted)"
+        )
+    for phrase in dict.fromkeys(_dispute_words(d, currency) for d in balance.disputes):
+        words += f"; {phrase}"
     return Settlement(state, words, balance)
+
+
+def _respond(what: str, dispute: DisputeSummary) -> str:
+    """`what` and the merchant's deadline where there is one ("disputed: respond by ...")."""
+    if dispute.respond_by is None:
+        return f"{what} (awaiting a response)"
+    return f"{what}: respond by {date_format(dispute.respond_by, 'DATE_FORMAT')}"
+
+
+def _dispute_words(dispute: DisputeSummary, currency: str) -> str:
+    """One dispute of the order, as the merchant reads it."""
+    amount = _money(dispute.amount, currency)
+    status = dispute.status
+    if status == "inquiry_needs_response":
+        return _respond("inquiry from the buyer's bank", dispute)
+    if status == "needs_response":
+        return _respond("disputed", dispute)
+    if status == "appeal_needs_response":
+        return _respond("dispute under appeal", dispute)
+    if status == "lost":
+        return f"dispute lost{' on appeal' if dispute.appealed else ''} ({amount})"
+    if status == "won":
+        return f"dispute won{' on appeal' if dispute.appealed else ''}"
+    return {
+        "inquiry_under_review": "inquiry under review",
+        "inquiry_closed": "inquiry closed",
+        "under_review": "disputed (under review)",
+        "appeal_under_review": "dispute under appeal (the card network decides)",
+        "prevented": "dispute prevented",
+    }.get(status, "dispute closed")
 
 
 def settlements(orders: Iterable[Order]) -> dict[int, Settlement]:

@@ -1,23 +1,36 @@
 """Stripe's Disputes (chargebacks) read into the core's `DisputeState`.
 
-Stripe's statuses, in the core's words (an inquiry's `warning_*` ones are the same steps before
-any money moves):
-- `warning_needs_response`, `needs_response` -> NEEDS_RESPONSE (evidence due by
-  `evidence_details.due_by`);
-- `warning_under_review`, `under_review` -> UNDER_REVIEW (evidence submitted, the bank decides);
-- `won` -> WON, `lost` -> LOST (accepting a dispute loses it);
-- `warning_closed` (an inquiry closed without a chargeback), `prevented` -> CLOSED.
+The lifecycle of the pinned API version (2026-10-28.endive: `stripe` 16.1.0's Dispute.status),
+in the core's words:
+- an inquiry (the buyer's bank asks first; no money moves, the payment can still be refunded):
+  `warning_needs_response` -> INQUIRY_NEEDS_RESPONSE (respond by `evidence_details.due_by`, or
+  it may become a chargeback), `warning_under_review` -> INQUIRY_UNDER_REVIEW,
+  `warning_closed` -> INQUIRY_CLOSED (closed without a chargeback; an inquiry that escalates
+  becomes `needs_response`, on the same dispute or on a new one of the same charge);
+- a chargeback (the money and a fee are withdrawn): `needs_response` -> NEEDS_RESPONSE (respond
+  by `due_by`), `under_review` -> UNDER_REVIEW (evidence submitted, the bank decides), then
+  `won` -> WON (the money is reinstated) or `lost` -> LOST (accepting a dispute loses it);
+- an appeal of the bank's ruling, for businesses that enabled appeals (pre-arbitration and
+  arbitration, the final stages): `appeal_needs_response` -> APPEAL_NEEDS_RESPONSE (appeal
+  evidence, `evidence.appeal`, due by `due_by`), `appeal_under_review` -> APPEAL_UNDER_REVIEW
+  (the network decides), ending `won` or `lost` again (`appealed`: the verdict is the
+  appeal's);
+- `prevented` -> PREVENTED: stopped before it became a chargeback (a prevention service).
+
+A status this version does not list is recorded and changes nothing. Each word carries the
+event's `created` (`observed_at`): the core refuses one older than what it has recorded.
 
 The disputed payment is the dispute's `payment_intent`. A Checkout payment knows its
 PaymentIntent only once the session's own event has been processed, and Stripe sends events
 in no set order, so a PaymentIntent we do not know yet is traced to its Checkout Session (asked
 of the same account). A dispute that names only its Charge (one made without a PaymentIntent)
 is traced through the Charge.
+
+Every field is read strictly (`event_fields.EventFields`): one of the wrong type or out of
+bounds refuses the delivery (400), before any request to Stripe.
 """
 
-from collections.abc import Mapping
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
 
 from django.db.models import Q
 
@@ -25,24 +38,22 @@ from payments.errors import PaymentError
 from payments.models import Payment
 from payments.stripe import NAME, client
 from payments.stripe.accounts import StripeAccount
+from payments.stripe.event_fields import MAX_ID_LENGTH, EventFields
 from payments.values import DisputeState, DisputeStatus
 
 STATUSES = {
-    "warning_needs_response": DisputeStatus.NEEDS_RESPONSE,
+    "warning_needs_response": DisputeStatus.INQUIRY_NEEDS_RESPONSE,
+    "warning_under_review": DisputeStatus.INQUIRY_UNDER_REVIEW,
+    "warning_closed": DisputeStatus.INQUIRY_CLOSED,
     "needs_response": DisputeStatus.NEEDS_RESPONSE,
-    "warning_under_review": DisputeStatus.UNDER_REVIEW,
     "under_review": DisputeStatus.UNDER_REVIEW,
     "won": DisputeStatus.WON,
     "lost": DisputeStatus.LOST,
-    "warning_closed": DisputeStatus.CLOSED,
-    "prevented": DisputeStatus.CLOSED,
+    "appeal_needs_response": DisputeStatus.APPEAL_NEEDS_RESPONSE,
+    "appeal_under_review": DisputeStatus.APPEAL_UNDER_REVIEW,
+    "prevented": DisputeStatus.PREVENTED,
 }
-
-
-def _id(value: Any) -> str | None:
-    if isinstance(value, Mapping):  # expanded
-        value = value.get("id")
-    return value if isinstance(value, str) and value else None
+APPEAL_STATUSES = ("appeal_needs_response", "appeal_under_review")
 
 
 def _known(intent: str) -> bool:
@@ -53,10 +64,8 @@ def _known(intent: str) -> bool:
     )
 
 
-def _disputed_payment(account: StripeAccount, data: Mapping[str, Any]) -> str:
+def _disputed_payment(account: StripeAccount, intent: str | None, charge: str | None) -> str:
     """The provider id of the disputed payment, as our Payment rows know it (if they do)."""
-    intent = _id(data.get("payment_intent"))
-    charge = _id(data.get("charge")) or ""
     try:
         if not intent and charge:
             intent = client.charge_payment_intent(account, charge)
@@ -67,29 +76,49 @@ def _disputed_payment(account: StripeAccount, data: Mapping[str, Any]) -> str:
             return client.checkout_session_of_intent(account, intent) or intent
     except PaymentError:
         pass  # not found on this account: the id we have finds no payment of ours either
-    return intent or charge
+    return intent or charge or ""
+
+
+def _appealed(status: str, evidence: EventFields | None) -> bool:
+    """Whether the dispute went to appeal: an appeal status, or appeal evidence given (the
+    verdict that follows is then the appeal's)."""
+    if status in APPEAL_STATUSES:
+        return True
+    appeal = evidence.child("appeal") if evidence is not None else None
+    card = appeal.child("card") if appeal is not None else None
+    return bool(card is not None and card.string("reason_for_filing"))
 
 
 def dispute_state(
-    account: StripeAccount, data: Mapping[str, Any], *, livemode: bool
+    account: StripeAccount, fields: EventFields, *, livemode: bool, observed_at: datetime
 ) -> DisputeState | None:
-    """What a Dispute object (an event's `data.object`) says, or None for a status Stripe
-    may add later that we do not know (the event is then recorded and changes nothing)."""
-    status = STATUSES.get(str(data.get("status", "")))
+    """What a Dispute object (an event's `data.object`, read strictly) says as of
+    `observed_at` (the event's `created`), or None for a status this API version does not
+    list (the event is then recorded and changes nothing). Raises WebhookRejected."""
+    dispute_id = fields.identifier("id", required=True)
+    raw_status = fields.string("status", required=True, max_length=MAX_ID_LENGTH)
+    amount = fields.integer("amount", required=True)
+    currency = fields.currency("currency")
+    reason = fields.string("reason", max_length=MAX_ID_LENGTH) or ""
+    details = fields.child("evidence_details")
+    due_by = details.timestamp("due_by") if details is not None else None
+    appealed = _appealed(raw_status, fields.child("evidence"))
+    fields.metadata()  # unused here, but an event with malformed metadata is refused all the same
+    intent, charge = fields.identifier("payment_intent"), fields.identifier("charge")
+    status = STATUSES.get(raw_status)
     if status is None:
         return None
-    due_by = (data.get("evidence_details") or {}).get("due_by")
     return DisputeState(
         rail=NAME,
         account=account.identity,
         livemode=livemode,
-        provider_ref=str(data["id"]),
-        payment_provider_id=_disputed_payment(account, data),
+        provider_ref=dispute_id,
+        payment_provider_id=_disputed_payment(account, intent, charge),
         status=status,
-        amount=int(data.get("amount") or 0),
-        currency=str(data.get("currency") or "").upper(),
-        reason=str(data.get("reason") or ""),
-        evidence_due_by=(
-            datetime.fromtimestamp(due_by, tz=UTC) if isinstance(due_by, int) else None
-        ),
+        amount=amount,
+        currency=currency,
+        reason=reason,
+        evidence_due_by=due_by,
+        observed_at=observed_at,
+        appealed=appealed,
     )

@@ -7,10 +7,11 @@ Which event types mean what:
 - `payment_intent.succeeded` / `.payment_failed`, for our own PaymentIntents only (Checkout's
   PaymentIntents are left to the checkout.session.* events, so one payment never counts twice);
   a failed attempt is a decline: the PaymentIntent stays open for another card.
-- `charge.dispute.created` / `.updated` / `.closed`: a dispute (chargeback) of one of our
-  payments as it now stands (`disputes.dispute_state`); `.funds_withdrawn` and
-  `.funds_reinstated` carry the dispute too and are read the same way (its status only ever
-  moves forward in the core, so an older snapshot arriving late changes nothing).
+- `charge.dispute.created` / `.updated` / `.closed`: a dispute (an inquiry, a chargeback, its
+  appeal) of one of our payments as it stood when the event was made (`disputes.dispute_state`,
+  with the event's `created`); `.funds_withdrawn` and `.funds_reinstated` carry the dispute too
+  and are read the same way (the core refuses a word older than the one it has, so a snapshot
+  arriving late, or replayed by reconcile, changes nothing).
 - `refund.created` / `.updated` / `.failed`: a refund of one of our payments as it now stands
   (`refunds.refund_state`), ours (found by the key in its metadata) or one made in Stripe's
   dashboard. Since API version 2024-10-28.acacia Stripe sends these for every refund, and
@@ -18,6 +19,11 @@ Which event types mean what:
   `charge.refunded` is acknowledged only (each refund it counts has its own `refund.*` event;
   the account's webhook endpoint must use a version from 2024-10-28 on).
 Every other type is recorded and acknowledged, and changes nothing.
+
+The envelope (`id`, `type`, `livemode`, `created`) and the refund and dispute objects are read
+strictly (`event_fields.EventFields`): a signed event whose fields are not as Stripe sends
+them (a wrong type, a huge number, a missing key) raises WebhookRejected, a bounded rejection
+answered 400, never a 500.
 """
 
 from collections.abc import Mapping
@@ -27,10 +33,11 @@ from payments.errors import WebhookRejected
 from payments.stripe import NAME
 from payments.stripe.accounts import StripeAccount
 from payments.stripe.checkout import session_state
-from payments.stripe.client import CheckoutSession, PaymentIntent, Refund
+from payments.stripe.client import CheckoutSession, PaymentIntent
 from payments.stripe.disputes import dispute_state
+from payments.stripe.event_fields import MAX_ID_LENGTH, EventFields
 from payments.stripe.intents import intent_state, is_ours
-from payments.stripe.refunds import refund_state
+from payments.stripe.refunds import refund_from_event, refund_state
 from payments.values import Notification, ProviderState
 
 SESSION_PAID = ("checkout.session.completed", "checkout.session.async_payment_succeeded")
@@ -69,7 +76,10 @@ def event_read(account: StripeAccount, event: Mapping[str, Any]) -> Notification
     payment (nor the reverse). Raises WebhookRejected for a signed body that is not an event
     of the shape Stripe sends.
     """
-    event_type = str(event.get("type", ""))
+    envelope = EventFields(event, account=account.identity, path="event")
+    event_id = envelope.string("id", required=True, max_length=MAX_ID_LENGTH)
+    event_type = envelope.string("type", required=True, max_length=100)
+    livemode = bool(envelope.boolean("livemode"))
     data = (event.get("data") or {}).get("object") if isinstance(event.get("data"), dict) else None
     state = None
     if event_type in (*SESSION_PAID, SESSION_FAILED, SESSION_EXPIRED, *INTENT_EVENTS):
@@ -77,27 +87,22 @@ def event_read(account: StripeAccount, event: Mapping[str, Any]) -> Notification
             raise WebhookRejected(
                 "The event has no data.object with an id.", account=account.identity
             )
-        state = _state(account, event_type, {**data, "livemode": event.get("livemode", False)})
+        state = _state(account, event_type, {**data, "livemode": livemode})
     dispute = None
-    if event_type in DISPUTE_EVENTS:
-        if not isinstance(data, dict) or not isinstance(data.get("id"), str):
-            raise WebhookRejected(
-                "The event has no data.object with an id.", account=account.identity
-            )
-        dispute = dispute_state(account, data, livemode=bool(event.get("livemode", False)))
     refund = None
-    if event_type in REFUND_EVENTS:
-        if not isinstance(data, dict) or not isinstance(data.get("id"), str):
-            raise WebhookRejected(
-                "The event has no data.object with an id.", account=account.identity
-            )
-        refund = refund_state(
-            account, Refund.from_stripe(data), livemode=bool(event.get("livemode", False))
+    if event_type in (*DISPUTE_EVENTS, *REFUND_EVENTS):
+        fields = EventFields(
+            envelope.child("data", required=True).data.get("object"), account=account.identity
         )
+        observed_at = envelope.timestamp("created", required=True)
+        if event_type in DISPUTE_EVENTS:
+            dispute = dispute_state(account, fields, livemode=livemode, observed_at=observed_at)
+        else:
+            refund = refund_state(account, refund_from_event(fields), livemode=livemode)
     return Notification(
         rail=NAME,
         account=account.identity,
-        event_id=str(event["id"]),
+        event_id=event_id,
         type=event_type,
         state=state,
         dispute=dispute,

@@ -35,7 +35,7 @@ from payments.stripe.events import event_read
 from payments.stripe.intents import payment_intent_confirm, payment_intent_start
 from payments.stripe.models import StripeObjectRef
 from payments.stripe.references import coupon_ensure, tax_rate_ensure
-from payments.stripe.refunds import refund_start
+from payments.stripe.refunds import refund_current, refund_start
 from payments.values import (
     DiscountTerms,
     Link,
@@ -165,6 +165,17 @@ class StripeRail(Rail):
         return refund_start(
             account, payment=payment, amount=amount, reason=reason, request_key=request_key
         )
+
+    def refund_state(self, *, payment, provider_ref: str) -> RefundState:
+        # Asked of the account that took the payment, as its refunds are made.
+        account = account_with_identity(payment.account)
+        if account is None:
+            raise PaymentError(
+                f"This payment was taken by {self.account_label(payment.account)}, which this "
+                "shop has no keys for now.",
+                status=409,
+            )
+        return refund_current(account, provider_ref)
 
     def accounts(self) -> list[str]:
         return [account.identity for account in configured_accounts()]

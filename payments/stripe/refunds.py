@@ -5,6 +5,11 @@ A refund names the payment's PaymentIntent (a Checkout Session's, or one of our 
 our Refund row's `request_key` in its metadata and as the request's idempotency key: a retried
 request refunds once, and an event about the refund that overtakes the answer still finds the
 row. A refund made in Stripe's dashboard has no key; the core makes its row from the event.
+
+An event's refund is read strictly (`refund_from_event`, through `event_fields.EventFields`):
+a field of the wrong type or out of bounds refuses the delivery (400), never a 500.
+`refund_current` asks the account for a refund as it stands now (`GET /v1/refunds/{id}`): what
+the core records when an event contradicts a final status it has.
 """
 
 from payments.errors import PaymentError
@@ -12,10 +17,13 @@ from payments.models import Payment
 from payments.stripe import NAME, client
 from payments.stripe.accounts import StripeAccount, is_stripe_id
 from payments.stripe.client import Refund
+from payments.stripe.event_fields import MAX_ID_LENGTH, EventFields
 from payments.values import RefundState, RefundStatus
 
 # Where our Refund row's key goes in the refund's metadata.
 REQUEST_KEY_METADATA = "refund_request"
+# The longest key we make (`refund-<32 hex digits>`) fits in the Refund row's column.
+REQUEST_KEY_MAX_LENGTH = 64
 # The reasons Stripe takes (others, or none, are left out of the request).
 STRIPE_REASONS = ("duplicate", "fraudulent", "requested_by_customer")
 STATUSES = {
@@ -89,3 +97,34 @@ def refund_state(account: StripeAccount, refund: Refund, *, livemode: bool) -> R
         request_key=refund.metadata.get(REQUEST_KEY_METADATA, ""),
         message=message,
     )
+
+
+def refund_from_event(fields: EventFields) -> Refund:
+    """The Refund an event's `data.object` describes, every field read strictly. Raises
+    WebhookRejected naming the first field that is not as Stripe sends it."""
+    metadata = fields.metadata()
+    request_key = metadata.get(REQUEST_KEY_METADATA, "")
+    if len(request_key) > REQUEST_KEY_MAX_LENGTH:
+        fields.refuse(
+            f"{fields.path}.metadata.{REQUEST_KEY_METADATA} is longer than "
+            f"{REQUEST_KEY_MAX_LENGTH} characters"
+        )
+    return Refund(
+        id=fields.identifier("id", required=True),
+        status=fields.string("status", required=True, max_length=MAX_ID_LENGTH),
+        amount=fields.integer("amount", required=True, minimum=1),
+        currency=fields.currency("currency"),
+        payment_intent=fields.identifier("payment_intent"),
+        charge=fields.identifier("charge"),
+        reason=fields.string("reason", max_length=MAX_ID_LENGTH),
+        metadata=metadata,
+        failure_reason=fields.string("failure_reason", max_length=MAX_ID_LENGTH),
+    )
+
+
+def refund_current(account: StripeAccount, refund_id: str) -> RefundState:
+    """How refund `refund_id` of `account` stands now, asked of Stripe (`GET /v1/refunds/{id}`,
+    the account's own only). Raises PaymentError: 404 when the account has no such refund,
+    503 when Stripe could not be reached."""
+    refund = client.refund_retrieve(account, refund_id)
+    return refund_state(account, refund, livemode=account.livemode)

@@ -1,8 +1,9 @@
-"""Disputes in the core: recorded once per provider id, moved only forward, only for a payment
-the same rail and account started; and what the merchant sees of them in the admin."""
+"""Disputes in the core: recorded once per provider id, following the provider's latest word
+through the lifecycle (inquiry, chargeback, verdict, appeal) and refusing older ones, only for
+a payment the same rail and account started; and what the merchant sees of them in the admin."""
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -18,6 +19,11 @@ pytestmark = pytest.mark.django_db
 
 ACCOUNT = "pk_test_sandbox_usd"
 DUE = datetime(2030, 3, 14, 23, 59, 59, tzinfo=UTC)
+SAID = datetime(2030, 3, 1, 12, 0, tzinfo=UTC)  # when the provider said it (an event's time)
+
+
+def said(minutes: int) -> datetime:
+    return SAID + timedelta(minutes=minutes)
 
 
 @pytest.fixture
@@ -110,10 +116,10 @@ def test_it_moves_forward_to_its_verdict(payment, changes, django_capture_on_com
     ],
 )
 def test_an_older_word_arriving_late_never_takes_it_back(payment, late, after):
-    dispute_apply(state(after))
+    dispute_apply(state(after, observed_at=said(10)))
     closed_at = Dispute.objects.get().closed_at
 
-    dispute_apply(state(late))
+    dispute_apply(state(late, observed_at=said(5)))
 
     dispute = Dispute.objects.get()
     assert dispute.status == after
@@ -121,10 +127,87 @@ def test_an_older_word_arriving_late_never_takes_it_back(payment, late, after):
 
 
 def test_the_verdict_first_then_the_opening_keeps_the_verdict(payment):
-    dispute_apply(state(DisputeStatus.WON))
-    dispute_apply(state(DisputeStatus.NEEDS_RESPONSE))
+    dispute_apply(state(DisputeStatus.WON, observed_at=said(10)))
+    dispute_apply(state(DisputeStatus.NEEDS_RESPONSE, observed_at=said(0)))
 
     assert Dispute.objects.get().status == "won"
+
+
+def test_said_in_the_same_instant_the_later_step_wins_whatever_the_order(payment):
+    same = said(0)
+    dispute_apply(state(DisputeStatus.WON, observed_at=same))
+    dispute_apply(state(DisputeStatus.UNDER_REVIEW, observed_at=same))
+    dispute_apply(state(DisputeStatus.NEEDS_RESPONSE, observed_at=same))
+
+    assert Dispute.objects.get().status == "won"
+
+
+def test_an_inquiry_that_escalates_on_the_same_dispute_is_shown(
+    payment, changes, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        dispute_apply(state(DisputeStatus.INQUIRY_NEEDS_RESPONSE, observed_at=said(0)))
+        dispute_apply(state(DisputeStatus.INQUIRY_UNDER_REVIEW, observed_at=said(1)))
+        dispute_apply(state(DisputeStatus.NEEDS_RESPONSE, observed_at=said(2)))
+        # The inquiry's own older word, delivered again late, changes nothing.
+        dispute_apply(state(DisputeStatus.INQUIRY_UNDER_REVIEW, observed_at=said(1)))
+
+    dispute = Dispute.objects.get()
+    assert (dispute.status, dispute.is_open, dispute.needs_response) == (
+        "needs_response",
+        True,
+        True,
+    )
+    assert changes == ["inquiry_needs_response", "inquiry_under_review", "needs_response"]
+
+
+def test_an_inquiry_closed_then_a_chargeback_on_the_same_charge_are_both_kept(payment):
+    dispute_apply(state(DisputeStatus.INQUIRY_NEEDS_RESPONSE, observed_at=said(0)))
+    dispute_apply(state(DisputeStatus.INQUIRY_CLOSED, observed_at=said(5)))
+    dispute_apply(state(DisputeStatus.NEEDS_RESPONSE, provider_ref="dp_two", observed_at=said(5)))
+
+    found = {d.provider_ref: (d.status, d.is_open) for d in Dispute.objects.all()}
+    assert found == {"dp_one": ("inquiry_closed", False), "dp_two": ("needs_response", True)}
+    assert Dispute.objects.get(provider_ref="dp_one").closed_at is not None
+
+
+def test_a_lost_dispute_goes_to_appeal_and_is_ruled_on_again(
+    payment, changes, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        dispute_apply(state(DisputeStatus.NEEDS_RESPONSE, observed_at=said(0)))
+        dispute_apply(state(DisputeStatus.LOST, observed_at=said(1)))
+        dispute_apply(state(DisputeStatus.APPEAL_NEEDS_RESPONSE, observed_at=said(2)))
+        appeal = Dispute.objects.get()
+        assert (appeal.status, appeal.closed_at, appeal.needs_response) == (
+            "appeal_needs_response",
+            None,
+            True,
+        )
+        dispute_apply(state(DisputeStatus.APPEAL_UNDER_REVIEW, observed_at=said(3)))
+        dispute_apply(state(DisputeStatus.WON, observed_at=said(3), appealed=True))
+        # The first verdict, replayed late (or in the same instant), does not undo the appeal's.
+        dispute_apply(state(DisputeStatus.LOST, observed_at=said(1)))
+        dispute_apply(state(DisputeStatus.LOST, observed_at=said(3)))
+
+    dispute = Dispute.objects.get()
+    assert (dispute.status, dispute.appealed) == ("won", True)
+    assert dispute.closed_at is not None
+    assert changes == [
+        "needs_response",
+        "lost",
+        "appeal_needs_response",
+        "appeal_under_review",
+        "won",
+    ]
+
+
+def test_a_word_without_a_time_is_taken_as_the_latest(payment):
+    dispute_apply(state(DisputeStatus.UNDER_REVIEW, observed_at=said(0)))
+    dispute_apply(state(DisputeStatus.LOST))
+
+    dispute = Dispute.objects.get()
+    assert (dispute.status, dispute.observed_at) == ("lost", said(0))
 
 
 def test_found_by_the_payments_own_id_too(payment):
@@ -228,3 +311,21 @@ def test_no_warning_when_nothing_waits(payment, admin_client):
     html = admin_client.get("/admin/payments/payment/").content.decode()
 
     assert "needs a response" not in html and "need a response" not in html
+
+
+def test_the_warning_links_to_every_dispute_waiting_for_a_response(payment, admin_client):
+    dispute_apply(state(DisputeStatus.INQUIRY_NEEDS_RESPONSE, observed_at=said(0)))
+    dispute_apply(
+        state(DisputeStatus.APPEAL_NEEDS_RESPONSE, provider_ref="dp_two", observed_at=said(0))
+    )
+    dispute_apply(state(DisputeStatus.UNDER_REVIEW, provider_ref="dp_three", observed_at=said(0)))
+
+    html = admin_client.get("/admin/payments/payment/").content.decode()
+    link = html.split('2 disputes need a response: <a href="', 1)[1].split('"', 1)[0]
+    waiting = admin_client.get(link.replace("&amp;", "&"))
+
+    assert waiting.status_code == 200
+    listing = waiting.content.decode()
+    assert "dp_one" in listing and "dp_two" in listing and "dp_three" not in listing
+    assert "⚠ Inquiry: respond by March 14, 2030" in listing
+    assert "⚠ Appeal: respond by March 14, 2030" in listing

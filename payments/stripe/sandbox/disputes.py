@@ -25,9 +25,18 @@ Like Stripe's:
   Evidence on a dispute no longer needing a response is refused.
 - `POST /v1/disputes/{id}/close` accepts it: `needs_response` becomes `lost`, irreversibly.
 
-An inquiry's `warning_*` statuses are modelled where Stripe's rules name them (a
-`warning_needs_response` dispute goes to `warning_under_review`, then `warning_closed`), but
-only chargebacks are opened here.
+Inquiries and appeals, as the pinned API version (2026-10-28.endive) has them:
+- `dispute_open(..., inquiry=True)` (`manage.py sandbox_dispute open pi_... --inquiry`) opens an
+  inquiry instead: `warning_needs_response`, `case_type` `inquiry`, no money withdrawn (no
+  `funds_withdrawn`; `is_charge_refundable` true). Evidence moves it to `warning_under_review`;
+  a verdict closes it as `warning_closed`. `dispute_escalate` (`... escalate dp_...`) turns it
+  into a chargeback on the same dispute: `needs_response`, a fresh deadline, the money withdrawn
+  (`charge.dispute.updated`, `charge.dispute.funds_withdrawn`).
+- `dispute_appeal_open` (`... appeal dp_...`): the ruling against the merchant can be appealed
+  (pre-arbitration): a `lost` dispute becomes `appeal_needs_response` with a fresh deadline
+  (`charge.dispute.updated`). Appeal evidence (`evidence[appeal][card][reason_for_filing]`,
+  the only evidence the appeal stage takes) moves it to `appeal_under_review`, and
+  `dispute_decide` rules on the appeal (`won`, with `funds_reinstated`, or `lost` again).
 
 Where the events go is the Charge's endpoint and webhook secret (a sandbox Charge keeps them),
 or else the PaymentIntent's own (the Payment Element's return URL) or its Checkout Session's;
@@ -59,6 +68,7 @@ LOSING_EVIDENCE = "losing_evidence"
 EVIDENCE_DAYS = 7
 OPEN = ("needs_response", "warning_needs_response")
 REVIEW = ("under_review", "warning_under_review")
+INQUIRY = ("warning_needs_response", "warning_under_review")
 
 TEXT_EVIDENCE = (
     "access_activity_log",
@@ -107,7 +117,8 @@ def _check_evidence(evidence: dict[str, Any], path: str) -> None:
                 param=f"{path}[{name}]",
                 code="resource_missing",
             )
-    if sum(len(value) for value in evidence.values()) > EVIDENCE_TOTAL_CHARACTERS:
+    texts = [value for name, value in evidence.items() if name != "appeal"]
+    if sum(len(value) for value in texts) > EVIDENCE_TOTAL_CHARACTERS:
         raise ParamError(
             f"The combined character count of all evidence fields is limited to "
             f"{EVIDENCE_TOTAL_CHARACTERS}.",
@@ -121,6 +132,7 @@ DISPUTE_UPDATE = Obj(
             {
                 **{name: Str(max_length=20_000) for name in TEXT_EVIDENCE},
                 **{name: Str(max_length=5000) for name in FILE_EVIDENCE},
+                "appeal": Obj({"card": Obj({"reason_for_filing": Str(max_length=20_000)})}),
             },
             check=_check_evidence,
         ),
@@ -136,11 +148,21 @@ def _end_of_day(moment: datetime) -> int:
     return int(moment.replace(hour=23, minute=59, second=59, microsecond=0).timestamp())
 
 
+def _due_by(moment: int) -> int:
+    """The evidence deadline of something that starts at `moment`: a week later, end of day."""
+    return _end_of_day(datetime.fromtimestamp(moment, tz=UTC) + timedelta(days=EVIDENCE_DAYS))
+
+
 def dispute_object(
-    *, dispute_id: str, intent: dict[str, Any], charge_id: str, reason: str, created: int
+    *,
+    dispute_id: str,
+    intent: dict[str, Any],
+    charge_id: str,
+    reason: str,
+    created: int,
+    inquiry: bool = False,
 ) -> dict[str, Any]:
-    """A chargeback of all of `intent`, shaped like Stripe's example object."""
-    due = datetime.fromtimestamp(created, tz=UTC) + timedelta(days=EVIDENCE_DAYS)
+    """A chargeback (or an inquiry) of all of `intent`, shaped like Stripe's example object."""
     return {
         "id": dispute_id,
         "object": "dispute",
@@ -155,20 +177,20 @@ def dispute_object(
             "enhanced_evidence": {},
         },
         "evidence_details": {
-            "due_by": _end_of_day(due),
+            "due_by": _due_by(created),
             "enhanced_eligibility": {},
             "has_evidence": False,
             "past_due": False,
             "submission_count": 0,
         },
-        "is_charge_refundable": False,
+        "is_charge_refundable": inquiry,
         "livemode": False,
         "metadata": {},
         "payment_intent": intent["id"],
         "payment_method_details": {
             "card": {
                 "brand": "visa",
-                "case_type": "chargeback",
+                "case_type": "inquiry" if inquiry else "chargeback",
                 # Visa's "card-absent fraud": what a `fraudulent` chargeback carries.
                 "network_reason_code": "10.4",
                 "network": "visa",
@@ -176,7 +198,7 @@ def dispute_object(
             "type": "card",
         },
         "reason": reason,
-        "status": "needs_response",
+        "status": "warning_needs_response" if inquiry else "needs_response",
     }
 
 
@@ -225,8 +247,11 @@ def _emit(
     return event
 
 
-def dispute_open(intent_id: str, *, reason: str = "fraudulent") -> SandboxObject:
-    """Open a dispute on a paid sandbox PaymentIntent, as its buyer's bank would.
+def dispute_open(
+    intent_id: str, *, reason: str = "fraudulent", inquiry: bool = False
+) -> SandboxObject:
+    """Open a dispute (a chargeback, or with `inquiry` an inquiry) on a paid sandbox
+    PaymentIntent, as its buyer's bank would.
 
     Call it inside the transaction that paid (the events follow the payment's), or alone.
     Raises DisputeError for an unknown or unpaid PaymentIntent, or one already disputed (a
@@ -262,20 +287,85 @@ def dispute_open(intent_id: str, *, reason: str = "fraudulent") -> SandboxObject
                 charge_id=charge_id,
                 reason=reason,
                 created=int(time.time()),
+                inquiry=inquiry,
             ),
             private={"webhook_secret": secret, "endpoint": _endpoint_data(endpoint)},
         )
-        charge = (
-            SandboxObject.objects.select_for_update()
-            .filter(id=charge_id, account=intent.account, object="charge")
-            .first()
-        )
-        if charge is not None:
-            charge.data["disputed"] = True
-            charge.save(update_fields=["data"])
         _emit(dispute, "charge.dispute.created")
-        _emit(dispute, "charge.dispute.funds_withdrawn")
+        if not inquiry:
+            _withdraw(dispute)
         dispute.save()
+        return dispute
+
+
+def _withdraw(dispute: SandboxObject) -> None:
+    """A chargeback takes the money back: the Charge is disputed (and can no longer be
+    refunded), and `charge.dispute.funds_withdrawn` says so."""
+    charge = (
+        SandboxObject.objects.select_for_update()
+        .filter(id=dispute.data["charge"], account=dispute.account, object="charge")
+        .first()
+    )
+    if charge is not None:
+        charge.data["disputed"] = True
+        charge.save(update_fields=["data"])
+    _emit(dispute, "charge.dispute.funds_withdrawn")
+
+
+def _locked_by_id(dispute_id: str) -> SandboxObject:
+    dispute = (
+        SandboxObject.objects.select_for_update().filter(id=dispute_id, object="dispute").first()
+    )
+    if dispute is None:
+        raise DisputeError(f"No such sandbox dispute: '{dispute_id}'.")
+    return dispute
+
+
+def _restart(dispute: SandboxObject, status: str) -> dict[str, Any]:
+    """A new stage that waits for the merchant: `status`, a fresh deadline, no evidence staged
+    for it yet. Returns what changed (for the event's `previous_attributes`)."""
+    data = dispute.data
+    previous = {"status": data["status"], "evidence_details": dict(data["evidence_details"])}
+    data["status"] = status
+    data["evidence_details"].update(
+        due_by=_due_by(int(time.time())), has_evidence=False, past_due=False
+    )
+    return previous
+
+
+def dispute_escalate(dispute_id: str) -> SandboxObject:
+    """The buyer's bank turns an inquiry into a chargeback (`manage.py sandbox_dispute escalate
+    dp_...`): the same dispute needs a response again, and the money is withdrawn. Raises
+    DisputeError for an unknown dispute or one that is no open inquiry."""
+    with transaction.atomic():
+        dispute = _locked_by_id(dispute_id)
+        if dispute.data["status"] not in INQUIRY:
+            raise DisputeError(
+                f"Dispute {dispute_id} is {dispute.data['status']}: only an open inquiry escalates."
+            )
+        previous = _restart(dispute, "needs_response")
+        dispute.data["is_charge_refundable"] = False
+        dispute.data["payment_method_details"]["card"]["case_type"] = "chargeback"
+        previous["is_charge_refundable"] = True
+        _emit(dispute, "charge.dispute.updated", previous)
+        _withdraw(dispute)
+        dispute.save(update_fields=["data", "private"])
+        return dispute
+
+
+def dispute_appeal_open(dispute_id: str) -> SandboxObject:
+    """The ruling against the merchant can be appealed (`manage.py sandbox_dispute appeal
+    dp_...`): a lost dispute needs the appeal's response, by a fresh deadline. Raises
+    DisputeError for an unknown dispute or one not lost."""
+    with transaction.atomic():
+        dispute = _locked_by_id(dispute_id)
+        if dispute.data["status"] != "lost":
+            raise DisputeError(
+                f"Dispute {dispute_id} is {dispute.data['status']}: only a lost one is appealed."
+            )
+        previous = _restart(dispute, "appeal_needs_response")
+        _emit(dispute, "charge.dispute.updated", previous)
+        dispute.save(update_fields=["data", "private"])
         return dispute
 
 
@@ -295,6 +385,24 @@ def _decide(dispute: SandboxObject, *, won: bool) -> None:
     _emit(dispute, "charge.dispute.closed")
     if won and not previous.startswith("warning_"):
         _emit(dispute, "charge.dispute.funds_reinstated")
+
+
+def _submit_appeal(dispute: SandboxObject, reason_for_filing: str) -> dict[str, Any]:
+    """Appeal evidence goes to the card network: the dispute is under appeal until it rules.
+    Returns what changed."""
+    data = dispute.data
+    previous = {
+        "status": data["status"],
+        "evidence_details": dict(data["evidence_details"]),
+        "evidence": {"appeal": data["evidence"].get("appeal")},
+    }
+    data["evidence"]["appeal"] = {
+        "card": {"reason_for_filing": reason_for_filing, "supporting_files": []}
+    }
+    data["evidence_details"]["has_evidence"] = True
+    data["evidence_details"]["submission_count"] += 1
+    data["status"] = "appeal_under_review"
+    return previous
 
 
 def _submit(dispute: SandboxObject) -> None:
@@ -317,6 +425,8 @@ def update_dispute(account: str, params: dict[str, Any], dispute_id: str) -> Res
     dispute = _locked(account, dispute_id)
     data = dispute.data
     evidence = params.get("evidence", {})
+    if evidence and (data["status"] == "appeal_needs_response" or "appeal" in evidence):
+        return _update_appeal(dispute, params)
     if evidence and data["status"] not in OPEN:
         raise ApiError(
             400,
@@ -355,6 +465,32 @@ def update_dispute(account: str, params: dict[str, Any], dispute_id: str) -> Res
     return Response(200, answer)
 
 
+def _update_appeal(dispute: SandboxObject, params: dict[str, Any]) -> Response:
+    """`POST /v1/disputes/{id}` in the appeal stage: only appeal evidence, submitted unless
+    `submit=false` (then only staged)."""
+    data = dispute.data
+    evidence = params.get("evidence", {})
+    if data["status"] != "appeal_needs_response":
+        raise ApiError(
+            400,
+            f"This dispute is {data['status']}: appeal evidence is taken only when it is "
+            "appeal_needs_response.",
+            param="evidence[appeal]",
+        )
+    if set(evidence) - {"appeal"}:
+        raise ApiError(
+            400, "Only appeal evidence can be updated during the appeal stage.", param="evidence"
+        )
+    reason = (evidence.get("appeal") or {}).get("card", {}).get("reason_for_filing", "")
+    if reason and params.get("submit", True):
+        _emit(dispute, "charge.dispute.updated", _submit_appeal(dispute, reason))
+    elif reason:
+        data["evidence"]["appeal"] = {"card": {"reason_for_filing": reason, "supporting_files": []}}
+        data["evidence_details"]["has_evidence"] = True
+    dispute.save(update_fields=["data", "private"])
+    return Response(200, _snapshot(data))
+
+
 def close_dispute(account: str, params: dict[str, Any], dispute_id: str) -> Response:
     """`POST /v1/disputes/{id}/close`: accept the dispute; it is lost."""
     parse_params(DISPUTE_CLOSE, params)
@@ -369,11 +505,12 @@ def close_dispute(account: str, params: dict[str, Any], dispute_id: str) -> Resp
 
 
 def dispute_decide(dispute_id: str, *, won: bool) -> SandboxObject:
-    """Rule on a dispute as its bank would (`manage.py sandbox_dispute win|lose dp_...`).
+    """Rule on a dispute as its bank would (`manage.py sandbox_dispute win|lose dp_...`), or
+    on its appeal as the card network would.
 
-    One still needing a response gets the test-mode evidence first (winning or losing), so it
-    passes through `under_review` with its events, as at Stripe. Raises DisputeError for an
-    unknown or closed dispute.
+    One still needing a response gets the test-mode evidence first (winning or losing; for an
+    appeal, appeal evidence), so it passes through `under_review` (`appeal_under_review`) with
+    its events, as at Stripe. Raises DisputeError for an unknown or closed dispute.
     """
     with transaction.atomic():
         dispute = (
@@ -384,7 +521,14 @@ def dispute_decide(dispute_id: str, *, won: bool) -> SandboxObject:
         if dispute is None:
             raise DisputeError(f"No such sandbox dispute: '{dispute_id}'.")
         status = dispute.data["status"]
-        if status in OPEN:
+        if status == "appeal_needs_response":
+            _emit(dispute, "charge.dispute.updated", _submit_appeal(dispute, "Test-mode appeal."))
+            _decide(dispute, won=won)
+            dispute.save(update_fields=["data", "private"])
+        elif status == "appeal_under_review":
+            _decide(dispute, won=won)
+            dispute.save(update_fields=["data", "private"])
+        elif status in OPEN:
             verdict = WINNING_EVIDENCE if won else LOSING_EVIDENCE
             update_dispute(
                 dispute.account, {"evidence": {"uncategorized_text": verdict}}, dispute_id

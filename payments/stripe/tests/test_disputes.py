@@ -1,6 +1,7 @@
-"""Disputes on Stripe, end to end: the sandbox opens one on a payment, its signed
-`charge.dispute.*` events reach the account's endpoint, and the core records it once, against
-the right payment, moving only forward to the bank's verdict."""
+"""Disputes on Stripe, end to end: the sandbox opens one (a chargeback or an inquiry) on a
+payment, its signed `charge.dispute.*` events reach the account's endpoint, and the core records
+it once, against the right payment, following Stripe's lifecycle (an inquiry that escalates, a
+verdict, an appeal) and refusing older news; the admin and the order say where it stands."""
 
 import json
 import threading
@@ -10,10 +11,17 @@ import pytest
 
 from payments.models import Dispute, Payment, WebhookEvent
 from payments.stripe.sandbox.cards import Card
+from payments.stripe.sandbox.disputes import (
+    dispute_appeal_open,
+    dispute_decide,
+    dispute_escalate,
+    dispute_open,
+)
 from payments.stripe.sandbox.hosted_checkout import checkout_session_pay
 from payments.stripe.sandbox.models import SandboxObject
 from payments.stripe.tests.webhook_tools import event_for, post_event
 from storefront.models import Order
+from storefront.settlement import order_settlement
 from storefront.tests.factories import make_item
 
 pytestmark = pytest.mark.django_db
@@ -224,3 +232,177 @@ def test_the_shops_own_endpoint_receives_the_dispute_of_a_dispute_card(live_serv
     dispute = Dispute.objects.get()
     assert dispute.payment.reference == Order.objects.get().payment_reference
     assert dispute.status == "needs_response"
+
+
+# --- Inquiries, escalation, appeals -----------------------------------------------------------
+
+
+@pytest.fixture
+def paid(client) -> tuple[Order, str]:
+    """A USD order bought through /buy with an ordinary card, its payment delivered:
+    (the order, its PaymentIntent's id)."""
+    item = make_item(price="42.50", currency="USD")
+    session_id = client.get(f"/buy/{item.pk}").json()["id"]
+    checkout_session_pay(
+        session_id=session_id,
+        card=Card(number="4242424242424242", exp_month=12, exp_year=2040, cvc="123"),
+        email="buyer@example.com",
+    )
+    assert deliver(client, "checkout.session.completed").json()["outcome"] == "processed"
+    return Order.objects.get(), Payment.objects.get().provider_payment_ref
+
+
+def respond_by(dispute: Dispute) -> str:
+    from django.utils.formats import date_format
+
+    return f"respond by {date_format(dispute.evidence_due_by, 'DATE_FORMAT')}"
+
+
+def admin_pages(admin_client) -> list[str]:
+    payment = Payment.objects.get()
+    return [
+        admin_client.get(url).content.decode()
+        for url in (
+            "/admin/payments/dispute/",
+            f"/admin/payments/dispute/{Dispute.objects.get().pk}/change/",
+            "/admin/payments/payment/",
+            f"/admin/payments/payment/{payment.pk}/change/",
+        )
+    ]
+
+
+def test_an_inquiry_is_shown_then_its_escalation_to_a_chargeback(client, admin_client, paid):
+    order, intent = paid
+    dispute_open(intent, inquiry=True)
+    assert deliver(client, "charge.dispute.created").json()["outcome"] == "processed"
+
+    inquiry = Dispute.objects.get()
+    assert (inquiry.status, inquiry.needs_response) == ("inquiry_needs_response", True)
+    assert order_settlement(order).words == (
+        f"Paid; inquiry from the buyer's bank: {respond_by(inquiry)}"
+    )
+    for html in admin_pages(admin_client):
+        assert "Inquiry: needs a response" in html or "⚠ Inquiry: respond by" in html
+    payments_list = admin_client.get("/admin/payments/payment/").content.decode()
+    assert "1 dispute needs a response" in payments_list
+
+    dispute_escalate(inquiry.provider_ref)
+    assert deliver(client, "charge.dispute.updated").json()["outcome"] == "processed"
+    assert deliver(client, "charge.dispute.funds_withdrawn").status_code == 200
+
+    chargeback = Dispute.objects.get()
+    assert chargeback.status == "needs_response"
+    assert order_settlement(order).words == f"Paid; disputed: {respond_by(chargeback)}"
+    for html in admin_pages(admin_client):
+        assert "⚠ Respond by" in html
+    # The inquiry's own opening, redelivered late, does not hide the chargeback.
+    late = post_event(client, {**sandbox_events("charge.dispute.created")[-1], "id": "evt_late"})
+    assert late.json()["outcome"] == "processed"
+    assert Dispute.objects.get().status == "needs_response"
+
+
+def test_an_inquiry_closed_is_said_and_a_new_dispute_on_the_same_charge_is_shown(
+    client, admin_client, paid
+):
+    order, intent = paid
+    dispute_open(intent, inquiry=True)
+    deliver(client, "charge.dispute.created")
+    inquiry = SandboxObject.objects.get(object="dispute")
+    dispute_decide(inquiry.id, won=True)
+    for type in ("updated", "closed"):
+        deliver(client, f"charge.dispute.{type}")
+    assert Dispute.objects.get().status == "inquiry_closed"
+    assert order_settlement(order).words == "Paid; inquiry closed"
+
+    # The bank escalates after all, with a new dispute of the same charge (Stripe may do so).
+    chargeback = {**inquiry.data, "id": "dp_escalated", "status": "needs_response"}
+    answer = post_event(client, event_for(chargeback, "charge.dispute.created"))
+
+    assert answer.json()["outcome"] == "processed"
+    statuses = dict(Dispute.objects.values_list("provider_ref", "status"))
+    assert statuses == {inquiry.id: "inquiry_closed", "dp_escalated": "needs_response"}
+    escalated = Dispute.objects.get(provider_ref="dp_escalated")
+    assert order_settlement(order).words == (
+        f"Paid; disputed: {respond_by(escalated)}; inquiry closed"
+    )
+    listing = admin_client.get("/admin/payments/payment/").content.decode()
+    assert "⚠ Respond by" in listing and "Inquiry closed" in listing
+
+
+def test_a_lost_dispute_under_appeal_no_longer_reads_lost(client, admin_client, disputed, usd):
+    order = Order.objects.get()
+    dispute_decide(disputed["id"], won=False)
+    for type in ("updated", "closed"):
+        deliver(client, f"charge.dispute.{type}")
+    assert order_settlement(order).words == "Paid; dispute lost ($42.50)"
+
+    dispute_appeal_open(disputed["id"])
+    deliver(client, "charge.dispute.updated")
+
+    appeal = Dispute.objects.get()
+    assert (appeal.status, appeal.appealed, appeal.closed_at) == (
+        "appeal_needs_response",
+        True,
+        None,
+    )
+    assert order_settlement(order).words == f"Paid; dispute under appeal: {respond_by(appeal)}"
+    for html in admin_pages(admin_client):
+        assert "Appeal: needs a response" in html or "⚠ Appeal: respond by" in html
+
+    usd.v1.disputes.update(
+        disputed["id"], {"evidence": {"appeal": {"card": {"reason_for_filing": "Delivered."}}}}
+    )
+    deliver(client, "charge.dispute.updated")
+    assert Dispute.objects.get().status == "appeal_under_review"
+    assert order_settlement(order).words == (
+        "Paid; dispute under appeal (the card network decides)"
+    )
+    for html in admin_pages(admin_client):
+        assert "Under appeal" in html
+
+    dispute_decide(disputed["id"], won=True)
+    deliver(client, "charge.dispute.closed")
+    deliver(client, "charge.dispute.funds_reinstated")
+
+    won = Dispute.objects.get()
+    assert (won.status, won.appealed) == ("won", True) and won.closed_at is not None
+    assert order_settlement(order).words == "Paid; dispute won on appeal"
+    assert "Closed: won on appeal" in admin_pages(admin_client)[0]
+
+
+def test_an_older_event_arriving_late_is_refused_even_after_an_appeal(client, disputed):
+    dispute_decide(disputed["id"], won=False)
+    closed = sandbox_events("charge.dispute.closed")[-1]  # lost
+    dispute_appeal_open(disputed["id"])
+    appeal = sandbox_events("charge.dispute.updated")[-1]
+    appeal["created"] = closed["created"] + 60  # a minute later, as at Stripe
+
+    deliver(client, "charge.dispute.created")
+    assert post_event(client, appeal).json()["outcome"] == "processed"
+    # The verdict it appeals, delivered after it (a retry), is older news.
+    late = post_event(client, closed)
+    replayed = post_event(client, {**closed, "id": "evt_replayed", "created": closed["created"]})
+
+    assert [r.status_code for r in (late, replayed)] == [200, 200]
+    assert Dispute.objects.get().status == "appeal_needs_response"
+
+
+def test_the_sandbox_command_plays_an_inquiry_and_an_appeal(paid):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    def command(*args) -> str:
+        out = StringIO()
+        call_command("sandbox_dispute", *args, stdout=out)
+        return out.getvalue()
+
+    _, intent = paid
+    opened = command("open", intent, "--inquiry")
+    dispute_id = SandboxObject.objects.get(object="dispute").id
+    assert f"{dispute_id}: warning_needs_response" in opened
+    assert "funds_withdrawn" not in opened  # an inquiry moves no money
+    assert "charge.dispute.updated" in command("escalate", dispute_id)
+    assert f"{dispute_id}: lost" in command("lose", dispute_id)
+    assert f"{dispute_id}: appeal_needs_response" in command("appeal", dispute_id)
+    assert f"{dispute_id}: won" in command("win", dispute_id)

@@ -1,15 +1,19 @@
 """`manage.py sandbox_dispute`: the buyer's bank disputes a sandbox payment, then rules on it.
 
     python manage.py sandbox_dispute open pi_...   # a fraudulent chargeback of the whole payment
+    python manage.py sandbox_dispute open pi_... --inquiry   # an inquiry first (no money moves)
+    python manage.py sandbox_dispute escalate dp_...   # the inquiry becomes a chargeback
     python manage.py sandbox_dispute lose dp_...   # the bank rules for the buyer
     python manage.py sandbox_dispute win dp_...    # the bank rules for the merchant
+    python manage.py sandbox_dispute appeal dp_... # a lost dispute can be appealed
 
 Each sends the dispute's `charge.dispute.*` events to the shop's endpoint the payment's events
 went to, and waits for them to be delivered (they are only recorded with
 `STRIPE_SANDBOX_WEBHOOKS=off`, or for a payment made through Django's test client: send them
 with `sandbox_events resend evt_... --origin http://127.0.0.1:8000`). A dispute still needing a
 response is ruled on as if the test-mode evidence (`winning_evidence` or `losing_evidence`) had
-been submitted, so it passes `under_review` first, as at Stripe.
+been submitted, so it passes `under_review` first, as at Stripe; an inquiry's ruling closes it
+(`warning_closed`); `win` and `lose` on an appeal rule on the appeal.
 """
 
 import threading
@@ -17,7 +21,13 @@ import threading
 from django.core.management.base import BaseCommand, CommandError
 
 from payments.stripe.sandbox import events
-from payments.stripe.sandbox.disputes import DisputeError, dispute_decide, dispute_open
+from payments.stripe.sandbox.disputes import (
+    DisputeError,
+    dispute_appeal_open,
+    dispute_decide,
+    dispute_escalate,
+    dispute_open,
+)
 from payments.stripe.sandbox.models import SandboxObject
 
 # How long to wait for the events' delivery (retries included) before leaving it to the log.
@@ -25,15 +35,25 @@ DELIVERY_WAIT_SECONDS = events.DELIVERY_DEADLINE_SECONDS + 2
 
 
 class Command(BaseCommand):
-    help = "Open a dispute on a paid Stripe sandbox payment, or decide one (win or lose)."
+    help = (
+        "Open a dispute (or an inquiry) on a paid Stripe sandbox payment, escalate an inquiry, "
+        "decide a dispute (win or lose), or open its appeal."
+    )
 
     def add_arguments(self, parser) -> None:
         actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
         opening = actions.add_parser("open", help="Dispute a paid PaymentIntent as fraudulent.")
         opening.add_argument("intent_id", help="The PaymentIntent's id (pi_...).")
+        opening.add_argument(
+            "--inquiry",
+            action="store_true",
+            help="Open an inquiry (warning_needs_response: no money moves) instead.",
+        )
         for name, text in (
-            ("win", "The bank rules for the merchant: the dispute is won."),
-            ("lose", "The bank rules for the buyer: the dispute is lost."),
+            ("win", "The bank (or, on appeal, the network) rules for the merchant: won."),
+            ("lose", "The bank (or, on appeal, the network) rules for the buyer: lost."),
+            ("escalate", "The bank turns an inquiry into a chargeback (needs_response)."),
+            ("appeal", "A lost dispute can be appealed (appeal_needs_response)."),
         ):
             action = actions.add_parser(name, help=text)
             action.add_argument("dispute_id", help="The dispute's id (dp_...).")
@@ -43,11 +63,17 @@ class Command(BaseCommand):
         try:
             if action == "open":
                 before = []
-                dispute = dispute_open(options["intent_id"])
+                dispute = dispute_open(options["intent_id"], inquiry=options["inquiry"])
             else:
                 found = SandboxObject.objects.filter(id=options["dispute_id"], object="dispute")
                 before = found[0].private.get("events", []) if found else []
-                dispute = dispute_decide(options["dispute_id"], won=action == "win")
+                act = {
+                    "win": lambda i: dispute_decide(i, won=True),
+                    "lose": lambda i: dispute_decide(i, won=False),
+                    "escalate": dispute_escalate,
+                    "appeal": dispute_appeal_open,
+                }[action]
+                dispute = act(options["dispute_id"])
         except DisputeError as exc:
             raise CommandError(str(exc)) from exc
         data = dispute.data
