@@ -24,7 +24,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from functools import partial
+from functools import partial, update_wrapper
 from urllib.parse import quote
 
 from django.conf import settings
@@ -34,6 +34,7 @@ from django.db.models import F, Prefetch, Q, prefetch_related_objects
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from payments.services import refund_named
 from storefront.invoices import order_invoice_pdf
@@ -64,15 +65,30 @@ def mail_due(*, order: Order, kind: str, key: str = "") -> OrderMail | None:
         return OrderMail.objects.get(order=order, kind=kind, key=key)
     # robust: the paying request (a webhook, the return page) must not fail for a mail server
     # or a broker that does not answer; the row stays pending for the stranded-mail sweep.
-    transaction.on_commit(partial(mail_send_soon, mail_id=mail.pk), robust=True)
+    # (Named like the function: Django's robust hook logs a failure by the callable's
+    # __qualname__, which a bare partial lacks, and would raise instead.)
+    send_soon = update_wrapper(partial(mail_send_soon, mail_id=mail.pk), mail_send_soon)
+    transaction.on_commit(send_soon, robust=True)
     return mail
 
 
 def mail_send_soon(*, mail_id: int) -> None:
-    """Queue the sending of one owed e-mail (a worker sends it; without a broker, now)."""
+    """Queue the sending of one owed e-mail (a worker sends it; without a broker, now).
+
+    A broker that does not answer (Redis down) is logged, not raised: the e-mail stays owed,
+    and the stranded-mail sweep queues it again once Redis is back.
+    """
     from storefront.tasks import order_mail_send_task
 
-    order_mail_send_task.delay(mail_id=mail_id)
+    try:
+        order_mail_send_task.delay(mail_id=mail_id)
+    except OperationalError as exc:  # kombu's: the broker could not be reached
+        logger.warning(
+            "order mail %s not queued, the broker cannot be reached (%s): the stranded-mail "
+            "sweep will queue it",
+            mail_id,
+            type(exc).__name__,
+        )
 
 
 class Delivery(StrEnum):

@@ -5,6 +5,7 @@ log lines carrying the request id. Eager mode (no broker) is what the rest of th
 import io
 import json
 import logging
+import time
 from datetime import UTC, datetime, timedelta
 from io import StringIO
 from smtplib import SMTPServerDisconnected
@@ -38,6 +39,7 @@ from storefront.tasks import (
 )
 from storefront.tests.factories import make_item, make_order
 from storefront.tests.task_tools import tasks_queued
+from storefront.tests.worker_tools import free_port, tasks_to_redis
 
 pytestmark = pytest.mark.django_db
 
@@ -222,6 +224,28 @@ def test_periodic_tasks_run_runs_each_of_beats_jobs_once():
     only = StringIO()
     call_command("periodic_tasks_run", "--only", "order-mails-resend", stdout=only)
     assert only.getvalue() == "order-mails-resend: 0\n"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_redis_down_the_payment_goes_through_and_the_receipt_stays_owed(client, caplog):
+    order = make_order((make_item(price="19.99", currency="USD"), 1))
+    order_set_email(order=order, email="ada@example.com")
+    session_id = checkout_paid(order, email="")
+    nothing_there = f"redis://127.0.0.1:{free_port()}/0"
+
+    started = time.monotonic()
+    with tasks_to_redis(nothing_there), caplog.at_level(logging.WARNING):
+        response = client.get(f"/payment/stripe/return/?session_id={session_id}&currency=usd")
+    took = time.monotonic() - started
+
+    assert response.status_code == 200
+    order.refresh_from_db()
+    assert order.status == Order.Status.PAID
+    receipt = OrderMail.objects.get(order=order)
+    assert (receipt.status, receipt.attempts) == ("pending", 0)  # for the sweep, later
+    assert f"order mail {receipt.pk} not queued, the broker cannot be reached" in caplog.text
+    assert took < 15
+    assert mail.outbox == []
 
 
 # --- The request id on a task's lines -----------------------------------------------------------

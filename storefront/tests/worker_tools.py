@@ -182,13 +182,13 @@ def celery_worker(env: dict[str, str], tmp_path: Path) -> Iterator[Process]:
 
 
 @contextmanager
-def tasks_to_redis() -> Iterator[None]:
-    """Within the block, tasks queued by this (test) process go to the test's Redis, for the
-    worker, instead of running here."""
+def tasks_to_redis(url: str = TEST_REDIS_URL) -> Iterator[None]:
+    """Within the block, tasks queued by this (test) process go to the test's Redis (or
+    `url`), for the worker, instead of running here."""
     conf = app.conf
     saved = conf.broker_url, conf.task_always_eager
     _drop_broker_connections()  # those made for the previous broker
-    conf.broker_url, conf.task_always_eager = TEST_REDIS_URL, False
+    conf.broker_url, conf.task_always_eager = url, False
     try:
         yield
     finally:
