@@ -517,7 +517,7 @@ if REDIS_URL:
         }
     }
 # Without Redis, the in-memory broker is only there for eager tasks (their arguments go through
-# JSON as they would to a worker); nothing is ever sent to it.
+# JSON as they would to a worker); nothing is queued on it.
 CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 # An eager task that raises is the caller's error (the on_commit hooks that queue tasks log it).
@@ -534,9 +534,9 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_max": 1,
 }
 # A task is acknowledged when it has finished, not when it was handed out: a worker killed
-# mid-task (a deploy's SIGKILL, a crash) leaves it to be delivered again, and each task's own
-# database row (OrderMail's claim, the reconcile lock) keeps a second delivery from doing the
-# work twice. One task reserved at a time per process, so a long one holds back no other.
+# mid-task (a deploy's SIGKILL, a crash) leaves it to be delivered again, and each task's guard
+# (OrderMail's claim in the database, reconcile's lock in Redis) keeps a second delivery from
+# doing the work twice. One task reserved at a time per process, so a long one holds back no other.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
