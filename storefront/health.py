@@ -32,7 +32,7 @@ _cache_log_lock = threading.Lock()
 
 
 def cache_state() -> str:
-    """"ok", or "degraded" when the cache does not answer."""
+    """How the cache answers: "ok", or "degraded" when it does not."""
     global _cache_logged_at
     try:
         cache.get(CACHE_PROBE_KEY)
