@@ -11,7 +11,7 @@ TEST_MYSQL_URL ?= mysql://root@127.0.0.1:3306/test
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install browser mysql-headers lint test-sqlite test-postgres test-mysql clean
+.PHONY: run test install browser mysql-headers lint lint-migrations test-sqlite test-postgres test-mysql clean
 
 install: $(VENV)/.installed
 
@@ -67,6 +67,24 @@ lint: install
 	$(BIN)/ruff format --check .
 	DEBUG=1 $(BIN)/python manage.py check --fail-level WARNING
 	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
+	@$(MAKE) --no-print-directory lint-migrations
+
+# Migrations added since the last release (the commit in .release) must be safe to apply while
+# it still serves (README, Deploy): django-migration-linter reads the SQL PostgreSQL would run
+# (settings in pyproject.toml), so it needs a PostgreSQL server, any database on it.
+LINT_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+lint-migrations: install
+	@release=$$(cat .release); \
+	if ! git cat-file -e "$$release^{commit}" 2>/dev/null; then \
+	  echo "The last release $$release (.release) is not in this clone's history (git fetch --unshallow)."; exit 1; \
+	fi; \
+	if $(BIN)/python -c "import psycopg, sys; psycopg.connect(sys.argv[1], connect_timeout=3).close()" "$(LINT_POSTGRES_URL)" 2>/dev/null; then \
+	  DEBUG=1 LOG_LEVEL=WARNING DATABASE_URL=$(LINT_POSTGRES_URL) $(BIN)/python manage.py lintmigrations --git-commit-id "$$release" --project-root-path .; \
+	elif [ "$${CI:-}" = "true" ]; then \
+	  echo "PostgreSQL does not answer at $(LINT_POSTGRES_URL)"; exit 1; \
+	else \
+	  echo "SKIPPED the migration linter: nothing answers at $(LINT_POSTGRES_URL) (set LINT_POSTGRES_URL)."; \
+	fi
 
 test-sqlite: install browser
 	DATABASE_URL= $(BIN)/pytest

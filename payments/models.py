@@ -50,13 +50,17 @@ class Payment(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     # Where the buyer pays, for a rail that sends them away, and until when that page takes
     # payment: while both hold, starting the same payable again sends the buyer back there.
-    pay_url = models.CharField(max_length=2000, blank=True)
+    # db_default, here and on payer_email: the previous release's INSERTs do not name them.
+    pay_url = models.CharField(max_length=2000, blank=True, default="", db_default="")
     expires_at = models.DateTimeField(null=True, blank=True)
     succeeded_at = models.DateTimeField(null=True, blank=True)
     fulfilled_at = models.DateTimeField(null=True, blank=True)
     flag = models.TextField(blank=True)
     payer_email = models.EmailField(
-        blank=True, help_text="The buyer's e-mail address as the provider collected it."
+        blank=True,
+        default="",
+        db_default="",
+        help_text="The buyer's e-mail address as the provider collected it.",
     )
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)

@@ -215,7 +215,13 @@ class Order(models.Model):
     updated = models.DateTimeField(auto_now=True)
     paid_at = models.DateTimeField(null=True, blank=True)
     # Where the receipt goes: given by the buyer on our page, or collected by the provider.
-    email = models.EmailField(blank=True, help_text="The buyer's e-mail address, for receipts.")
+    # db_default: the previous release's INSERTs do not name the column (README, Deploy).
+    email = models.EmailField(
+        blank=True,
+        default="",
+        db_default="",
+        help_text="The buyer's e-mail address, for receipts.",
+    )
 
     class Meta:
         ordering = ["-created", "-pk"]

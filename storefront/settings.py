@@ -4,6 +4,7 @@ Every variable is documented in `.env.example`. A `.env` file beside `manage.py`
 present; real environment variables win over it.
 """
 
+import importlib.util
 import os
 import re
 import tempfile
@@ -123,6 +124,10 @@ INSTALLED_APPS = [
     "payments.payparts",
     "storefront",
 ]
+# django-migration-linter (`make lint`: migrations since the last release must not break it) is
+# a development tool, in requirements-dev.txt only: its app is installed where it is.
+if importlib.util.find_spec("django_migration_linter") is not None:
+    INSTALLED_APPS.append("django_migration_linter")
 
 MIDDLEWARE = [
     # First, so its time is the whole request's; only with SERVER_TIMING=1.
@@ -454,6 +459,9 @@ STRIPE_TIMEOUT = (
     env.float("STRIPE_READ_TIMEOUT", default=10.0),
 )
 STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
+# Where accounts with keys send their API requests: Stripe's own (empty), or another base such
+# as Stripe's mock server (`http://127.0.0.1:12111`), a recording proxy or a regional endpoint.
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="").rstrip("/")
 # How the sandbox sends its webhook events: "thread" (after commit, in the background, to the
 # shop's own endpoint) or "off" (recorded only; `manage.py sandbox_events resend` sends one).
 STRIPE_SANDBOX_WEBHOOKS = env.str("STRIPE_SANDBOX_WEBHOOKS", default="thread")
@@ -484,9 +492,6 @@ globals().update(
 # Seconds one mail server may take before a send counts as failed (and is retried).
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=f"{SHOP_NAME} <shop@localhost>")
-# Where accounts with keys send their API requests: Stripe's own (empty), or another base such
-# as Stripe's mock server (`http://127.0.0.1:12111`), a recording proxy or a regional endpoint.
-STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="").rstrip("/")
 SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 # The shop's public address, for links in e-mails (they have no request to take it from).
 SHOP_URL = env.str(
