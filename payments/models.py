@@ -67,6 +67,19 @@ class Payment(models.Model):
 
     class Meta:
         ordering = ["-created", "-pk"]
+        # One for each hot query (README, Performance), built CONCURRENTLY on PostgreSQL
+        # (payments 0010).
+        indexes = [
+            # Open payment pages (references_being_paid: orders_expire keeps their orders);
+            # reconcile's pending payments whose page has expired.
+            models.Index(fields=["status", "expires_at"], name="payment_status_expires"),
+            # Reconcile's pending payments of one account started within its window.
+            models.Index(
+                fields=["rail", "account", "status", "created"], name="payment_account_pending"
+            ),
+            # The admin's list, newest first.
+            models.Index(fields=["created", "id"], name="payment_created"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["rail", "provider_ref"], name="payment_provider_ref_once_per_rail"
@@ -130,6 +143,17 @@ class WebhookEvent(models.Model):
 
     class Meta:
         ordering = ["-received_at", "-pk"]
+        indexes = [
+            # The rejected-delivery row of the hour (notification_reject, on every request that
+            # fails a signature check) and the accounts page's failures of the last day.
+            models.Index(
+                fields=["rail", "account", "status", "received_at", "id"],
+                name="webhook_event_account_status",
+            ),
+            # The admin's list, newest first; the accounts page's latest authentic
+            # notification of each account (read backwards until one of that account).
+            models.Index(fields=["received_at", "id"], name="webhook_event_received"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["rail", "account", "once_event_id"],
@@ -220,6 +244,7 @@ class Refund(models.Model):
 
     class Meta:
         ordering = ["-created", "-pk"]
+        indexes = [models.Index(fields=["created", "id"], name="refund_created")]  # admin list
         constraints = [
             models.UniqueConstraint(
                 fields=["payment", "provider_ref"], name="refund_provider_ref_once_per_payment"
@@ -306,7 +331,10 @@ class ReconcileRun(models.Model):
 
     class Meta:
         ordering = ["-started_at", "-pk"]
-        indexes = [models.Index(fields=["rail", "account", "-started_at"])]
+        indexes = [
+            models.Index(fields=["rail", "account", "-started_at"]),
+            models.Index(fields=["started_at", "id"], name="reconcile_run_started"),  # admin
+        ]
 
     def __str__(self) -> str:
         return f"{self.rail} {self.account} {self.started_at:%Y-%m-%d %H:%M}"

@@ -4,7 +4,6 @@ import secrets
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,6 +16,7 @@ from payments.errors import PaymentError
 from payments.services import default_rail, pay_options, payment_confirm, rail_methods
 from payments.values import Method
 from storefront.access import accessible_order, remember, shares_orders
+from storefront.catalogue import catalogue_page
 from storefront.forms import (
     AddToOrderForm,
     DiscountCodeForm,
@@ -103,16 +103,16 @@ def _chosen_options(request: HttpRequest) -> dict[str, str]:
 
 @require_GET
 def catalogue(request: HttpRequest) -> HttpResponse:
-    """One page of the catalogue (`?page=`): the same work per page however many items there
-    are; a page past the end shows the last one, a malformed number the first."""
-    paginator = Paginator(Item.objects.all(), settings.SHOP_CATALOGUE_PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))
-    context = {
-        "items": page.object_list,
-        "page": page,
-        "page_links": list(paginator.get_elided_page_range(page.number, on_each_side=2)),
-    }
-    return render(request, "storefront/catalogue.html", context)
+    """One page of the catalogue (`?page=`, `?after=`, `?before=`): the same work per page
+    however many items there are (storefront.catalogue); a page past the numbered ones shows
+    the last of them, a malformed number the first."""
+    page = catalogue_page(
+        page=request.GET.get("page"),
+        after=request.GET.get("after"),
+        before=request.GET.get("before"),
+        size=settings.SHOP_CATALOGUE_PAGE_SIZE,
+    )
+    return render(request, "storefront/catalogue.html", {"items": page.items, "page": page})
 
 
 @require_GET

@@ -55,6 +55,8 @@ class BankOperation(models.Model):
 
     class Meta:
         ordering = ["-received_at", "-pk"]
+        # The admin's list, newest first; built CONCURRENTLY on PostgreSQL (0003).
+        indexes = [models.Index(fields=["received_at", "id"], name="bank_operation_received")]
 
     def __str__(self) -> str:
         return f"{self.document_number} ({self.operation_id})"
