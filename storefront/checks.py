@@ -136,3 +136,41 @@ def check_mysql(app_configs=None, databases=None, **kwargs) -> list:
                 )
             )
     return problems
+
+
+# Connections besides the web's and the worker's: beat (1), and a release step's migrate or a
+# one-off command (`heroku run`, cron) while the site serves (2).
+CONNECTION_HEADROOM = {"beat": 1, "release and one-off commands": 2}
+
+
+def connection_budget() -> dict[str, int]:
+    """The most connections each part of a deployed site opens at once."""
+    return {
+        "web": settings.WEB_INSTANCES * settings.WEB_CONCURRENCY * settings.GUNICORN_THREADS,
+        "worker": settings.WORKER_INSTANCES * settings.CELERY_WORKER_CONCURRENCY,
+        **CONNECTION_HEADROOM,
+    }
+
+
+def check_connection_budget(app_configs=None, **kwargs) -> list:
+    """A site that can open more connections than the database allows fails at its busiest."""
+    if settings.DEBUG or settings.TESTING:
+        return []
+    if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+        return []  # a file: no connection limit
+    budget = connection_budget()
+    needed = sum(budget.values())
+    if needed <= settings.DATABASE_MAX_CONNECTIONS:
+        return []
+    parts = ", ".join(f"{name} {count}" for name, count in budget.items())
+    return [
+        Warning(
+            f"This site may open {needed} database connections at once ({parts}), more than "
+            f"DATABASE_MAX_CONNECTIONS={settings.DATABASE_MAX_CONNECTIONS}: at its busiest, "
+            "requests and tasks would fail with 'too many connections'.",
+            hint="Lower WEB_CONCURRENCY, GUNICORN_THREADS or CELERY_WORKER_CONCURRENCY, run "
+            "fewer instances (WEB_INSTANCES, WORKER_INSTANCES), or move to a database plan "
+            "with more connections and set DATABASE_MAX_CONNECTIONS to its limit.",
+            id="storefront.W010",
+        )
+    ]

@@ -30,6 +30,11 @@ for _name in [name for name, value in os.environ.items() if value == ""]:
         "CSRF_COOKIE_SECURE",
         "DATABASE_URL",
         "CONN_MAX_AGE",
+        "DATABASE_MAX_CONNECTIONS",
+        "WEB_CONCURRENCY",
+        "GUNICORN_THREADS",
+        "WEB_INSTANCES",
+        "WORKER_INSTANCES",
         "SERVER_TIMING",
         "STATIC_ROOT",
         "LOG_LEVEL",
@@ -222,6 +227,17 @@ DATABASES = {
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60 if _PRODUCTION else 0)
 # A kept-open connection is tested before each request reuses it (after a database restart).
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = DATABASES["default"]["CONN_MAX_AGE"] != 0
+# The connection budget (storefront.W010, README Deploy): how many connections the database
+# allows this site (small managed plans: about 20), and what opens them at most at once. Every
+# gunicorn thread holds one (kept CONN_MAX_AGE seconds, or for its request), so does every
+# Celery pool process; beat, a release step's migrate and a one-off command take a few more.
+# The Procfile's web command reads WEB_CONCURRENCY and GUNICORN_THREADS too; WEB_INSTANCES
+# and WORKER_INSTANCES say how many of each service run (keep them equal to the platform's).
+DATABASE_MAX_CONNECTIONS = env.int("DATABASE_MAX_CONNECTIONS", default=20)
+WEB_CONCURRENCY = env.int("WEB_CONCURRENCY", default=2)
+GUNICORN_THREADS = env.int("GUNICORN_THREADS", default=4)
+WEB_INSTANCES = env.int("WEB_INSTANCES", default=1)
+WORKER_INSTANCES = env.int("WORKER_INSTANCES", default=1)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several threads write at once (a webhook arriving while the buyer's page loads): let a
     # writer take the lock when its transaction starts and others wait for it, instead of
