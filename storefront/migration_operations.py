@@ -45,7 +45,8 @@ class AddIndexOnline(migrations.AddIndex):
 
 
 def _ensure_not_in_transaction(schema_editor) -> None:
-    if schema_editor.connection.in_atomic_block:
+    # sqlmigrate (collect_sql) only writes the statements down: it may run in any transaction.
+    if schema_editor.connection.in_atomic_block and not schema_editor.collect_sql:
         raise NotSupportedError(
             "AddIndexOnline builds CONCURRENTLY on PostgreSQL, which cannot run in a "
             "transaction: set atomic = False on the migration."
