@@ -62,34 +62,43 @@ def _next_reference(reference: str) -> str:
 def _payment_for(payable: Payable, payee: config.Payee) -> Payment:
     """The pending payment of `payable` at its current total, made once: a second start (the
     buyer reloads the page) reuses it. One pending for another total (the order was repriced)
-    is closed, and a new one made under the next reference."""
-    pending = _pending(payable.reference, account=payee.account).filter(
-        currency=payable.currency, amount_expected=payable.total
-    )
-    with transaction.atomic():
-        for _attempt in range(3):
-            found = pending.order_by("-pk").first()
-            if found is not None:
-                return found
-            payments_close(
-                references=[payable.reference],
-                rail=NAME,
-                reason=f"the order now costs {payable.total} {payable.currency} (minor units), "
-                "so its pay page shows a new reference",
-            )
-            try:
-                with transaction.atomic():
-                    return payment_record(
+    is closed, and a new one made under the next reference.
+
+    The pending payments are read locked (a locking read sees what others committed, on every
+    server), so two starts at once make one payment: the second's INSERT of the same reference
+    fails, and its retry finds the first's."""
+    for _attempt in range(3):
+        try:
+            with transaction.atomic():
+                pending = list(
+                    _pending(payable.reference, account=payee.account)
+                    .select_for_update()
+                    .order_by("pk")
+                )
+                for payment in reversed(pending):
+                    if (payment.currency, payment.amount_expected) == (
+                        payable.currency,
+                        payable.total,
+                    ):
+                        return payment
+                if pending:
+                    payments_close(
+                        references=[payable.reference],
                         rail=NAME,
-                        account=payee.account,
-                        livemode=not payee.sandbox,
-                        reference=payable.reference,
-                        provider_ref=_next_reference(payable.reference),
-                        currency=payable.currency,
-                        amount=payable.total,
+                        reason=f"the order now costs {payable.total} {payable.currency} (minor "
+                        "units), so its pay page shows a new reference",
                     )
-            except IntegrityError:  # started at the same moment by another request
-                continue
+                return payment_record(
+                    rail=NAME,
+                    account=payee.account,
+                    livemode=not payee.sandbox,
+                    reference=payable.reference,
+                    provider_ref=_next_reference(payable.reference),
+                    currency=payable.currency,
+                    amount=payable.total,
+                )
+        except IntegrityError:  # started at the same moment by another request: read it
+            continue
     raise PaymentError("The payment could not be started; please reload the page.", status=503)
 
 

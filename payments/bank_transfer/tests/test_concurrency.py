@@ -208,3 +208,23 @@ def test_a_transfer_racing_the_expiry_of_its_order_pays_it_or_leaves_the_money(c
             assert order.status == Order.Status.CANCELLED
             assert (balance, payment.status) == (145000, Payment.Status.EXPIRED)
     invariants_hold()
+
+
+def test_pay_pages_opened_at_once_show_one_reference():
+    item = make_item(price="1450.00", currency="RUB")
+    buyer = Client()
+    buyer.post("/order/add/", {"item": item.pk, "quantity": 1})
+    order = Order.objects.get(pk=buyer.session["cart_order_id"])
+
+    statuses = run_at_once(
+        [
+            lambda client: cart_client(client, order).get(
+                f"/order/{order.pk}/pay/?rail=bank_transfer"
+            )
+        ]
+        * 10
+    )
+
+    assert Counter(statuses) == {200: 10}
+    payment = Payment.objects.get()
+    assert (payment.provider_ref, payment.status) == (f"INV-{order.pk}", Payment.Status.PENDING)
