@@ -13,7 +13,6 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
-from payments.errors import PaymentError
 from payments.fulfilment import Outcome
 from payments.services import (
     payment_start,
@@ -390,7 +389,9 @@ def item_payment_start(
                 cancel_url=cancel_url,
                 options=options,
             )
-    except (OrderError, PaymentError):
+    except Exception:
+        # A refusal, and just as much a rail's own bug (issue 20: a PaymentError misused as a
+        # TypeError): the order made for this click never outlives it.
         if made:
             order.delete()
         raise

@@ -6,6 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from currencies.formatting import format_money
 from payments.errors import PaymentError
 from payments.models import Payment
 from payments.payparts import client as bank_client
@@ -26,7 +27,8 @@ def test_a_uah_item_offers_pay_in_parts_with_the_instalments(client):
     item = uah_item("1200.00")
     page = client.get(f"/item/{item.pk}").content.decode()
     assert "Pay in parts (PrivatBank)" in page
-    assert "2 parts of ₴600.00" in page or "2 parts of UAH" in page
+    # In the buyer's own notation for hryvnias (currencies.formatting: "600,00 ₴").
+    assert f"2 parts of {format_money(Decimal('600.00'), 'UAH')}" in page
     assert 'value="6"' in page and 'value="7"' not in page  # PAYPARTS_PARTS_COUNT_MAX
     assert "pay with Stripe" not in page.lower() or "Card (Stripe)" not in page
 
@@ -35,7 +37,7 @@ def test_the_instalment_amounts_round_up_to_the_kopeck(client, settings):
     settings.PAYPARTS_PARTS_COUNT_MAX = 3
     item = uah_item("1000.00")
     page = client.get(f"/item/{item.pk}").content.decode()
-    assert "333.34" in page and 'value="4"' not in page
+    assert format_money(Decimal("333.34"), "UAH") in page and 'value="4"' not in page
 
 
 def test_other_currencies_do_not_offer_it(client):
@@ -258,4 +260,17 @@ def test_a_parts_count_of_thousands_of_digits_is_a_400_not_a_500(client):
     response = client.get(f"/buy/{item.pk}", {"rail": "payparts", "parts": "9" * 5000})
     assert response.status_code == 400
     assert "Choose 2 to 6 parts." in response.json()["error"]
+    assert not Order.objects.exists() and not Payment.objects.exists()
+
+
+def test_a_rail_that_breaks_leaves_no_buy_now_order_behind(client, monkeypatch):
+    from payments.payparts.rail import PayPartsRail
+
+    def broken(self, **kwargs):
+        raise TypeError("a bug in the rail")
+
+    monkeypatch.setattr(PayPartsRail, "start", broken)
+    item = uah_item()
+    with pytest.raises(TypeError):
+        buy(client, item)
     assert not Order.objects.exists() and not Payment.objects.exists()
