@@ -1,11 +1,11 @@
 """For the tests of the background work as production runs it: a real `celery worker` (the
 Procfile's line) in a process of its own, on the machine's Redis and the test's PostgreSQL
-database, and a mail server on 127.0.0.1 that the test controls.
+(or MySQL/MariaDB) database, and a mail server on 127.0.0.1 that the test controls.
 
 Such tests are transactional (the worker only sees committed rows) and run in the PostgreSQL
-pass. Redis is at TEST_REDIS_URL (default: database 5 of 127.0.0.1:6379, emptied by each
-test); where none answers they skip, saying so, except under CI, where that is a failure.
-Every wait is bounded, and every process a test starts is killed when it ends.
+and MySQL/MariaDB passes. Redis is at TEST_REDIS_URL (default: database 5 of 127.0.0.1:6379,
+emptied by each test); where none answers they skip, saying so, except under CI, where that
+is a failure. Every wait is bounded, and every process a test starts is killed when it ends.
 """
 
 import asyncio
@@ -68,7 +68,9 @@ def database_url() -> str:
     auth = quote(db["USER"] or "")
     if db.get("PASSWORD"):
         auth += ":" + quote(db["PASSWORD"])
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    # The server pass this runs in: PostgreSQL's or MySQL/MariaDB's (payments.tests.concurrency).
+    scheme, port = {"postgresql": ("postgres", 5432), "mysql": ("mysql", 3306)}[connection.vendor]
+    return f"{scheme}://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or port}/{db['NAME']}"
 
 
 def app_env(tmp_path: Path, **changes: str) -> dict[str, str]:
