@@ -128,7 +128,7 @@ def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
     return found
 
 
-def _readable(name: str, value: str) -> bool:
+def field_readable(name: str, value: str) -> bool:
     """Whether `value` is text the field `name` may hold (length, no control characters or
     surrogates)."""
     if len(value) > FIELD_MAX_CHARS[name] or (name == "orderId" and not value):
@@ -163,12 +163,12 @@ def _fields(body: bytes, store_id: str, *, seen: dict[str, str]) -> dict[str, st
     seen.update(
         (name, data[name])
         for name in names
-        if isinstance(data.get(name), str) and _readable(name, data[name])
+        if isinstance(data.get(name), str) and field_readable(name, data[name])
     )
     missing = [name for name in names if not isinstance(data.get(name), str)]
     if missing:
         raise WebhookRejected(f"Missing or not text: {', '.join(missing)}.", account=store_id)
-    unreadable = [name for name in names if not _readable(name, data[name])]
+    unreadable = [name for name in names if not field_readable(name, data[name])]
     if unreadable:
         bounds = ", ".join(f"{name} (at most {FIELD_MAX_CHARS[name]})" for name in unreadable)
         raise WebhookRejected(

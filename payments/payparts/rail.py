@@ -188,8 +188,11 @@ class PayPartsRail(Rail):
 
     def confirm(self, *, query: Mapping[str, str]) -> ProviderState:
         order_id = query.get("orderId", "")
+        # Only what could be one of our order ids is looked up (no NUL, which PostgreSQL
+        # refuses, whatever reached this past the site's guard).
+        readable = bool(order_id) and callback.field_readable("orderId", order_id)
         payment = (
-            Payment.objects.filter(rail=NAME, provider_ref=order_id).first() if order_id else None
+            Payment.objects.filter(rail=NAME, provider_ref=order_id).first() if readable else None
         )
         if payment is None:
             raise PaymentError("This link does not point to a payment.", status=404)
