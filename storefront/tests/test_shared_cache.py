@@ -11,7 +11,7 @@ from itertools import cycle
 import pytest
 
 from payments.tests.concurrency import POSTGRES_ONLY
-from storefront import health
+from storefront import health, throttle
 from storefront.tests.factories import make_item
 from storefront.tests.worker_tools import (
     app_env,
@@ -28,8 +28,10 @@ INSTANCES = 2
 
 
 @pytest.fixture
-def unreachable_cache(settings):
-    """A Redis cache at a port where nothing listens."""
+def unreachable_cache(settings, monkeypatch):
+    """A Redis cache at a port where nothing listens. The throttle's memory of the outage is
+    this test's own (it would let the next tests' calls through uncounted for 5 seconds)."""
+    monkeypatch.setattr(throttle, "cache_outage", throttle.CacheOutage())
     settings.CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -37,7 +39,7 @@ def unreachable_cache(settings):
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
-    health._cache_logged_at = -health.CACHE_LOG_EVERY_SECONDS
+    monkeypatch.setattr(health, "_cache_logged_at", -health.CACHE_LOG_EVERY_SECONDS)
     return settings
 
 
