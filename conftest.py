@@ -29,10 +29,14 @@ def stripe_sandbox(settings):
 
 @pytest.fixture(autouse=True)
 def fresh_cache():
-    """Each test starts with empty counters (storefront.throttle counts in the cache)."""
+    """Each test starts with empty counters (storefront.throttle counts in the cache) and no
+    memory of an earlier test's cache outage (during one, the throttle lets calls through)."""
     from django.core.cache import cache
 
+    from storefront import throttle
+
     cache.clear()
+    throttle.cache_outage = throttle.CacheOutage()
 
 
 @pytest.fixture

@@ -64,12 +64,24 @@ def _known(intent: str) -> bool:
     )
 
 
+def _intent_unlearnt(account: StripeAccount) -> bool:
+    """Whether a Checkout payment of `account` still waits to learn its PaymentIntent: only
+    then can an intent we do not know be one of ours, and only then is Stripe asked (an id
+    the shop never issued costs no request)."""
+    return Payment.objects.filter(
+        rail=NAME,
+        account=account.identity,
+        provider_ref__startswith="cs_",
+        provider_payment_ref__isnull=True,
+    ).exists()
+
+
 def _disputed_payment(account: StripeAccount, intent: str | None, charge: str | None) -> str:
     """The provider id of the disputed payment, as our Payment rows know it (if they do)."""
     try:
         if not intent and charge:
             intent = client.charge_payment_intent(account, charge)
-        if intent and not _known(intent):
+        if intent and not _known(intent) and _intent_unlearnt(account):
             # A Checkout payment learns its PaymentIntent from the session's own event, which
             # Stripe may deliver after the dispute's (events come in no set order): ask which
             # session made it.

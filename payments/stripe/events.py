@@ -35,7 +35,7 @@ from payments.stripe.accounts import StripeAccount
 from payments.stripe.checkout import session_state
 from payments.stripe.client import CheckoutSession, PaymentIntent
 from payments.stripe.disputes import dispute_state
-from payments.stripe.event_fields import MAX_ID_LENGTH, EventFields
+from payments.stripe.event_fields import MAX_ID_LENGTH, MAX_TIMESTAMP, EventFields
 from payments.stripe.intents import intent_state, is_ours
 from payments.stripe.refunds import refund_from_event, refund_state
 from payments.values import Notification, ProviderState
@@ -54,17 +54,67 @@ DISPUTE_EVENTS = (
 )
 
 
+def _session_read(fields: EventFields) -> dict[str, Any]:
+    """The fields of a Checkout Session the shop reads, each checked for its type and bounds
+    (the same strict reader as refunds and disputes): a signed session that is not shaped as
+    Stripe sends one is refused with a 400, never a 500."""
+    customer = fields.child("customer_details")
+    return {
+        "id": fields.identifier("id", required=True),
+        "url": fields.string("url", max_length=2000),
+        "status": fields.string("status", max_length=30),
+        "payment_status": fields.string("payment_status", max_length=30),
+        "amount_total": fields.integer("amount_total"),
+        "currency": fields.currency("currency", required=False),
+        "client_reference_id": fields.string("client_reference_id", max_length=200),
+        "payment_intent": fields.identifier("payment_intent"),
+        "metadata": fields.metadata(),
+        "expires_at": fields.integer("expires_at", maximum=MAX_TIMESTAMP),
+        "customer_details": {"email": customer.string("email", max_length=512)}
+        if customer
+        else None,
+    }
+
+
+def _intent_read(fields: EventFields) -> dict[str, Any]:
+    """The fields of a PaymentIntent the shop reads, checked likewise."""
+    error = fields.child("last_payment_error")
+    charge = fields.data.get("latest_charge")
+    latest = None
+    if isinstance(charge, Mapping):
+        billing = fields.child("latest_charge").child("billing_details")
+        latest = (
+            {"billing_details": {"email": billing.string("email", max_length=512)}}
+            if (billing)
+            else {}
+        )
+    else:
+        fields.identifier("latest_charge")
+    return {
+        "id": fields.identifier("id", required=True),
+        "status": fields.string("status", max_length=40),
+        "amount": fields.integer("amount"),
+        "currency": fields.currency("currency", required=False),
+        "client_secret": fields.string("client_secret", max_length=500),
+        "metadata": fields.metadata(),
+        "last_payment_error": {"message": error.string("message")} if error else None,
+        "receipt_email": fields.string("receipt_email", max_length=512),
+        "latest_charge": latest,
+    }
+
+
 def _state(
     account: StripeAccount, event_type: str, data: Mapping[str, Any]
 ) -> ProviderState | None:
     livemode = bool(data.get("livemode", False))
+    fields = EventFields(data, account=account.identity)
     if event_type in (*SESSION_PAID, SESSION_FAILED, SESSION_EXPIRED):
-        session = CheckoutSession.from_stripe(data)
+        session = CheckoutSession.from_stripe(_session_read(fields))
         return session_state(
             account, session, livemode=livemode, failed=event_type == SESSION_FAILED
         )
     if event_type in INTENT_EVENTS:
-        intent = PaymentIntent.from_stripe(data)
+        intent = PaymentIntent.from_stripe(_intent_read(fields))
         return intent_state(account, intent, livemode=livemode) if is_ours(intent) else None
     return None
 

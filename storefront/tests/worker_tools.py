@@ -65,6 +65,8 @@ def free_port() -> int:
 def database_url() -> str:
     """The test database (test_<name>) as a DATABASE_URL, for the processes a test starts."""
     db = connection.settings_dict
+    if connection.vendor == "sqlite":  # a file the processes open too
+        return f"sqlite:///{db['NAME']}"
     auth = quote(db["USER"] or "")
     if db.get("PASSWORD"):
         auth += ":" + quote(db["PASSWORD"])
