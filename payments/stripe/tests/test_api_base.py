@@ -18,6 +18,21 @@ import pytest
 from payments.stripe import client as gateway
 from payments.stripe.accounts import account_for
 
+#: A one-line Checkout Session, as the shop asks for one.
+CHECKOUT = {
+    "mode": "payment",
+    "line_items": [
+        {
+            "quantity": 1,
+            "price_data": {
+                "currency": "usd",
+                "unit_amount": 1999,
+                "product_data": {"name": "Notebook"},
+            },
+        }
+    ],
+    "success_url": "http://127.0.0.1/success/",
+}
 KEYS = {"secret_key": "sk_test_base1", "publishable_key": "pk_test_base1", "webhook_secret": "w"}
 
 
@@ -75,20 +90,7 @@ def test_a_keyed_account_talks_to_the_configured_base(settings, recorder, keyed_
 
     session = gateway.checkout_session_create(
         keyed_usd,
-        params={
-            "mode": "payment",
-            "line_items": [
-                {
-                    "quantity": 1,
-                    "price_data": {
-                        "currency": "usd",
-                        "unit_amount": 1999,
-                        "product_data": {"name": "Notebook"},
-                    },
-                }
-            ],
-            "success_url": "http://127.0.0.1/success/",
-        },
+        params=CHECKOUT,
         idempotency_key="key-1",
     )
 
@@ -133,20 +135,7 @@ def test_the_shops_stripe_calls_against_stripe_mock(settings):
 
     session = gateway.checkout_session_create(
         account,
-        params={
-            "mode": "payment",
-            "line_items": [
-                {
-                    "quantity": 1,
-                    "price_data": {
-                        "currency": "usd",
-                        "unit_amount": 1999,
-                        "product_data": {"name": "Notebook"},
-                    },
-                }
-            ],
-            "success_url": "http://127.0.0.1/success/",
-        },
+        params=CHECKOUT,
         idempotency_key="stripe-mock-1",
     )
     assert session.id.startswith("cs_")
