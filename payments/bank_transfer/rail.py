@@ -53,9 +53,8 @@ def _pending(reference: str, *, account: str):
     )
 
 
-def _next_reference(reference: str) -> str:
-    """The bank reference the next payment of `reference` will get."""
-    issued = Payment.objects.filter(rail=NAME, reference=reference).count()
+def _next_reference(reference: str, *, issued: int) -> str:
+    """The bank reference the next payment of `reference` will get, after `issued` of them."""
     return ledger.reference_for(_ident(reference), issued + 1)
 
 
@@ -64,17 +63,23 @@ def _payment_for(payable: Payable, payee: config.Payee) -> Payment:
     buyer reloads the page) reuses it. One pending for another total (the order was repriced)
     is closed, and a new one made under the next reference.
 
-    The pending payments are read locked (a locking read sees what others committed, on every
-    server), so two starts at once make one payment: the second's INSERT of the same reference
-    fails, and its retry finds the first's."""
+    Every payment of `payable` is read locked, and the next reference is numbered from what
+    that one read saw (never from a second read, which may see a payment another start has
+    committed since): two starts at once then choose the same reference, the second's INSERT
+    fails on its uniqueness, and its retry finds and reuses the first's."""
     for _attempt in range(3):
         try:
             with transaction.atomic():
-                pending = list(
-                    _pending(payable.reference, account=payee.account)
+                issued = list(
+                    Payment.objects.filter(rail=NAME, reference=payable.reference)
                     .select_for_update()
                     .order_by("pk")
                 )
+                pending = [
+                    payment
+                    for payment in issued
+                    if payment.account == payee.account and payment.status == Payment.Status.PENDING
+                ]
                 for payment in reversed(pending):
                     if (payment.currency, payment.amount_expected) == (
                         payable.currency,
@@ -93,7 +98,7 @@ def _payment_for(payable: Payable, payee: config.Payee) -> Payment:
                     account=payee.account,
                     livemode=not payee.sandbox,
                     reference=payable.reference,
-                    provider_ref=_next_reference(payable.reference),
+                    provider_ref=_next_reference(payable.reference, issued=len(issued)),
                     currency=payable.currency,
                     amount=payable.total,
                 )
@@ -147,7 +152,12 @@ class BankTransferRail(Rail):
         if currency.upper() != config.currency() or payee is None:
             return []
         pending = _pending(reference, account=payee.account).order_by("-pk").first()
-        quoted = pending.provider_ref if pending is not None else _next_reference(reference)
+        issued = Payment.objects.filter(rail=NAME, reference=reference).count()
+        quoted = (
+            pending.provider_ref
+            if pending is not None
+            else _next_reference(reference, issued=issued)
+        )
         return [*payee.lines(), ("Payment reference", quoted)]
 
     def notification_read(self, *, request: HttpRequest, account: str) -> Notification:
