@@ -67,6 +67,15 @@ def default_rail(*, currency: str, method: Method) -> str:
     return able[0].name
 
 
+def rails_accepting(*, currency: str, method: Method) -> list[str]:
+    """The rails (their verbose names) that take `currency` by `method` right now."""
+    return [
+        rail.verbose_name
+        for rail in all_rails().values()
+        if method in rail.methods and rail.accepts(currency=currency)
+    ]
+
+
 def rail_methods(rail: str) -> tuple[Method, ...]:
     """The ways `rail` takes payments (e.g. whether "try again" can reopen a form on our page)."""
     return rail_named(rail).methods

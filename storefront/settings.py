@@ -122,6 +122,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "djmoney",
     "csp",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "currencies",
     "payments",
     "payments.stripe",
@@ -177,6 +181,42 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     }
 }
+# The JSON API (Django REST framework; DESIGN.md, "The JSON API"; docs/api.md). JSON in and out
+# whatever the client's Accept says, one error shape (storefront.api_errors), nothing allowed
+# unless a view says who may call it, and drf-spectacular's OpenAPI schema as the contract.
+REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "storefront.api_errors.AlwaysJson",
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_THROTTLE_CLASSES": [],
+    "EXCEPTION_HANDLER": "storefront.api_errors.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Storefront API",
+    "DESCRIPTION": (
+        "The shop's JSON endpoints: starting a payment (`/buy/...`), the bank's signed "
+        "transfer notifications, and organisations' balances. Every error is "
+        '`{"error": "<message>"}`, with `"fields": {"<name>": ["<message>", ...]}` when a '
+        "request's fields are wrong. A guide with working commands: docs/api.md."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Assets from drf-spectacular-sidecar, served by the shop: no CDN (the CSP allows none).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # The committed schema (docs/openapi.yaml) must come out the same on every run.
+    "SORT_OPERATIONS": True,
+    "SORT_OPERATION_PARAMETERS": True,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_GENERATE_CHOICE_DESCRIPTION": False,
+    "AUTHENTICATION_WHITELIST": [],
+}
+
 # Browser features no page of the shop uses are off, for it and for any frame it embeds;
 # `payment` stays open to Stripe's frames (wallets such as Apple Pay and Google Pay).
 PERMISSIONS_POLICY = {

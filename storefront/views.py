@@ -1,21 +1,35 @@
-"""Catalogue, item and order pages, `/buy/...` and the pages Checkout returns the buyer to."""
+"""Catalogue, item and order pages, `/buy/...` (the JSON API's, on DRF: storefront.api) and
+the pages Checkout returns the buyer to."""
 
 import secrets
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.response import Response
 
 from currencies.minor_units import to_minor_units
 from payments.errors import PaymentError
-from payments.services import default_rail, pay_options, payment_confirm, rail_methods
+from payments.services import (
+    default_rail,
+    pay_options,
+    payment_confirm,
+    rail_methods,
+    rails_accepting,
+)
 from payments.values import Method
 from storefront.access import accessible_order, remember, shares_orders
+from storefront.api import PaymentStartThrottle, ShopApiView, error_responses
+from storefront.api_errors import error_body
 from storefront.catalogue import catalogue_page
 from storefront.forms import (
     AddToOrderForm,
@@ -136,57 +150,147 @@ def item_detail(request: HttpRequest, item_id: int) -> HttpResponse:
     )
 
 
-@never_cache
-@require_GET
-@limit_payment_starts
-@shares_orders
-def buy_item(request: HttpRequest, item_id: str) -> JsonResponse:
-    """Start paying for one item on the provider's page: `{"id": "cs_...", "url": "..."}`."""
-    item = Item.objects.filter(pk=int(item_id)).first() if item_id.isdecimal() else None
-    if item is None:
-        return JsonResponse({"error": "There is no such item."}, status=404)
-    earlier = _buy_now_earlier(request, item)
-    try:
-        rail = _chosen_rail(request, item.currency, Method.REDIRECT)
-        order, start = item_payment_start(
-            item=item,
-            rail=rail,
-            method=Method.REDIRECT,
-            options=_chosen_options(request),
-            earlier=earlier,
-            **_return_urls(request, rail, f"?item={item.pk}"),
-        )
-    except OrderError as exc:
-        return JsonResponse({"error": exc.message}, status=409)
-    except PaymentError as exc:
-        return JsonResponse({"error": exc.message}, status=exc.status)
-    _buy_now_remember(request, item, order)
-    return JsonResponse({"id": start.provider_ref, "url": start.redirect_url})
+class PaymentStartSerializer(serializers.Serializer):
+    """Where to send the buyer: the provider's page of this payment."""
+
+    id = serializers.CharField(
+        help_text="The provider's reference of the payment (Stripe: the Checkout Session, cs_...)."
+    )
+    url = serializers.URLField(help_text="The provider's page to send the buyer to.")
 
 
-@never_cache
-@require_GET
-@limit_payment_starts
-@shares_orders
-def buy_order(request: HttpRequest, order_id: str) -> JsonResponse:
-    """Start paying for a whole order on the provider's page: `{"id": ..., "url": ...}`."""
-    order = accessible_order(request, int(order_id)) if order_id.isdecimal() else None
-    if order is None:
-        return JsonResponse({"error": "There is no such order."}, status=404)
-    try:
-        rail = _chosen_rail(request, order.currency, Method.REDIRECT)
-        start = order_payment_start(
-            order=order,
-            rail=rail,
-            method=Method.REDIRECT,
-            options=_chosen_options(request),
-            **_return_urls(request, rail, f"?order={order.pk}"),
-        )
-    except OrderError as exc:
-        return JsonResponse({"error": exc.message}, status=409)
-    except PaymentError as exc:
-        return JsonResponse({"error": exc.message}, status=exc.status)
-    return JsonResponse({"id": start.provider_ref, "url": start.redirect_url})
+_BUY_PARAMETERS = [
+    OpenApiParameter(
+        "rail",
+        str,
+        description="The payment rail (`stripe`, `payparts`); by default the first that takes "
+        "the currency on a provider's page.",
+    ),
+    OpenApiParameter(
+        "parts",
+        int,
+        description="Pay in parts only: the number of parts (other rails ignore it).",
+    ),
+]
+_BUY_ERRORS = {
+    "e400": "An option of the rail is not valid (e.g. a number of parts it does not offer).",
+    "e409": "It cannot be paid this way: the order is empty or no longer open, or this "
+    "currency is paid on the shop's own page only (bank transfer): `url` is that page.",
+    "e429": "Too many payment attempts from this address; `Retry-After` says when to retry.",
+    "e502": "The payment provider failed or refused.",
+    "e503": "The provider cannot be reached, or no account takes this currency.",
+}
+
+
+def _on_page_only(request, currency: str, page_url: str) -> Response | None:
+    """409 pointing to our own page when no provider's page takes `currency` and our page
+    does (the bank-transfer currency): what is true, instead of "not available"."""
+    if request.GET.get("rail") or rails_accepting(currency=currency, method=Method.REDIRECT):
+        return None
+    on_page = rails_accepting(currency=currency, method=Method.ON_PAGE)
+    if not on_page:
+        return None
+    url = request.build_absolute_uri(page_url)
+    message = (
+        f"Payments in {currency} are made on the shop's page ({' or '.join(on_page)}), not on "
+        f"a provider's page: {url}"
+    )
+    return Response({**error_body(message), "url": url}, status=409)
+
+
+@method_decorator(never_cache, name="dispatch")
+class BuyItemView(ShopApiView):
+    """`GET /buy/<id>`: start paying for one item on the provider's page."""
+
+    authentication_classes = [SessionAuthentication]
+    throttle_classes = [PaymentStartThrottle]
+
+    def perform_authentication(self, request):
+        """Lazily: the session's user is read only if an earlier order needs it."""
+
+    @extend_schema(
+        operation_id="buy_item",
+        summary="Start paying for one item",
+        description="Makes (or reuses, for the same browser) a one-line order of the item and "
+        "starts its payment on the provider's page: send the buyer to `url`.",
+        parameters=_BUY_PARAMETERS,
+        responses={
+            200: PaymentStartSerializer,
+            **error_responses(e404="There is no such item.", **_BUY_ERRORS),
+        },
+    )
+    @method_decorator(shares_orders)
+    def get(self, request, item_id: str) -> Response:
+        item = Item.objects.filter(pk=int(item_id)).first() if item_id.isdecimal() else None
+        if item is None:
+            return Response(error_body("There is no such item."), status=404)
+        earlier = _buy_now_earlier(request, item)
+        try:
+            rail = _chosen_rail(request, item.currency, Method.REDIRECT)
+            order, start = item_payment_start(
+                item=item,
+                rail=rail,
+                method=Method.REDIRECT,
+                options=_chosen_options(request),
+                earlier=earlier,
+                **_return_urls(request, rail, f"?item={item.pk}"),
+            )
+        except OrderError as exc:
+            return Response(error_body(exc.message), status=409)
+        except PaymentError as exc:
+            on_page = _on_page_only(request, item.currency, item.get_absolute_url())
+            return on_page or Response(error_body(exc.message), status=exc.status)
+        _buy_now_remember(request, item, order)
+        return Response({"id": start.provider_ref, "url": start.redirect_url})
+
+
+@method_decorator(never_cache, name="dispatch")
+class BuyOrderView(ShopApiView):
+    """`GET /buy/order/<id>`: start paying for a whole order on the provider's page."""
+
+    authentication_classes = [SessionAuthentication]
+    throttle_classes = [PaymentStartThrottle]
+
+    def perform_authentication(self, request):
+        """Lazily, as for BuyItemView."""
+
+    @extend_schema(
+        operation_id="buy_order",
+        summary="Start paying for an order",
+        description="Starts paying the order on the provider's page: send the buyer to `url`. "
+        "Only the browser that made the order (its session), one that opened its share link "
+        "(`?key=`), or staff may pay it; to anyone else it does not exist.",
+        parameters=[
+            *_BUY_PARAMETERS,
+            OpenApiParameter("key", str, description="The order's share key (its share link)."),
+        ],
+        responses={
+            200: PaymentStartSerializer,
+            **error_responses(
+                e404="There is no such order (or this browser may not see it).", **_BUY_ERRORS
+            ),
+        },
+    )
+    @method_decorator(shares_orders)
+    def get(self, request, order_id: str) -> Response:
+        order = accessible_order(request, int(order_id)) if order_id.isdecimal() else None
+        if order is None:
+            return Response(error_body("There is no such order."), status=404)
+        try:
+            rail = _chosen_rail(request, order.currency, Method.REDIRECT)
+            start = order_payment_start(
+                order=order,
+                rail=rail,
+                method=Method.REDIRECT,
+                options=_chosen_options(request),
+                **_return_urls(request, rail, f"?order={order.pk}"),
+            )
+        except OrderError as exc:
+            return Response(error_body(exc.message), status=409)
+        except PaymentError as exc:
+            on_page = _on_page_only(request, order.currency, order.get_absolute_url())
+            return on_page or Response(error_body(exc.message), status=exc.status)
+        return Response({"id": start.provider_ref, "url": start.redirect_url})
 
 
 @require_POST

@@ -1,0 +1,70 @@
+"""What every JSON endpoint of the shop shares (Django REST framework; DESIGN.md, "The JSON API").
+
+- One error shape: `{"error": "<a sentence>"}`, plus `"fields": {"<name>": ["<message>"]}` when
+  the request's fields are wrong, whatever DRF or a view refuses (storefront.api_errors, which
+  also answers JSON whatever `Accept` says), described by `ErrorSerializer`.
+- `ShopApiView`: DRF's view with a throttle's refusal in the scope's own words.
+- `error_responses`: the schema's entries for the errors an operation answers.
+"""
+
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import exceptions, serializers
+from rest_framework.views import APIView
+
+from storefront import throttle
+from storefront.api_errors import error_body
+
+
+class ErrorSerializer(serializers.Serializer):
+    """Every error the API answers."""
+
+    error = serializers.CharField(help_text="What is wrong, in a sentence a person can read.")
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="Only when the request's fields are wrong: each one's messages, by name.",
+    )
+    url = serializers.URLField(
+        required=False,
+        help_text="Only where the request can be made elsewhere: that page (e.g. an item paid "
+        "by bank transfer on its own page).",
+    )
+
+
+def error_responses(**described: str) -> dict[int, OpenApiResponse]:
+    """`error_responses(e404="There is no such item.")`: the schema's error entries."""
+    return {
+        int(key.removeprefix("e")): OpenApiResponse(ErrorSerializer, description=text)
+        for key, text in described.items()
+    }
+
+
+class SharedCacheThrottle:
+    """storefront.throttle's sliding count (the shared cache) as a DRF throttle; `scope` is one
+    of `throttle.SCOPES`. Subclass it with the scope set."""
+
+    scope = "payment-start"
+
+    def __init__(self) -> None:
+        self._wait = 0
+
+    def allow_request(self, request, view) -> bool:
+        self._wait = throttle.wait_needed(request, scope=self.scope)
+        return not self._wait
+
+    def wait(self) -> int:
+        return self._wait
+
+
+class PaymentStartThrottle(SharedCacheThrottle):
+    scope = "payment-start"
+
+
+class ShopApiView(APIView):
+    """An API view whose throttle refusal says the scope's sentence, with Retry-After."""
+
+    def throttled(self, request, wait):
+        scopes = {getattr(cls, "scope", None) for cls in self.throttle_classes}
+        scope = next((name for name in scopes if name in throttle.SCOPES), None)
+        message = throttle.SCOPES[scope].message if scope else None
+        raise exceptions.Throttled(wait=wait, detail=message)
