@@ -38,12 +38,21 @@ class AccountUnavailable(PaymentError):
 class WebhookRejected(PaymentError):
     """A notification that failed authentication; `message` says why (for the log, not money).
 
-    `account` is the rail's identity of the account whose endpoint it reached, when known.
+    `account` is the rail's identity of the account whose endpoint it reached, when known;
+    `fields`, each field's messages by name when the body's fields are what is wrong.
     """
 
-    def __init__(self, message: str, *, account: str = "", status: int = 400) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        account: str = "",
+        status: int = 400,
+        fields: dict[str, list[str]] | None = None,
+    ) -> None:
         super().__init__(message, status=status)
         self.account = account
+        self.fields = fields or {}
 
 
 class NotificationConflict(PaymentError):

@@ -24,7 +24,10 @@ def notification(request: HttpRequest, rail: str, account: str) -> JsonResponse:
         notification_reject(
             rail=rail, account=exc.account or account, payload=request.body, reason=exc.message
         )
-        return JsonResponse({"error": f"Webhook rejected: {exc.message}"}, status=exc.status)
+        fields = {"fields": exc.fields} if exc.fields else {}
+        return JsonResponse(
+            {"error": f"Webhook rejected: {exc.message}", **fields}, status=exc.status
+        )
     except PaymentError as exc:
         return JsonResponse({"error": exc.message}, status=exc.status)
     try:

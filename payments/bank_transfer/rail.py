@@ -19,7 +19,6 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.urls import path
 
-from payments import views as core_views
 from payments.bank_transfer import NAME, config, ledger, webhook
 from payments.errors import AccountUnavailable, PaymentError
 from payments.models import Payment
@@ -198,13 +197,13 @@ class BankTransferRail(Rail):
         return [
             path(
                 "api/webhook/bank/",
-                core_views.notification,
+                api.BankWebhookView.as_view(),
                 {"rail": NAME, "account": ENDPOINT_ACCOUNT},
                 name="bank_transfer_webhook",
             ),
             path(
                 "api/organizations/<str:inn>/balance/",
-                api.organisation_balance,
+                api.OrganisationBalanceView.as_view(),
                 name="bank_transfer_balance",
             ),
         ]

@@ -4,7 +4,7 @@ Everything a sender controls is refused here with a 4xx that names what is wrong
 anything is stored beyond the core's bounded rejection record: a body too large, an address
 not allowed, a signature that does not hold (401; 400 when the header cannot be read), a body
 that is not UTF-8 JSON or repeats a key, and each field that is missing, of another type or
-malformed (400).
+malformed (400, each field named: `TransferSerializer`, DRF's, which the schema also shows).
 
 What the bank cannot change is not refused: the bank is the authority on money it received.
 An INN of the right shape whose check digits fail is read (and flagged on the organisation and
@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.http import HttpRequest
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
 from stdnum.ru import inn as inn_number
 
 from payments.bank_transfer import config
@@ -29,7 +31,6 @@ from payments.signatures import SignatureInvalid, signature_verify
 SIGNATURE_HEADER = "X-Bank-Signature"
 #: A bank's notification is a few hundred bytes; anything near this is not one.
 MAX_BODY_BYTES = 64 * 1024
-FIELDS = ("operation_id", "amount", "payer_inn", "document_number", "document_date")
 #: Far above any real transfer, far below what a BIGINT column holds (a balance must add up).
 MAX_AMOUNT = 10**15
 _DIGITS = re.compile(r"[0-9]{10}|[0-9]{12}")
@@ -110,100 +111,144 @@ def signature_check(request: HttpRequest, body: bytes, *, account: str) -> None:
         raise _refuse(exc.message, account=account, status=400 if exc.malformed else 401) from exc
 
 
-def _text(body: dict, name: str, *, account: str) -> str:
-    value = body[name]
+def _text(value: object) -> str:
+    """A JSON string any database stores: no NUL, no lone surrogate."""
     if not isinstance(value, str):
-        raise _refuse(f"{name} must be a string.", account=account)
+        raise serializers.ValidationError("must be a string.")
     if "\x00" in value:
-        raise _refuse(f"{name} must not contain NUL characters.", account=account)
+        raise serializers.ValidationError("must not contain NUL characters.")
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate (`"\ud800"`): no database stores it
-        raise _refuse(f"{name} must be valid Unicode text.", account=account) from None
+        raise serializers.ValidationError("must be valid Unicode text.") from None
     return value
 
 
-def _operation_id(body: dict, *, account: str) -> uuid.UUID:
-    value = _text(body, "operation_id", account=account)
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise _refuse("operation_id must be a UUID.", account=account) from None
+class _Text(serializers.Field):
+    """A JSON string, strictly (DRF's CharField would take 328 as "328")."""
+
+    def to_internal_value(self, data: object) -> str:
+        return _text(data)
+
+    def to_representation(self, value: object) -> str:
+        return str(value)
 
 
-def _amount(body: dict, *, account: str) -> int:
+@extend_schema_field({"type": "string", "format": "uuid"})
+class _OperationId(_Text):
+    def to_internal_value(self, data: object) -> uuid.UUID:
+        try:
+            return uuid.UUID(_text(data))
+        except ValueError:
+            raise serializers.ValidationError("must be a UUID.") from None
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "integer", "minimum": 1, "maximum": MAX_AMOUNT},
+            {"type": "string", "pattern": "^[0-9]{1,16}$"},
+        ]
+    }
+)
+class _Amount(serializers.Field):
     """A whole number of minor units, 1 to MAX_AMOUNT: a JSON number, or a JSON string of
     digits ("145000"), read as that number. Numbers arrive as Decimal (`transfer_read`), so
     neither a float's rounding nor Python's int digit limit comes into it."""
-    value = body["amount"]
-    if isinstance(value, str) and _AMOUNT_TEXT.fullmatch(value):
-        value = Decimal(value)
-    # bool is an int in Python, not in JSON: `true` is not an amount.
-    if type(value) is not Decimal:
-        raise _refuse(
-            "amount must be a positive whole number of minor units (a number, or a string of "
-            "digits).",
-            account=account,
-        )
-    if value != value.to_integral_value():
-        raise _refuse(
-            "amount must be a whole number of minor units, not a fraction.", account=account
-        )
-    if not 0 < value <= MAX_AMOUNT:
-        raise _refuse(
-            f"amount must be a positive integer (minor units) of at most {MAX_AMOUNT}.",
-            account=account,
-        )
-    return int(value)
+
+    def to_internal_value(self, data: object) -> int:
+        value = data
+        if isinstance(value, str) and _AMOUNT_TEXT.fullmatch(value):
+            value = Decimal(value)
+        # bool is an int in Python, not in JSON: `true` is not an amount.
+        if type(value) is not Decimal:
+            raise serializers.ValidationError(
+                "must be a positive whole number of minor units (a number, or a string of "
+                "digits)."
+            )
+        if value != value.to_integral_value():
+            raise serializers.ValidationError(
+                "must be a whole number of minor units, not a fraction."
+            )
+        if not 0 < value <= MAX_AMOUNT:
+            raise serializers.ValidationError(
+                f"must be a positive integer (minor units) of at most {MAX_AMOUNT}."
+            )
+        return int(value)
+
+    def to_representation(self, value: object) -> int:
+        return int(value)
 
 
-def _inn(body: dict, *, account: str) -> tuple[str, bool]:
-    """A 10- or 12-digit INN exactly as sent, and whether its check digits hold. Only the
-    shape is refused: the digits are what the payer's bank holds, and money that arrived
-    must be booked whatever they say. stdnum's validator strips spaces before checking, so the
-    shape is checked on the raw value first."""
-    value = _text(body, "payer_inn", account=account)
-    if not _DIGITS.fullmatch(value) or not value.strip("0"):
-        raise _refuse("payer_inn must be an INN: 10 or 12 digits.", account=account)
-    return value, inn_number.is_valid(value)
+@extend_schema_field({"type": "string", "pattern": "^([0-9]{10}|[0-9]{12})$"})
+class _Inn(_Text):
+    """A 10- or 12-digit INN exactly as sent. Only the shape is refused: the digits are what
+    the payer's bank holds, and money that arrived must be booked whatever they say (the
+    check digits are read by `transfer_read`). stdnum's validator strips spaces before
+    checking, so the shape is checked on the raw value first."""
+
+    def to_internal_value(self, data: object) -> str:
+        value = _text(data)
+        if not _DIGITS.fullmatch(value) or not value.strip("0"):
+            raise serializers.ValidationError("must be an INN: 10 or 12 digits.")
+        return value
 
 
-def _document_number(body: dict, *, account: str) -> str:
-    value = _text(body, "document_number", account=account).strip()
-    if not value or len(value) > 255:
-        raise _refuse("document_number must be 1 to 255 characters.", account=account)
-    return value
+@extend_schema_field({"type": "string", "minLength": 1, "maxLength": 255})
+class _DocumentNumber(_Text):
+    def to_internal_value(self, data: object) -> str:
+        value = _text(data).strip()
+        if not value or len(value) > 255:
+            raise serializers.ValidationError("must be 1 to 255 characters.")
+        return value
 
 
-def _document_date(body: dict, *, account: str) -> datetime.datetime:
-    value = _text(body, "document_date", account=account)
-    try:
-        parsed = datetime.datetime.fromisoformat(value)
-    except ValueError:
-        raise _refuse("document_date must be an ISO 8601 date and time.", account=account) from None
-    if parsed.utcoffset() is None:
-        raise _refuse("document_date must say its time zone (e.g. Z).", account=account)
-    try:
-        moment = parsed.astimezone(datetime.UTC)
-    except OverflowError:  # 9999-12-31T23:59:59-23:59 is past the year 9999 in UTC
-        moment = None
-    if moment is None or not EARLIEST_DATE <= moment <= LATEST_DATE:
-        raise _refuse(
-            f"document_date must be between {EARLIEST_DATE:%Y-%m-%d} and "
-            f"{LATEST_DATE:%Y-%m-%d} (UTC).",
-            account=account,
-        )
-    return moment
+@extend_schema_field({"type": "string", "format": "date-time"})
+class _DocumentDate(_Text):
+    def to_internal_value(self, data: object) -> datetime.datetime:
+        value = _text(data)
+        try:
+            parsed = datetime.datetime.fromisoformat(value)
+        except ValueError:
+            raise serializers.ValidationError("must be an ISO 8601 date and time.") from None
+        if parsed.utcoffset() is None:
+            raise serializers.ValidationError("must say its time zone (e.g. Z).")
+        try:
+            moment = parsed.astimezone(datetime.UTC)
+        except OverflowError:  # 9999-12-31T23:59:59-23:59 is past the year 9999 in UTC
+            moment = None
+        if moment is None or not EARLIEST_DATE <= moment <= LATEST_DATE:
+            raise serializers.ValidationError(
+                f"must be between {EARLIEST_DATE:%Y-%m-%d} and {LATEST_DATE:%Y-%m-%d} (UTC)."
+            )
+        return moment
 
 
-def _currency(body: dict, *, account: str) -> str:
-    expected = config.currency()
-    if "currency" not in body:
+@extend_schema_field({"type": "string", "example": "RUB"})
+class _Currency(_Text):
+    def to_internal_value(self, data: object) -> str:
+        expected = config.currency()
+        if _text(data).upper() != expected:
+            raise serializers.ValidationError(f"must be {expected}, the account's currency.")
         return expected
-    value = _text(body, "currency", account=account)
-    if value.upper() != expected:
-        raise _refuse(f"currency must be {expected}, the account's currency.", account=account)
-    return expected
+
+
+class TransferSerializer(serializers.Serializer):
+    """One incoming transfer as the bank posts it (the body `X-Bank-Signature` signs)."""
+
+    operation_id = _OperationId(help_text="The bank's id of the operation: one per transfer.")
+    amount = _Amount(
+        help_text=f"Minor units (kopecks), 1 to {MAX_AMOUNT}: a number or a string of digits."
+    )
+    payer_inn = _Inn(help_text="The payer's INN: 10 or 12 digits (check digits are not refused).")
+    document_number = _DocumentNumber(
+        help_text="The payment order's number and purpose; quoting a payment reference "
+        "(INV-<order>) pays that order from the balance."
+    )
+    document_date = _DocumentDate(
+        help_text="When the bank booked it: ISO 8601 with its time zone, 1900 to 9998 (UTC)."
+    )
+    currency = _Currency(required=False, help_text="Optional; must be the account's currency.")
 
 
 def _object_without_repeats(pairs: list[tuple[str, object]]) -> dict:
@@ -246,7 +291,7 @@ def _json(text: str, *, account: str) -> object:
 
 
 def transfer_read(body: bytes, *, account: str) -> Transfer:
-    """Validate an authentic body into a Transfer; WebhookRejected(400) names the field."""
+    """Validate an authentic body into a Transfer; WebhookRejected(400) names each field."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
@@ -256,16 +301,18 @@ def transfer_read(body: bytes, *, account: str) -> Transfer:
     document = _json(text, account=account)
     if not isinstance(document, dict):
         raise _refuse("The body must be a JSON object.", account=account)
-    missing = [name for name in FIELDS if name not in document]
-    if missing:
-        raise _refuse(f"Missing field(s): {', '.join(missing)}.", account=account)
-    payer_inn, inn_checksum_valid = _inn(document, account=account)
+    fields = TransferSerializer(data=document)
+    if not fields.is_valid():
+        messages = {name: [str(text) for text in texts] for name, texts in fields.errors.items()}
+        summary = "; ".join(f"{name}: {texts[0]}" for name, texts in messages.items())
+        raise WebhookRejected(summary, account=account, status=400, fields=messages)
+    valid = fields.validated_data
     return Transfer(
-        operation_id=_operation_id(document, account=account),
-        amount=_amount(document, account=account),
-        currency=_currency(document, account=account),
-        payer_inn=payer_inn,
-        document_number=_document_number(document, account=account),
-        document_date=_document_date(document, account=account),
-        inn_checksum_valid=inn_checksum_valid,
+        operation_id=valid["operation_id"],
+        amount=valid["amount"],
+        currency=valid.get("currency", config.currency()),
+        payer_inn=valid["payer_inn"],
+        document_number=valid["document_number"],
+        document_date=valid["document_date"],
+        inn_checksum_valid=inn_number.is_valid(valid["payer_inn"]),
     )
