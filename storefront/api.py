@@ -12,7 +12,6 @@ from rest_framework import exceptions, serializers
 from rest_framework.views import APIView
 
 from storefront import throttle
-from storefront.api_errors import error_body
 
 
 class ErrorSerializer(serializers.Serializer):

@@ -8,6 +8,9 @@ from django.http import Http404
 from rest_framework import exceptions
 from rest_framework.negotiation import BaseContentNegotiation
 
+#: Where the JSON API answers: whatever refuses a request there answers in its error shape.
+API_PATH_PREFIXES = ("/api/", "/buy/")
+
 
 class AlwaysJson(BaseContentNegotiation):
     """The API's one renderer (JSON) and one parser for every request."""
@@ -48,7 +51,8 @@ def api_exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
-    from rest_framework.views import exception_handler  # noqa: PLC0415 (DRF's settings import us)
+    # Imported here: DRF's settings import this module while rest_framework.views loads.
+    from rest_framework.views import exception_handler
 
     response = exception_handler(exc, context)
     if response is None:

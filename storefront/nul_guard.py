@@ -5,7 +5,9 @@ PostgreSQL refuses `\\x00` in text, so a NUL that reaches a query (an admin list
 the door answers every such request 400 instead, whatever view it was meant for.
 """
 
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+
+from storefront.api_errors import API_PATH_PREFIXES, error_body
 
 MESSAGE = "The address of this request contains a NUL character."
 
@@ -17,5 +19,7 @@ class RefuseNulMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         query = request.META.get("QUERY_STRING", "")
         if "\x00" in request.path or "%00" in query or "\x00" in query:
+            if request.path.startswith(API_PATH_PREFIXES):  # the API's own error shape
+                return JsonResponse(error_body(MESSAGE), status=400)
             return HttpResponseBadRequest(MESSAGE, content_type="text/plain; charset=utf-8")
         return self.get_response(request)

@@ -210,9 +210,11 @@ class BuyItemView(ShopApiView):
 
     @extend_schema(
         operation_id="buy_item",
+        tags=["payments"],
         summary="Start paying for one item",
         description="Makes (or reuses, for the same browser) a one-line order of the item and "
-        "starts its payment on the provider's page: send the buyer to `url`.",
+        "starts its payment on the provider's page: send the buyer to `url`. Also answered "
+        "as `/buy/{item_id}` (no trailing slash), as first published.",
         parameters=_BUY_PARAMETERS,
         responses={
             200: PaymentStartSerializer,
@@ -256,10 +258,12 @@ class BuyOrderView(ShopApiView):
 
     @extend_schema(
         operation_id="buy_order",
+        tags=["payments"],
         summary="Start paying for an order",
         description="Starts paying the order on the provider's page: send the buyer to `url`. "
         "Only the browser that made the order (its session), one that opened its share link "
-        "(`?key=`), or staff may pay it; to anyone else it does not exist.",
+        "(`?key=`), or staff may pay it; to anyone else it does not exist. Also answered "
+        "without the trailing slash.",
         parameters=[
             *_BUY_PARAMETERS,
             OpenApiParameter("key", str, description="The order's share key (its share link)."),

@@ -33,7 +33,7 @@ from storefront.api import ErrorSerializer, error_responses
 from storefront.api_errors import error_body
 
 #: `request.auth` of a call made with BANK_API_TOKEN: no user, the site's own token.
-SITE_TOKEN = "BANK_API_TOKEN"
+SITE_TOKEN = "BANK_API_TOKEN"  # noqa: S105 (a marker naming the setting, not its value)
 VIEW_PERMISSIONS = (
     "payments_bank_transfer.view_organisation",
     "payments_bank_transfer.change_organisation",
@@ -47,10 +47,13 @@ class BearerTokenAuthentication(TokenAuthentication):
     keyword = "Bearer"
 
     def authenticate(self, request):
-        scheme, _, rest = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
-        if scheme.lower() == "token" and rest:  # DRF's spelling, for its clients
-            request.META["HTTP_AUTHORIZATION"] = f"Bearer {rest}"
-        return super().authenticate(request)
+        scheme, _, key = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+        if scheme.lower() not in {"bearer", "token"}:
+            return None
+        key = key.strip()
+        if not key or " " in key:
+            raise exceptions.AuthenticationFailed("The token is not valid.")
+        return self.authenticate_credentials(key)
 
     def authenticate_credentials(self, key):
         expected = settings.BANK_API_TOKEN
@@ -105,6 +108,7 @@ class OrganisationBalanceView(APIView):
 
     @extend_schema(
         operation_id="organisation_balance",
+        tags=["bank transfer"],
         summary="An organisation's balance",
         description="What the organisation with this INN has paid by transfer and not yet "
         "spent on orders. `Authorization: Bearer <token>`: a user's API token (`manage.py "
@@ -173,7 +177,8 @@ class BankWebhookView(APIView):
         "`operation_id`, and pays an open order whose payment reference the `document_number` "
         "quotes when the balance covers it. Signed: see `X-Bank-Signature`. Every refusal is "
         "recorded as a rejected webhook event and changes nothing else.",
-        request=webhook.TransferSerializer,
+        request={"application/json": webhook.TransferSerializer},
+        tags=["bank transfer"],
         parameters=[
             OpenApiParameter(
                 webhook.SIGNATURE_HEADER,

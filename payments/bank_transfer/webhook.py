@@ -163,8 +163,7 @@ class _Amount(serializers.Field):
         # bool is an int in Python, not in JSON: `true` is not an amount.
         if type(value) is not Decimal:
             raise serializers.ValidationError(
-                "must be a positive whole number of minor units (a number, or a string of "
-                "digits)."
+                "must be a positive whole number of minor units (a number, or a string of digits)."
             )
         if value != value.to_integral_value():
             raise serializers.ValidationError(

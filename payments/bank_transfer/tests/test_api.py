@@ -99,3 +99,44 @@ def test_a_signed_in_buyer_who_is_not_staff_is_403(client, credited):
     client.force_login(get_user_model().objects.create_user("buyer", password="x"))
 
     assert client.get(URL).status_code == 403
+
+
+def api_user(username: str, *permissions: str) -> str:
+    """A user who is not staff, with `permissions`, and their API token's key."""
+    from rest_framework.authtoken.models import Token
+
+    user = get_user_model().objects.create_user(username, password="x")
+    user.user_permissions.set(
+        Permission.objects.filter(
+            content_type__app_label="payments_bank_transfer", codename__in=permissions
+        )
+    )
+    return Token.objects.create(user=user).key
+
+
+@pytest.mark.parametrize("scheme", ["Bearer", "Token"])
+def test_a_users_api_token_reads_the_balance_when_the_user_may_view_organisations(
+    client, credited, scheme
+):
+    key = api_user("erp", "view_organisation")
+
+    response = client.get(URL, HTTP_AUTHORIZATION=f"{scheme} {key}")
+
+    assert response.status_code == 200
+    assert response.json() == {"inn": INN, "balance": 145000, "currency": "RUB"}
+
+
+def test_a_users_api_token_without_the_permission_is_403(client, credited):
+    key = api_user("intern", "view_ledgerentry")
+
+    response = client.get(URL, HTTP_AUTHORIZATION=f"Bearer {key}")
+
+    assert response.status_code == 403
+    assert "balance" not in response.json()
+
+
+def test_the_token_of_an_inactive_user_is_401(client, credited):
+    key = api_user("left", "view_organisation")
+    get_user_model().objects.filter(username="left").update(is_active=False)
+
+    assert client.get(URL, HTTP_AUTHORIZATION=f"Bearer {key}").status_code == 401

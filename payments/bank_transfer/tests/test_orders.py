@@ -67,6 +67,19 @@ def test_stripe_does_not_offer_to_take_the_bank_currency(client):
     assert "Stripe" not in page
 
 
+def test_buying_a_bank_transfer_item_on_a_providers_page_is_a_409_naming_its_page(client):
+    """Issue 26: `GET /buy/<id>` of the RUB item said 503 "not available"; it is paid on its
+    page, by bank transfer, and nothing is made for it here."""
+    item = make_item(price="10.00", currency="RUB")
+
+    response = client.get(f"/buy/{item.pk}")
+
+    assert response.status_code == 409
+    assert "Bank transfer" in response.json()["error"]
+    assert response.json()["url"] == f"http://testserver{item.get_absolute_url()}"
+    assert not Order.objects.exists()
+
+
 def test_the_pay_page_shows_the_payee_details_and_the_reference(client, order, settings):
     response = pay_page(client, order)
     page = response.content.decode()

@@ -444,3 +444,11 @@ def test_a_credit_past_the_balance_bound_is_recorded_flagged_and_not_added(clien
     assert post(client, transfer(amount=10)).status_code == 200
     nearly_full.refresh_from_db()
     assert nearly_full.balance == MAX_BALANCE
+
+
+def test_a_400_names_each_wrong_field_in_fields(client):
+    response = post(client, transfer(amount=1.5, payer_inn="123", document_date=...))
+
+    assert response.status_code == 400
+    assert set(response.json()["fields"]) == {"amount", "payer_inn", "document_date"}
+    assert response.json()["fields"]["document_date"] == ["This field is required."]
