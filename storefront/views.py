@@ -159,13 +159,20 @@ class PaymentStartSerializer(serializers.Serializer):
     url = serializers.URLField(help_text="The provider's page to send the buyer to.")
 
 
-_BUY_PARAMETERS = [
-    OpenApiParameter(
-        "rail",
-        str,
-        description="The payment rail (`stripe`, `payparts`); by default the first that takes "
+class BuyQuerySerializer(serializers.Serializer):
+    """What `/buy/...` reads of its query itself; a rail's own options (`parts`) pass through
+    to the rail, which validates them."""
+
+    rail = serializers.SlugField(
+        required=False,
+        max_length=50,
+        help_text="The payment rail (`stripe`, `payparts`); by default the first that takes "
         "the currency on a provider's page.",
-    ),
+    )
+
+
+_BUY_PARAMETERS = [
+    BuyQuerySerializer,
     OpenApiParameter(
         "parts",
         int,
@@ -173,7 +180,8 @@ _BUY_PARAMETERS = [
     ),
 ]
 _BUY_ERRORS = {
-    "e400": "An option of the rail is not valid (e.g. a number of parts it does not offer).",
+    "e400": "`rail` is not a rail's name, or an option of the rail is not valid (e.g. a "
+    "number of parts it does not offer): `fields` names it.",
     "e409": "It cannot be paid this way: the order is empty or no longer open, or this "
     "currency is paid on the shop's own page only (bank transfer): `url` is that page.",
     "e429": "Too many payment attempts from this address; `Retry-After` says when to retry.",
@@ -223,6 +231,7 @@ class BuyItemView(ShopApiView):
     )
     @method_decorator(shares_orders)
     def get(self, request, item_id: str) -> Response:
+        BuyQuerySerializer(data=request.query_params).is_valid(raise_exception=True)
         item = Item.objects.filter(pk=int(item_id)).first() if item_id.isdecimal() else None
         if item is None:
             return Response(error_body("There is no such item."), status=404)
@@ -277,6 +286,7 @@ class BuyOrderView(ShopApiView):
     )
     @method_decorator(shares_orders)
     def get(self, request, order_id: str) -> Response:
+        BuyQuerySerializer(data=request.query_params).is_valid(raise_exception=True)
         order = accessible_order(request, int(order_id)) if order_id.isdecimal() else None
         if order is None:
             return Response(error_body("There is no such order."), status=404)

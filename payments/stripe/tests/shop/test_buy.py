@@ -285,3 +285,22 @@ def test_the_pay_page_past_the_limit_is_a_429_page(client, settings):
 
     assert response.status_code == 429
     assert "Too many payment attempts" in response.content.decode()
+
+
+@pytest.mark.parametrize("rail", ["ó", "a/b", "x" * 51])
+def test_a_rail_that_is_no_rail_name_is_a_400_naming_the_field(client, rail):
+    """Schemathesis found `?rail=ó` a 500 (no return URL can be made for it)."""
+    item = make_item()
+
+    response = client.get(f"/buy/{item.pk}", {"rail": rail})
+
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == ["rail"]
+    assert not Order.objects.exists()
+
+
+def test_an_unknown_rail_is_a_404_as_before(client):
+    response = client.get(f"/buy/{make_item().pk}", {"rail": "nosuchrail"})
+
+    assert response.status_code == 404
+    assert "error" in response.json()
