@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from storefront import api_docs, health, views
+from storefront import api_docs, health, order_api, views
 
 
 def both_spellings(route: str, view, *, name: str) -> list:
@@ -46,6 +46,7 @@ urlpatterns = [
     path("favicon.ico", RedirectView.as_view(url=f"{settings.STATIC_URL}favicon.svg")),
     path("", include(shop_patterns)),
     path("", include("payments.urls")),
+    path("api/orders/<str:order_id>/", order_api.OrderStateView.as_view(), name="api_order"),
     path("api/schema/", api_docs.SchemaView.as_view(), name="api_schema"),
     path("api/docs/", api_docs.DocsView.as_view(), name="api_docs"),
     path("admin/", admin.site.urls),

@@ -12,9 +12,6 @@ has both). No credentials or a wrong token: 401; a user the admin refuses: 403. 
 never been paid from: 404.
 """
 
-import secrets
-
-from django.conf import settings
 from django.contrib import admin
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
@@ -29,45 +26,13 @@ from payments.bank_transfer import webhook
 from payments.bank_transfer.models import Organisation
 from payments.signatures import TOLERANCE_SECONDS
 from payments.views import notification
-from storefront.api import ErrorSerializer, error_responses
+from storefront.api import SITE_TOKEN, BearerTokenAuthentication, ErrorSerializer, error_responses
 from storefront.api_errors import error_body
 
-#: `request.auth` of a call made with BANK_API_TOKEN: no user, the site's own token.
-SITE_TOKEN = "BANK_API_TOKEN"  # noqa: S105 (a marker naming the setting, not its value)
 VIEW_PERMISSIONS = (
     "payments_bank_transfer.view_organisation",
     "payments_bank_transfer.change_organisation",
 )
-
-
-class BearerTokenAuthentication(TokenAuthentication):
-    """`Authorization: Bearer <key>` (or DRF's own `Token <key>`): a user's token, or
-    BANK_API_TOKEN where it is set."""
-
-    keyword = "Bearer"
-
-    def authenticate(self, request):
-        scheme, _, key = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
-        if scheme.lower() not in {"bearer", "token"}:
-            return None
-        key = key.strip()
-        if not key or " " in key:
-            raise exceptions.AuthenticationFailed("The token is not valid.")
-        return self.authenticate_credentials(key)
-
-    def authenticate_credentials(self, key):
-        expected = settings.BANK_API_TOKEN
-        if expected and secrets.compare_digest(key.encode(), expected.encode()):
-            return None, SITE_TOKEN
-        if len(key) > 40:  # a token's key is 40 hex digits: no query for anything else
-            raise exceptions.AuthenticationFailed("The token is not valid.")
-        try:
-            return super().authenticate_credentials(key)
-        except exceptions.AuthenticationFailed:
-            raise exceptions.AuthenticationFailed("The token is not valid.") from None
-
-    def authenticate_header(self, request):
-        return 'Bearer realm="api"'
 
 
 class MayViewBalances(BasePermission):
