@@ -509,9 +509,15 @@ globals().update(
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=f"{SHOP_NAME} <shop@localhost>")
 SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
-# The shop's public address, for links in e-mails (they have no request to take it from).
+# The shop's public address, for links in e-mails (they have no request to take it from) and
+# for the sandboxes' commands that post to the shop. Unset: Render's own host, or in
+# development the address `make run` serves on (the Makefile passes MAKE_RUN_URL to its
+# processes, so `PORT=8801 make run` links to port 8801), else port 8000.
 SHOP_URL = env.str(
-    "SHOP_URL", default=f"https://{_render_host}" if _render_host else "http://127.0.0.1:8000"
+    "SHOP_URL",
+    default=f"https://{_render_host}"
+    if _render_host
+    else env.str("MAKE_RUN_URL", default="http://127.0.0.1:8000"),
 )
 
 # --- Background work and the shared cache: Celery on Redis (storefront.celery) ----------------
