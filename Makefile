@@ -84,7 +84,7 @@ lint-migrations: install
 	if ! git cat-file -e "$$release^{commit}" 2>/dev/null; then \
 	  echo "The last release $$release (.release) is not in this clone's history (git fetch --unshallow)."; exit 1; \
 	fi; \
-	if why=$$($(BIN)/python $(DATABASE_READY) '$(LINT_POSTGRES_URL)'); then \
+	if why=$$($(BIN)/python $(DATABASE_READY) '$(LINT_POSTGRES_URL)' 2>&1); then \
 	  [ -z "$$why" ] || echo "$$why"; \
 	  DEBUG=1 LOG_LEVEL=WARNING DATABASE_URL='$(LINT_POSTGRES_URL)' $(BIN)/python manage.py lintmigrations --git-commit-id "$$release" --project-root-path .; \
 	elif [ "$${CI:-}" = "true" ]; then \
@@ -99,7 +99,7 @@ test-sqlite: install browser
 # The same suite on PostgreSQL (what production runs). Skipped, loudly, where none answers,
 # except under CI, where that is a failure.
 test-postgres: install browser
-	@if why=$$($(BIN)/python $(DATABASE_READY) '$(TEST_POSTGRES_URL)'); then \
+	@if why=$$($(BIN)/python $(DATABASE_READY) '$(TEST_POSTGRES_URL)' 2>&1); then \
 	  [ -z "$$why" ] || echo "$$why"; \
 	  DATABASE_URL='$(TEST_POSTGRES_URL)' $(BIN)/pytest; \
 	elif [ "$${CI:-}" = "true" ]; then \
@@ -111,7 +111,7 @@ test-postgres: install browser
 # The same suite on MySQL/MariaDB (DATABASE_URL=mysql://...), skipped and failing under CI as
 # the PostgreSQL pass is.
 test-mysql: install browser
-	@if why=$$($(BIN)/python $(DATABASE_READY) '$(TEST_MYSQL_URL)'); then \
+	@if why=$$($(BIN)/python $(DATABASE_READY) '$(TEST_MYSQL_URL)' 2>&1); then \
 	  [ -z "$$why" ] || echo "$$why"; \
 	  DATABASE_URL='$(TEST_MYSQL_URL)' $(BIN)/pytest; \
 	elif [ "$${CI:-}" = "true" ]; then \
