@@ -113,7 +113,7 @@ def main(argv: list[str]) -> int:
             ready, said = mysql_ready(url)
         else:
             ready, said = False, f"{url} is neither a postgres:// nor a mysql:// URL"
-    except Exception as failed:  # noqa: BLE001 (one line for the Makefile, whatever it is)
+    except Exception as failed:  # one line for the Makefile, whatever went wrong
         ready, said = False, f"could not ask {url}: {type(failed).__name__}: {failed}"
     if said:
         print(said)
