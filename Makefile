@@ -73,7 +73,7 @@ lint: install
 	@$(MAKE) --no-print-directory lint-migrations
 
 # Migrations added since the last release (the commit in .release) must be safe to apply while
-# it still serves (README, Deploy): django-migration-linter reads the SQL PostgreSQL would run
+# it still serves (docs/deploy.md): django-migration-linter reads the SQL PostgreSQL would run
 # (settings in pyproject.toml), so it needs a PostgreSQL server, any database on it.
 LINT_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 # Says in one line what is missing where a pass cannot run (no server, a login refused), and

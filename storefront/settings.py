@@ -222,12 +222,12 @@ DATABASES = {
 # Seconds a connection is kept open between requests. In production, 60: opening one per
 # request (0) was all of /healthz's cost and a fifth of /item's. Each gunicorn thread keeps its
 # own, so a site holds WEB_CONCURRENCY x GUNICORN_THREADS connections (8 by default) per
-# instance: keep that within PostgreSQL's max_connections (see README, Deploy). Laptops and
+# instance: keep that within PostgreSQL's max_connections (see docs/deploy.md). Laptops and
 # test runs default to 0 (runserver starts a thread per request).
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60 if _PRODUCTION else 0)
 # A kept-open connection is tested before each request reuses it (after a database restart).
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = DATABASES["default"]["CONN_MAX_AGE"] != 0
-# The connection budget (storefront.W010, README Deploy): how many connections the database
+# The connection budget (storefront.W010, docs/deploy.md): how many connections the database
 # allows this site (small managed plans: about 20), and what opens them at most at once. Every
 # gunicorn thread holds one (kept CONN_MAX_AGE seconds, or for its request), so does every
 # Celery pool process; beat, a release step's migrate and a one-off command take a few more.
@@ -260,7 +260,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.mysql":
         "SET sql_mode='STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'",
     )
     _mysql.setdefault("isolation_level", "read committed")
-    # The test database as a production one should be created (README, Databases).
+    # The test database as a production one should be created (docs/databases.md).
     DATABASES["default"]["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
