@@ -1,6 +1,6 @@
 # The shop in a container: gunicorn serving storefront.wsgi, statics collected at build time.
 # Configuration comes from the environment at run time, as on Heroku and Render (see
-# README.md, "Deploy"). Migrations are a separate step, as the Procfile's release step is
+# docs/deploy.md). Migrations are a separate step, as the Procfile's release step is
 # (docker-compose.yml runs it before the web service starts).
 FROM python:3.11-slim
 

@@ -10,6 +10,9 @@ TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_MYSQL_URL ?= mysql://root@127.0.0.1:3306/test
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Where `make run` serves, as a browser reaches it (0.0.0.0 listens everywhere, 127.0.0.1 is one
+# of them): the shop's address for links in e-mails while SHOP_URL is not set (settings.py).
+MAKE_RUN_URL := http://$(if $(filter 0.0.0.0 ::,$(HOST)),127.0.0.1,$(HOST)):$(PORT)
 
 .PHONY: run test install browser mysql-headers lint lint-migrations test-sqlite test-postgres test-mysql clean
 
@@ -25,19 +28,19 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt | mysql-headers
 # admin / admin; with DEBUG=0 no login is made.
 run: install
 	@if [ "$${DEBUG:-1}" = "0" ]; then \
-	  echo "make run is the development server and needs DEBUG=1; for production settings run gunicorn as the README's Deploy section says."; \
+	  echo "make run is the development server and needs DEBUG=1; for production settings run gunicorn as docs/deploy.md says."; \
 	  exit 2; \
 	fi
-	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput
-	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py load_demo
-	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py ensure_local_admin --if-debug
-	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	DEBUG=$${DEBUG:-1} MAKE_RUN_URL=$(MAKE_RUN_URL) $(BIN)/python manage.py migrate --noinput
+	DEBUG=$${DEBUG:-1} MAKE_RUN_URL=$(MAKE_RUN_URL) $(BIN)/python manage.py load_demo
+	DEBUG=$${DEBUG:-1} MAKE_RUN_URL=$(MAKE_RUN_URL) $(BIN)/python manage.py ensure_local_admin --if-debug
+	DEBUG=$${DEBUG:-1} MAKE_RUN_URL=$(MAKE_RUN_URL) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # Debian's packages the tests use: Chromium for the browser tests (Playwright never downloads a
 # browser here) and poppler-utils (pdftoppm) to look at generated PDFs.
 SYSTEM_PACKAGES := chromium poppler-utils
 browser:
-	@missing=""; command -v chromium >/dev/null 2>&1 || missing="chromium"; \
+	@missing=""; command -v chromium >/dev/null 2>&1 || missing=" chromium"; \
 	command -v pdftoppm >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
@@ -70,20 +73,24 @@ lint: install
 	@$(MAKE) --no-print-directory lint-migrations
 
 # Migrations added since the last release (the commit in .release) must be safe to apply while
-# it still serves (README, Deploy): django-migration-linter reads the SQL PostgreSQL would run
+# it still serves (docs/deploy.md): django-migration-linter reads the SQL PostgreSQL would run
 # (settings in pyproject.toml), so it needs a PostgreSQL server, any database on it.
 LINT_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+# Says in one line what is missing where a pass cannot run (no server, a login refused), and
+# creates the named database where the server answers without it.
+DATABASE_READY := .ci/database_ready.py
 lint-migrations: install
 	@release=$$(cat .release); \
 	if ! git cat-file -e "$$release^{commit}" 2>/dev/null; then \
 	  echo "The last release $$release (.release) is not in this clone's history (git fetch --unshallow)."; exit 1; \
 	fi; \
-	if $(BIN)/python -c "import psycopg, sys; psycopg.connect(sys.argv[1], connect_timeout=3).close()" "$(LINT_POSTGRES_URL)" 2>/dev/null; then \
-	  DEBUG=1 LOG_LEVEL=WARNING DATABASE_URL=$(LINT_POSTGRES_URL) $(BIN)/python manage.py lintmigrations --git-commit-id "$$release" --project-root-path .; \
+	if why=$$($(BIN)/python $(DATABASE_READY) '$(LINT_POSTGRES_URL)' 2>&1); then \
+	  [ -z "$$why" ] || echo "$$why"; \
+	  DEBUG=1 LOG_LEVEL=WARNING DATABASE_URL='$(LINT_POSTGRES_URL)' $(BIN)/python manage.py lintmigrations --git-commit-id "$$release" --project-root-path .; \
 	elif [ "$${CI:-}" = "true" ]; then \
-	  echo "PostgreSQL does not answer at $(LINT_POSTGRES_URL)"; exit 1; \
+	  echo "The migration linter needs PostgreSQL: $$why"; exit 1; \
 	else \
-	  echo "SKIPPED the migration linter: nothing answers at $(LINT_POSTGRES_URL) (set LINT_POSTGRES_URL)."; \
+	  echo "SKIPPED the migration linter: $$why (set LINT_POSTGRES_URL)."; \
 	fi
 
 test-sqlite: install browser
@@ -92,26 +99,25 @@ test-sqlite: install browser
 # The same suite on PostgreSQL (what production runs). Skipped, loudly, where none answers,
 # except under CI, where that is a failure.
 test-postgres: install browser
-	@if $(BIN)/python -c "import psycopg, sys; psycopg.connect(sys.argv[1], connect_timeout=3).close()" "$(TEST_POSTGRES_URL)" 2>/dev/null; then \
-	  DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/pytest; \
+	@if why=$$($(BIN)/python $(DATABASE_READY) '$(TEST_POSTGRES_URL)' 2>&1); then \
+	  [ -z "$$why" ] || echo "$$why"; \
+	  DATABASE_URL='$(TEST_POSTGRES_URL)' $(BIN)/pytest; \
 	elif [ "$${CI:-}" = "true" ]; then \
-	  echo "PostgreSQL does not answer at $(TEST_POSTGRES_URL)"; exit 1; \
+	  echo "The PostgreSQL pass cannot run: $$why"; exit 1; \
 	else \
-	  echo "SKIPPED the PostgreSQL pass: nothing answers at $(TEST_POSTGRES_URL) (set TEST_POSTGRES_URL)."; \
+	  echo "SKIPPED the PostgreSQL pass: $$why (set TEST_POSTGRES_URL)."; \
 	fi
 
 # The same suite on MySQL/MariaDB (DATABASE_URL=mysql://...), skipped and failing under CI as
 # the PostgreSQL pass is.
-MYSQL_PROBE := import sys, environ, MySQLdb; c = environ.Env.db_url_config(sys.argv[1]); \
-  MySQLdb.connect(host=c["HOST"] or "localhost", port=int(c["PORT"] or 3306), user=c["USER"], \
-  password=c["PASSWORD"], connect_timeout=3).close()
 test-mysql: install browser
-	@if why=$$($(BIN)/python -c '$(MYSQL_PROBE)' '$(TEST_MYSQL_URL)' 2>&1 | tail -n 1) && [ -z "$$why" ]; then \
+	@if why=$$($(BIN)/python $(DATABASE_READY) '$(TEST_MYSQL_URL)' 2>&1); then \
+	  [ -z "$$why" ] || echo "$$why"; \
 	  DATABASE_URL='$(TEST_MYSQL_URL)' $(BIN)/pytest; \
 	elif [ "$${CI:-}" = "true" ]; then \
-	  echo "MySQL/MariaDB does not answer at $(TEST_MYSQL_URL): $$why"; exit 1; \
+	  echo "The MySQL/MariaDB pass cannot run: $$why"; exit 1; \
 	else \
-	  echo "SKIPPED the MySQL/MariaDB pass: nothing answers at $(TEST_MYSQL_URL) ($$why; set TEST_MYSQL_URL)."; \
+	  echo "SKIPPED the MySQL/MariaDB pass: $$why (set TEST_MYSQL_URL)."; \
 	fi
 
 test: lint test-sqlite test-postgres test-mysql

@@ -67,7 +67,7 @@ class Payment(models.Model):
 
     class Meta:
         ordering = ["-created", "-pk"]
-        # One for each hot query (README, Performance), built CONCURRENTLY on PostgreSQL
+        # One for each hot query (docs/performance.md), built CONCURRENTLY on PostgreSQL
         # (payments 0010).
         indexes = [
             # Open payment pages (references_being_paid: orders_expire keeps their orders);

@@ -1,5 +1,5 @@
 """The Celery app: `celery -A storefront worker` runs the background work, `celery -A storefront
-beat` queues the periodic jobs (see README, "Processes").
+beat` queues the periodic jobs (see docs/operations.md, Processes).
 
 Configured from Django's settings (`CELERY_*`, read from the environment in settings.py):
 `REDIS_URL` is the broker; without it tasks run eagerly, in the process that queued them, so a

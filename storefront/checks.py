@@ -79,7 +79,7 @@ STRICT_MODES = {"STRICT_TRANS_TABLES", "STRICT_ALL_TABLES"}
 MYSQL_HINT = (
     "Give DATABASE_URL the options the settings default to, e.g. mysql://user:pass@host/db"
     "?charset=utf8mb4&init_command=SET+sql_mode%3D%27STRICT_TRANS_TABLES%27, and create the "
-    "database with CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci (README, Databases)."
+    "database with CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci (docs/databases.md)."
 )
 
 

@@ -218,7 +218,7 @@ class Order(models.Model):
     updated = models.DateTimeField(auto_now=True)
     paid_at = models.DateTimeField(null=True, blank=True)
     # Where the receipt goes: given by the buyer on our page, or collected by the provider.
-    # db_default: the previous release's INSERTs do not name the column (README, Deploy).
+    # db_default: the previous release's INSERTs do not name the column (docs/deploy.md).
     email = models.EmailField(
         blank=True,
         default="",

@@ -263,12 +263,12 @@ DATABASES = {
 # Seconds a connection is kept open between requests. In production, 60: opening one per
 # request (0) was all of /healthz's cost and a fifth of /item's. Each gunicorn thread keeps its
 # own, so a site holds WEB_CONCURRENCY x GUNICORN_THREADS connections (8 by default) per
-# instance: keep that within PostgreSQL's max_connections (see README, Deploy). Laptops and
+# instance: keep that within PostgreSQL's max_connections (see docs/deploy.md). Laptops and
 # test runs default to 0 (runserver starts a thread per request).
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60 if _PRODUCTION else 0)
 # A kept-open connection is tested before each request reuses it (after a database restart).
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = DATABASES["default"]["CONN_MAX_AGE"] != 0
-# The connection budget (storefront.W010, README Deploy): how many connections the database
+# The connection budget (storefront.W010, docs/deploy.md): how many connections the database
 # allows this site (small managed plans: about 20), and what opens them at most at once. Every
 # gunicorn thread holds one (kept CONN_MAX_AGE seconds, or for its request), so does every
 # Celery pool process; beat, a release step's migrate and a one-off command take a few more.
@@ -301,7 +301,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.mysql":
         "SET sql_mode='STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'",
     )
     _mysql.setdefault("isolation_level", "read committed")
-    # The test database as a production one should be created (README, Databases).
+    # The test database as a production one should be created (docs/databases.md).
     DATABASES["default"]["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
@@ -550,9 +550,15 @@ globals().update(
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=f"{SHOP_NAME} <shop@localhost>")
 SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
-# The shop's public address, for links in e-mails (they have no request to take it from).
+# The shop's public address, for links in e-mails (they have no request to take it from) and
+# for the sandboxes' commands that post to the shop. Unset: Render's own host, or in
+# development the address `make run` serves on (the Makefile passes MAKE_RUN_URL to its
+# processes, so `PORT=8801 make run` links to port 8801), else port 8000.
 SHOP_URL = env.str(
-    "SHOP_URL", default=f"https://{_render_host}" if _render_host else "http://127.0.0.1:8000"
+    "SHOP_URL",
+    default=f"https://{_render_host}"
+    if _render_host
+    else env.str("MAKE_RUN_URL", default="http://127.0.0.1:8000"),
 )
 
 # --- Background work and the shared cache: Celery on Redis (storefront.celery) ----------------

@@ -1,4 +1,4 @@
-"""The shop's background work: Celery tasks (storefront.celery; README, "Processes").
+"""The shop's background work: Celery tasks (storefront.celery; docs/operations.md, "Processes").
 
 Every task here may be delivered more than once (tasks are acknowledged when they finish, so a
 worker killed mid-task has its task handed to another), and the row it works on makes the

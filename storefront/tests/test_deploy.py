@@ -498,7 +498,14 @@ def test_python_version_is_named_once_everywhere():
 
 # Variables the platforms set themselves, and knobs for tests and builds the platforms must
 # leave alone (STATIC_ROOT's default is right everywhere).
-NOT_FOR_PLATFORMS = {"PORT", "RENDER_EXTERNAL_HOSTNAME", "READ_ENV_FILE", "STATIC_ROOT"}
+# MAKE_RUN_URL: the Makefile's `run` passes where the development server serves.
+NOT_FOR_PLATFORMS = {
+    "PORT",
+    "RENDER_EXTERNAL_HOSTNAME",
+    "READ_ENV_FILE",
+    "STATIC_ROOT",
+    "MAKE_RUN_URL",
+}
 
 
 def variables_the_settings_read() -> set[str]:

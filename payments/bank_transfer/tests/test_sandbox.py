@@ -3,6 +3,7 @@ endpoint, signed with the sandbox's secret, and prints a curl line that does the
 
 import shutil
 import subprocess
+from io import StringIO
 
 import pytest
 from django.core.management import call_command
@@ -70,3 +71,15 @@ def test_without_a_secret_or_the_sandbox_it_says_so(settings):
     settings.BANK_WEBHOOK_SECRET = ""
     with pytest.raises(CommandError, match="BANK_WEBHOOK_SECRET"):
         call_command("bank_sandbox", "curl", inn=INN, amount=1)
+
+
+def test_without_url_it_posts_to_the_shop_at_shop_url(sandboxed, order, live_server, settings):
+    settings.SHOP_URL = live_server.url  # as `PORT=8801 make run` sets it for its server
+    out = StringIO()
+    call_command(
+        "bank_sandbox", "transfer", inn=INN, amount=50000, reference=f"INV-{order.pk}", stdout=out
+    )
+
+    assert out.getvalue().startswith("200 ")
+    order.refresh_from_db()
+    assert order.status == Order.Status.PAID

@@ -228,6 +228,26 @@ def _destination(intent: SandboxObject) -> tuple[str | None, events.Endpoint | N
     return None, None
 
 
+def _sent_to(endpoint: events.Endpoint | None, origin: str | None) -> events.Endpoint | None:
+    """The same account's endpoint on `origin` (the shop a command names), else `endpoint`.
+
+    A payment made through Django's test client keeps its made-up endpoint, where nothing
+    listens: its events are only recorded, as its payment's were.
+    """
+    if origin is None or endpoint is None or endpoint.on_test_client:
+        return endpoint
+    return events.endpoint_for(origin, endpoint.currency) or endpoint
+
+
+def _send_to(dispute: SandboxObject, origin: str | None) -> None:
+    """Send this dispute's events from now on to `origin`'s endpoint (see `_sent_to`)."""
+    endpoint = dispute.private.get("endpoint")
+    moved = _sent_to(events.Endpoint(**endpoint) if endpoint else None, origin)
+    if moved is not None and _endpoint_data(moved) != endpoint:
+        dispute.private["endpoint"] = _endpoint_data(moved)
+        dispute.save(update_fields=["private"])
+
+
 def _emit(
     dispute: SandboxObject, type: str, previous: dict[str, Any] | None = None
 ) -> SandboxObject:
@@ -248,10 +268,11 @@ def _emit(
 
 
 def dispute_open(
-    intent_id: str, *, reason: str = "fraudulent", inquiry: bool = False
+    intent_id: str, *, reason: str = "fraudulent", inquiry: bool = False, origin: str | None = None
 ) -> SandboxObject:
     """Open a dispute (a chargeback, or with `inquiry` an inquiry) on a paid sandbox
-    PaymentIntent, as its buyer's bank would.
+    PaymentIntent, as its buyer's bank would. Its events go where the payment's went, or with
+    `origin` (`manage.py sandbox_dispute`: the shop at SHOP_URL) to that shop's endpoint.
 
     Call it inside the transaction that paid (the events follow the payment's), or alone.
     Raises DisputeError for an unknown or unpaid PaymentIntent, or one already disputed (a
@@ -276,6 +297,7 @@ def dispute_open(
             raise DisputeError(f"PaymentIntent {intent_id} is already disputed.")
         charge_id = intent.data["latest_charge"]
         secret, endpoint = _destination(intent)
+        endpoint = _sent_to(endpoint, origin)
         dispute_id = new_id("dp_")
         dispute = SandboxObject(
             id=dispute_id,
@@ -333,12 +355,13 @@ def _restart(dispute: SandboxObject, status: str) -> dict[str, Any]:
     return previous
 
 
-def dispute_escalate(dispute_id: str) -> SandboxObject:
+def dispute_escalate(dispute_id: str, *, origin: str | None = None) -> SandboxObject:
     """The buyer's bank turns an inquiry into a chargeback (`manage.py sandbox_dispute escalate
     dp_...`): the same dispute needs a response again, and the money is withdrawn. Raises
     DisputeError for an unknown dispute or one that is no open inquiry."""
     with transaction.atomic():
         dispute = _locked_by_id(dispute_id)
+        _send_to(dispute, origin)
         if dispute.data["status"] not in INQUIRY:
             raise DisputeError(
                 f"Dispute {dispute_id} is {dispute.data['status']}: only an open inquiry escalates."
@@ -353,12 +376,13 @@ def dispute_escalate(dispute_id: str) -> SandboxObject:
         return dispute
 
 
-def dispute_appeal_open(dispute_id: str) -> SandboxObject:
+def dispute_appeal_open(dispute_id: str, *, origin: str | None = None) -> SandboxObject:
     """The ruling against the merchant can be appealed (`manage.py sandbox_dispute appeal
     dp_...`): a lost dispute needs the appeal's response, by a fresh deadline. Raises
     DisputeError for an unknown dispute or one not lost."""
     with transaction.atomic():
         dispute = _locked_by_id(dispute_id)
+        _send_to(dispute, origin)
         if dispute.data["status"] != "lost":
             raise DisputeError(
                 f"Dispute {dispute_id} is {dispute.data['status']}: only a lost one is appealed."
@@ -504,7 +528,7 @@ def close_dispute(account: str, params: dict[str, Any], dispute_id: str) -> Resp
     return Response(200, dispute.data)
 
 
-def dispute_decide(dispute_id: str, *, won: bool) -> SandboxObject:
+def dispute_decide(dispute_id: str, *, won: bool, origin: str | None = None) -> SandboxObject:
     """Rule on a dispute as its bank would (`manage.py sandbox_dispute win|lose dp_...`), or
     on its appeal as the card network would.
 
@@ -520,6 +544,7 @@ def dispute_decide(dispute_id: str, *, won: bool) -> SandboxObject:
         )
         if dispute is None:
             raise DisputeError(f"No such sandbox dispute: '{dispute_id}'.")
+        _send_to(dispute, origin)
         status = dispute.data["status"]
         if status == "appeal_needs_response":
             _emit(dispute, "charge.dispute.updated", _submit_appeal(dispute, "Test-mode appeal."))

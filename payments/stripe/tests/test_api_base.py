@@ -119,7 +119,7 @@ def test_the_sandbox_is_never_redirected(settings):
 
 @pytest.mark.skipif(
     not os.environ.get("STRIPE_MOCK_URL"),
-    reason="set STRIPE_MOCK_URL to a running stripe-mock (docs/deploy.md) to run this",
+    reason="set STRIPE_MOCK_URL to a running stripe-mock (docs/stripe.md) to run this",
 )
 def test_the_shops_stripe_calls_against_stripe_mock(settings):
     settings.STRIPE_API_BASE = os.environ["STRIPE_MOCK_URL"]

@@ -1,11 +1,13 @@
 """`manage.py bank_sandbox transfer|curl --inn ... --amount ... [--reference INV-5]`: the
 sandbox bank posts a signed delivery to this shop (transfer), or prints the curl line that
-would (curl), e.g. to replay a delivery by hand."""
+would (curl), e.g. to replay a delivery by hand. The shop is at SHOP_URL unless `--url` says
+otherwise, as for every sandbox command (payments.shop_address)."""
 
 from django.core.management.base import BaseCommand, CommandError
 
 from payments.bank_transfer import sandbox
 from payments.errors import PaymentError
+from payments.shop_address import shop_origin
 
 
 class Command(BaseCommand):
@@ -19,11 +21,12 @@ class Command(BaseCommand):
         parser.add_argument("--operation-id", default=None, help="Reuse an id (a replay).")
         parser.add_argument(
             "--url",
-            default="http://127.0.0.1:8000",
-            help="The shop's base URL (default %(default)s).",
+            default=None,
+            help=f"The shop's base URL (default: SHOP_URL, now {shop_origin()}).",
         )
 
     def handle(self, *args, **options) -> None:
+        options["url"] = options["url"] or shop_origin()
         body = sandbox.delivery_body(
             inn=options["inn"],
             amount=options["amount"],

@@ -293,6 +293,7 @@ def test_the_command_delivers_its_events_before_it_returns(usd, settings):
         session = open_session(usd, server.origin)
         intent_id = pay(session.id, CARD).data["payment_intent"]
         settings.STRIPE_SANDBOX_WEBHOOKS = "thread"
+        settings.SHOP_URL = server.origin  # where the command sends (payments.shop_address)
 
         out = command("open", intent_id)
 

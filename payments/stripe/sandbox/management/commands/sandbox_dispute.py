@@ -7,8 +7,9 @@
     python manage.py sandbox_dispute win dp_...    # the bank rules for the merchant
     python manage.py sandbox_dispute appeal dp_... # a lost dispute can be appealed
 
-Each sends the dispute's `charge.dispute.*` events to the shop's endpoint the payment's events
-went to, and waits for them to be delivered (they are only recorded with
+Each sends the dispute's `charge.dispute.*` events to the account's endpoint on the shop at
+SHOP_URL (`--origin` names another), as every sandbox command finds the shop
+(payments.shop_address), and waits for them to be delivered (they are only recorded with
 `STRIPE_SANDBOX_WEBHOOKS=off`, or for a payment made through Django's test client: send them
 with `sandbox_events resend evt_... --origin http://127.0.0.1:8000`). A dispute still needing a
 response is ruled on as if the test-mode evidence (`winning_evidence` or `losing_evidence`) had
@@ -20,6 +21,7 @@ import threading
 
 from django.core.management.base import BaseCommand, CommandError
 
+from payments.shop_address import shop_origin
 from payments.stripe.sandbox import events
 from payments.stripe.sandbox.disputes import (
     DisputeError,
@@ -41,6 +43,11 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--origin",
+            default=None,
+            help=f"The shop to send the events to (default: SHOP_URL, now {shop_origin()}).",
+        )
         actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
         opening = actions.add_parser("open", help="Dispute a paid PaymentIntent as fraudulent.")
         opening.add_argument("intent_id", help="The PaymentIntent's id (pi_...).")
@@ -60,18 +67,21 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         action = options["action"]
+        origin = options["origin"] or shop_origin()
         try:
             if action == "open":
                 before = []
-                dispute = dispute_open(options["intent_id"], inquiry=options["inquiry"])
+                dispute = dispute_open(
+                    options["intent_id"], inquiry=options["inquiry"], origin=origin
+                )
             else:
                 found = SandboxObject.objects.filter(id=options["dispute_id"], object="dispute")
                 before = found[0].private.get("events", []) if found else []
                 act = {
-                    "win": lambda i: dispute_decide(i, won=True),
-                    "lose": lambda i: dispute_decide(i, won=False),
-                    "escalate": dispute_escalate,
-                    "appeal": dispute_appeal_open,
+                    "win": lambda i: dispute_decide(i, won=True, origin=origin),
+                    "lose": lambda i: dispute_decide(i, won=False, origin=origin),
+                    "escalate": lambda i: dispute_escalate(i, origin=origin),
+                    "appeal": lambda i: dispute_appeal_open(i, origin=origin),
                 }[action]
                 dispute = act(options["dispute_id"])
         except DisputeError as exc:
