@@ -20,7 +20,7 @@ from currencies.minor_units import CurrencyError, from_minor_units, to_minor_uni
 from currencies.offered import offered_currencies
 from payments.services import provider_objects
 from storefront.admin_records import disputes_table, mails_table, payments_table, refunds_table
-from storefront.admin_refunds import REFUND_PERMISSION, order_refund_view
+from storefront.admin_refunds import REFUND_PERMISSION, order_refund_view, refund_offer
 from storefront.credit_notes import credit_note_response
 from storefront.exports import orders_csv_response
 from storefront.invoices import invoice_response, tax_label
@@ -361,11 +361,18 @@ class OrderAdmin(admin.ModelAdmin):
             extra_context["invoice_url"] = reverse(
                 "admin:storefront_order_invoice", args=[object_id]
             )
-            if request.user.has_perm(REFUND_PERMISSION):
-                extra_context["refund_url"] = reverse(
-                    "admin:storefront_order_refund", args=[object_id]
-                )
         return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        # The Refund button only where a payment of the order can be refunded from here; where
+        # none can, the page says why (the rail refunds nothing, or refunds and disputes took
+        # it all) instead of a button leading to "nothing is left".
+        if obj is not None and obj.pk and request.user.has_perm(REFUND_PERMISSION):
+            offer = refund_offer(obj)
+            if offer.refundable:
+                context["refund_url"] = reverse("admin:storefront_order_refund", args=[obj.pk])
+            context["refund_unavailable"] = offer.unavailable
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
 
 class PricingLockedOncePaid(admin.ModelAdmin):
