@@ -24,3 +24,11 @@ def offered_currencies() -> list[str]:
 
 def is_offered(currency: str) -> bool:
     return currency.upper() in offered_currencies()
+
+
+def offered_choices(choices, *, keep: str = "") -> list[tuple[str, str]]:
+    """`choices` (a currency field's, every currency Stripe has) narrowed to what a form should
+    offer: the currencies the shop sells in, a blank choice if there was one, and `keep` (the
+    currency a row already has, though no longer offered, so that saving it changes nothing)."""
+    wanted = {*offered_currencies(), keep.upper()} - {""}
+    return [(code, label) for code, label in choices if code == "" or code in wanted]

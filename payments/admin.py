@@ -4,6 +4,7 @@ where it lives at its rail's provider (or in a sandbox)."""
 from django.contrib import admin, messages
 from django.db.models import Exists, OuterRef
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 
@@ -11,7 +12,7 @@ from currencies.formatting import format_money
 from currencies.minor_units import CurrencyError, from_minor_units
 from payments.admin_accounts import accounts_view
 from payments.errors import PaymentError
-from payments.models import Dispute, Payment, ReconcileRun, Refund, WebhookEvent
+from payments.models import Dispute, Payment, ReconcileRun, Refund, WebhookEvent, rail_words
 from payments.rails import rail_named
 from payments.values import DISPUTE_NEEDS_RESPONSE, DISPUTE_OPEN, Link
 
@@ -81,12 +82,23 @@ def dispute_flag(dispute: Dispute) -> str:
             else ""
         )
         return format_html(
-            '<strong style="color: #ba2121">⚠ {}{}</strong>', RESPOND_TO[dispute.status], due
+            '<strong class="needs-merchant">⚠ {}{}</strong>', RESPOND_TO[dispute.status], due
         )
     means = DISPUTE_MEANS.get(dispute.status, "Closed")
     if dispute.appealed and dispute.status in (Dispute.Status.WON, Dispute.Status.LOST):
         means += " on appeal"
     return means
+
+
+def list_time(value) -> str:
+    """A time in a list's column, short: "2026-12-02 19:45" (local time)."""
+    return f"{timezone.localtime(value):%Y-%m-%d %H:%M}" if value else "-"
+
+
+def payment_link(payment: Payment) -> str:
+    """The payment in words, linked to its page."""
+    url = reverse("admin:payments_payment_change", args=[payment.pk])
+    return format_html('<a href="{}">{}</a>', url, payment)
 
 
 def account_label(rail: str, account: str) -> str:
@@ -100,7 +112,7 @@ def refund_flag(refund: Refund) -> str:
     """What the merchant must look at on a refund ("-" when nothing)."""
     if not refund.flag:
         return "-"
-    return format_html('<strong style="color: #ba2121">⚠ {}</strong>', refund.flag)
+    return format_html('<strong class="needs-merchant">⚠ {}</strong>', refund.flag)
 
 
 class RefundFlaggedFilter(admin.SimpleListFilter):
@@ -198,13 +210,16 @@ class RefundInline(ReadOnlyInline):
 
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdmin):
+    # What a merchant looks for, in a width a 1,280 px screen shows whole: the payment in
+    # words ("Order 12 · $13.61 · Stripe"), its amount, status, rail, account and date, and
+    # where to see it at the provider. The provider's ids are searchable here.
     list_display = [
         "__str__",
-        "reference",
-        "rail",
-        "account_display",
         "amount_display",
         "status",
+        "rail_display",
+        "account_display",
+        "started",
         "dispute_display",
         "links",
         "flag",
@@ -217,6 +232,14 @@ class PaymentAdmin(ReadOnlyAdmin):
     @admin.display(description="account", ordering="account")
     def account_display(self, obj: Payment) -> str:
         return account_label(obj.rail, obj.account)
+
+    @admin.display(description="rail", ordering="rail")
+    def rail_display(self, obj: Payment) -> str:
+        return rail_words(obj.rail)
+
+    @admin.display(description="started", ordering="created")
+    def started(self, obj: Payment) -> str:
+        return list_time(obj.created)
 
     @admin.display(description="amount", ordering="amount_expected")
     def amount_display(self, obj: Payment) -> str:
@@ -236,9 +259,7 @@ class PaymentAdmin(ReadOnlyAdmin):
         if not disputes:
             return "-"
         return format_html_join(
-            "",
-            "<div>{}: {}</div>",
-            ((dispute.get_status_display(), dispute_flag(dispute)) for dispute in disputes),
+            "", "<div>{}</div>", ((dispute_flag(dispute),) for dispute in disputes)
         )
 
     def changelist_view(self, request, extra_context=None):
@@ -270,23 +291,28 @@ class RefundAdmin(ReadOnlyAdmin):
     the provider's dashboard (learnt from its notification)."""
 
     list_display = [
-        "__str__",
-        "payment_link",
+        "made",
+        "payment_display",
         "amount_display",
         "status",
         "reason",
+        "note",
         "requested_by",
-        "created",
+        "provider_ref",
         "flag_display",
     ]
+    list_display_links = ["made"]
     list_filter = [RefundFlaggedFilter, "status", "reason", "created"]
     list_select_related = ["payment", "requested_by"]
     search_fields = ["=provider_ref", "=payment__provider_payment_ref", "payment__reference"]
 
-    @admin.display(description="payment")
-    def payment_link(self, obj: Refund) -> str:
-        url = reverse("admin:payments_payment_change", args=[obj.payment_id])
-        return format_html('<a href="{}">{}</a>', url, obj.payment.reference)
+    @admin.display(description="refund", ordering="created")
+    def made(self, obj: Refund) -> str:
+        return list_time(obj.created)
+
+    @admin.display(description="payment", ordering="payment__reference")
+    def payment_display(self, obj: Refund) -> str:
+        return payment_link(obj.payment)
 
     @admin.display(description="amount", ordering="amount")
     def amount_display(self, obj: Refund) -> str:
@@ -304,24 +330,41 @@ class DisputeAdmin(ReadOnlyAdmin):
 
     list_display = [
         "provider_ref",
-        "payment_link",
+        "payment_display",
+        "account_display",
+        "amount_display",
+        "reason",
+        "status",
+        "respond_by",
+        "flag",
+    ]
+    list_filter = ["status", "created"]
+    search_fields = ["=provider_ref", "payment__reference", "=payment__provider_ref"]
+    fields = [
+        "provider_ref",
+        "payment_display",
         "account_display",
         "amount_display",
         "reason",
         "status",
         "evidence_due_by",
         "flag",
+        "appealed",
+        "links",
+        "observed_at",
+        "created",
+        "updated",
     ]
-    list_filter = ["status", "created"]
-    search_fields = ["=provider_ref", "payment__reference", "=payment__provider_ref"]
-    fields = [*list_display, "appealed", "links", "observed_at", "created", "updated"]
     readonly_fields = fields
     list_select_related = ["payment"]
 
     @admin.display(description="payment", ordering="payment__reference")
-    def payment_link(self, obj: Dispute) -> str:
-        url = reverse("admin:payments_payment_change", args=[obj.payment_id])
-        return format_html('<a href="{}">{}</a>', url, obj.payment.reference)
+    def payment_display(self, obj: Dispute) -> str:
+        return payment_link(obj.payment)
+
+    @admin.display(description="respond by", ordering="evidence_due_by")
+    def respond_by(self, obj: Dispute) -> str:
+        return list_time(obj.evidence_due_by) if obj.needs_response else "-"
 
     @admin.display(description="account")
     def account_display(self, obj: Dispute) -> str:
@@ -342,7 +385,15 @@ class DisputeAdmin(ReadOnlyAdmin):
 
 @admin.register(WebhookEvent)
 class WebhookEventAdmin(ReadOnlyAdmin):
-    list_display = ["event_id", "type", "rail", "account_display", "signature_valid", "status"]
+    list_display = [
+        "event_id",
+        "type",
+        "rail",
+        "account_display",
+        "signature_valid",
+        "status",
+        "received",
+    ]
     list_filter = ["status", "signature_valid", "rail", "type"]
     # The payload holds the event's object: a search for a session id finds its events.
     search_fields = ["event_id", "payload"]
@@ -350,6 +401,10 @@ class WebhookEventAdmin(ReadOnlyAdmin):
     @admin.display(description="account", ordering="account")
     def account_display(self, obj: WebhookEvent) -> str:
         return account_label(obj.rail, obj.account)
+
+    @admin.display(description="received", ordering="received_at")
+    def received(self, obj: WebhookEvent) -> str:
+        return list_time(obj.received_at)
 
 
 @admin.register(ReconcileRun)

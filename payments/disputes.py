@@ -14,12 +14,13 @@ step in the lifecycle: inquiry, chargeback, verdict, appeal, the appeal's verdic
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from payments.lookups import payment_named_by
 from payments.models import Dispute
 from payments.signals import dispute_changed
-from payments.values import DisputeState, DisputeStatus
+from payments.values import DisputedAway, DisputeState, DisputeStatus
 
 CLOSED = (
     DisputeStatus.INQUIRY_CLOSED,
@@ -29,6 +30,14 @@ CLOSED = (
     DisputeStatus.CLOSED,
 )
 VERDICTS = (DisputeStatus.WON, DisputeStatus.LOST)
+# A chargeback still being decided (an appeal too): the provider has taken the disputed money
+# back from the merchant until the verdict. An inquiry takes nothing.
+CHARGEBACK_OPEN = (
+    DisputeStatus.NEEDS_RESPONSE,
+    DisputeStatus.UNDER_REVIEW,
+    DisputeStatus.APPEAL_NEEDS_RESPONSE,
+    DisputeStatus.APPEAL_UNDER_REVIEW,
+)
 # Each status's step in the lifecycle, to order two words said in the same instant.
 _STEP = {
     DisputeStatus.INQUIRY_NEEDS_RESPONSE: 0,
@@ -114,3 +123,15 @@ def dispute_apply(state: DisputeState) -> Dispute:
             lambda: dispute_changed.send(sender=Dispute, dispute=dispute), robust=True
         )
         return dispute
+
+
+def disputed_away(payment) -> DisputedAway:
+    """What `payment`'s disputes took from the merchant, in minor units: lost in a chargeback,
+    or held by one still being decided. Neither can be refunded: the buyer's bank has given
+    that money back already, and the provider refuses a refund of it (Stripe: a charged-back
+    charge is not refundable)."""
+    totals = Dispute.objects.filter(payment=payment).aggregate(
+        lost=Sum("amount", filter=Q(status=DisputeStatus.LOST)),
+        held=Sum("amount", filter=Q(status__in=CHARGEBACK_OPEN)),
+    )
+    return DisputedAway(lost=totals["lost"] or 0, held=totals["held"] or 0)

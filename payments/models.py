@@ -4,7 +4,29 @@ notifications, and each account's reconciliation runs."""
 from django.conf import settings
 from django.db import models
 
+from currencies.formatting import format_money
+from currencies.minor_units import CurrencyError, from_minor_units
+from payments.rails import all_rails
 from payments.values import DISPUTE_NEEDS_RESPONSE, DISPUTE_OPEN
+
+
+def reference_words(reference: str) -> str:
+    """`"order-12"` -> "Order 12": what a payment pays for, as a merchant reads it."""
+    kind, _, ident = reference.partition("-")
+    return f"{kind.capitalize()} {ident}" if kind and ident else reference
+
+
+def rail_words(rail: str) -> str:
+    """A rail's name as the merchant reads it ("Stripe"); its stored name if no longer run."""
+    found = all_rails().get(rail)
+    return found.verbose_name if found is not None else rail
+
+
+def _money(amount: int, currency: str) -> str:
+    try:
+        return format_money(from_minor_units(amount, currency), currency)
+    except CurrencyError:
+        return f"{amount} {currency} (minor units)"
 
 
 class Payment(models.Model):
@@ -91,7 +113,13 @@ class Payment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.provider_ref} ({self.status})"
+        """The payment in a merchant's words: what it pays for, how much (what it received,
+        else what it asked for) and the rail, "Order 12 · $13.61 · Stripe"; the provider's
+        id is on its page and in the search."""
+        amount = self.amount_expected if self.amount_received is None else self.amount_received
+        return f"{reference_words(self.reference)} · {_money(amount, self.currency)} · " + (
+            rail_words(self.rail)
+        )
 
     @property
     def provider_id(self) -> str:

@@ -50,7 +50,8 @@ class Rail:
     verbose_name: ClassVar[str]
     #: The ways a buyer can pay through this rail (`Method.REDIRECT`, `Method.ON_PAGE`).
     methods: ClassVar[tuple[Method, ...]] = ()
-    #: Whether the merchant can refund this rail's payments from our admin (`refund`).
+    #: Whether the merchant can refund this rail's payments from our admin (`refund`): the
+    #: default answer of `refund_supported`, which the core asks of each payment.
     refunds: ClassVar[bool] = False
 
     def accepts(self, *, currency: str) -> bool:
@@ -119,6 +120,23 @@ class Rail:
         """
         return False
 
+    def refund_supported(self, payment) -> bool:
+        """Whether `payment` (a succeeded Payment of this rail) can be refunded from our admin
+        through `refund`. The core asks it of each payment before it offers a refund (the
+        order's Refund button, the refund form) and before it asks the rail to make one; a
+        payment it says no to is refunded outside the shop (a bank transfer sent back by
+        hand). The default is the rail's `refunds`; a rail whose payments differ (by account,
+        by method, by age) answers per payment."""
+        return self.refunds
+
+    def partial_refund_supported(self, payment) -> bool:
+        """Whether `payment` can be refunded in part (`refund` with less than what remains);
+        asked only where `refund_supported(payment)` is true. A payment that can only be
+        refunded in full gets a form whose amount is what remains, and any other amount is
+        refused before the provider is asked. The default: where a refund is supported, so
+        is a partial one."""
+        return self.refund_supported(payment)
+
     def refund(self, *, payment, amount: int, reason: str, request_key: str) -> RefundState:
         """Ask the provider to give back `amount` minor units of `payment` (a succeeded
         Payment) through the account that took it, for `reason` (Refund.Reason's words).
@@ -139,7 +157,7 @@ class Rail:
         Raises PaymentError: 503 (or another 5xx) when the provider could not be asked now
         (the notification is retried); below 500 when it cannot say (no such refund on that
         account, or a rail that cannot be asked: the refund is then flagged for the merchant).
-        A rail that refunds (`refunds`) must implement it.
+        A rail that refunds (`refund_supported`) must implement it.
         """
         raise PaymentError(f"{self.verbose_name} cannot be asked about a refund.", status=404)
 

@@ -3,7 +3,11 @@
 - `refund_request`: the merchant gives back part or all of a succeeded payment. The Refund row
   is written first (under the payment's row lock, so two clerks can never together refund more
   than was received), then the rail asks the provider through the account that took the
-  payment, with the row's `request_key` as the idempotency key.
+  payment, with the row's `request_key` as the idempotency key. What remains to refund is what
+  was received less refunds made or being made and less what disputes took (lost, or held by a
+  chargeback being decided: the provider refuses to refund it), `refund_room`; whether a
+  payment can be refunded at all, or only in full, is its rail's answer for that payment
+  (`Rail.refund_supported`, `Rail.partial_refund_supported`).
 - `refund_apply`: what the provider says of a refund (its answer, a notification, reconcile),
   applied once, under the refunded payment's row lock (so all news about one payment's refunds
   is applied one at a time): the row is found by our key or the provider's id, or made, and its
@@ -33,12 +37,13 @@ from django.utils import timezone
 from currencies.formatting import format_money
 from currencies.minor_units import CurrencyError, from_minor_units
 from payments import fulfilment
+from payments.disputes import disputed_away
 from payments.errors import PaymentError
 from payments.lookups import payment_named_by
 from payments.models import Payment, Refund
 from payments.rails import rail_named
 from payments.signals import refund_failed, refund_succeeded
-from payments.values import RefundState, RefundStatus
+from payments.values import RefundRoom, RefundState, RefundStatus
 
 logger = logging.getLogger(__name__)
 
@@ -55,13 +60,45 @@ def _received(payment: Payment) -> int:
     return payment.amount_received or 0
 
 
-def refundable(payment: Payment) -> int:
-    """Minor units of `payment` that can still be refunded (none unless it succeeded)."""
+def refund_room(payment: Payment) -> RefundRoom:
+    """How much of `payment` can still be refunded, and what took the rest: refunds made or
+    being made, and money its disputes took (lost, or held by a chargeback being decided),
+    which the provider will not refund (`payments.disputes.disputed_away`)."""
     received = _received(payment)
     if not received:
-        return 0
+        return RefundRoom(received=0)
     held = payment.refunds.filter(status__in=HOLDING).aggregate(total=Sum("amount"))["total"]
-    return max(0, received - (held or 0))
+    return RefundRoom(received=received, refunding=held or 0, disputed=disputed_away(payment))
+
+
+def refundable(payment: Payment) -> int:
+    """Minor units of `payment` that can still be refunded (none unless it succeeded)."""
+    return refund_room(payment).remaining
+
+
+def nothing_left_words(room: RefundRoom, currency: str) -> str:
+    """Why `room` leaves nothing to refund, in a merchant's words."""
+    if not room.received:
+        return "it took no money"
+    taken = [
+        (room.refunding, "refunded or being refunded"),
+        (room.disputed.lost, "lost in a dispute"),
+        (room.disputed.held, "held by a chargeback still being decided"),
+    ]
+    parts = [f"{_money(amount, currency)} {words}" for amount, words in taken if amount]
+    return f"of the {_money(room.received, currency)} it received, " + ", ".join(parts)
+
+
+def disputed_words(room: RefundRoom, currency: str) -> str:
+    """What `room`'s disputes keep from being refunded, in words ("" when nothing)."""
+    parts = []
+    if room.disputed.lost:
+        parts.append(f"{_money(room.disputed.lost, currency)} was lost in a dispute")
+    if room.disputed.held:
+        parts.append(
+            f"{_money(room.disputed.held, currency)} is held by a chargeback still being decided"
+        )
+    return " and ".join(parts) + " and cannot be refunded" if parts else ""
 
 
 def refunded(payment: Payment) -> int:
@@ -75,24 +112,39 @@ def refund_request(
 ) -> Refund:
     """Give back `amount` minor units of `payment` through the rail and account that took it.
 
-    Raises PaymentError: 409 when the rail cannot refund or the payment is not paid, 422 when
-    `amount` is not between 1 and what remains; the provider's refusal (the Refund is then
+    Raises PaymentError: 409 when the rail cannot refund it (`Rail.refund_supported`), the
+    payment is not paid or nothing is left (refunds and disputes took it all), 422 when
+    `amount` is not between 1 and what remains (or not all of it, where the rail refunds the
+    payment only in full); the provider's refusal (the Refund is then
     `failed`, with the reason); 503 when the provider could not be reached (the Refund stays
     `pending`: the provider may have made it, and its notification or `payments_reconcile`
     will say).
     """
     rail = rail_named(payment.rail)
-    if not rail.refunds:
+    if not rail.refund_supported(payment):
         raise PaymentError(f"{rail.verbose_name} payments cannot be refunded here.", status=409)
     with transaction.atomic():
         locked = Payment.objects.select_for_update().get(pk=payment.pk)
         if locked.status != Payment.Status.SUCCEEDED:
             raise PaymentError("Only a paid payment can be refunded.", status=409)
-        remaining = refundable(locked)
+        room = refund_room(locked)
+        remaining = room.remaining
+        if not remaining:
+            raise PaymentError(
+                f"Nothing is left to refund on this payment: "
+                f"{nothing_left_words(room, locked.currency)}.",
+                status=409,
+            )
         if not 0 < amount <= remaining:
             raise PaymentError(
                 f"A refund must be more than 0 and at most {remaining} (minor units of "
                 f"{locked.currency}) on this payment.",
+                status=422,
+            )
+        if amount != remaining and not rail.partial_refund_supported(locked):
+            raise PaymentError(
+                f"{rail.verbose_name} refunds this payment only in full: "
+                f"{_money(remaining, locked.currency)}.",
                 status=422,
             )
         refund = Refund.objects.create(

@@ -18,7 +18,7 @@ from payments.reconcile import AccountReport
 from payments.reconcile import payments_reconcile as _reconcile
 from payments.records import payment_apply, payment_reusable
 from payments.records import payments_close as _close_pending
-from payments.refunds import refund_request, refundable
+from payments.refunds import disputed_words, nothing_left_words, refund_request, refund_room
 from payments.values import (
     DISPUTE_NEEDS_RESPONSE,
     DISPUTE_OPEN,
@@ -26,12 +26,14 @@ from payments.values import (
     DiscountTerms,
     DisputeSummary,
     Method,
+    NotRefundable,
     Payable,
     PaymentStart,
     PayOption,
     ProviderObject,
     ProviderState,
     Refundable,
+    RefundOptions,
     TaxTerms,
 )
 
@@ -163,17 +165,62 @@ def payments_for(reference: str):
     return Payment.objects.filter(reference=reference)
 
 
-def refundable_payments(reference: str) -> list[Refundable]:
-    """The succeeded payments of `reference` whose rail refunds from here, with what remains."""
-    found = []
+def refund_options(reference: str) -> RefundOptions:
+    """What `reference`'s succeeded payments offer to refund from our admin: each that its
+    rail refunds (`Rail.refund_supported`) and that has money left, with what remains; and,
+    for each other one, why not (its rail refunds nothing from here, or refunds and disputes
+    took all it received)."""
+    refundables, unavailable = [], []
     for payment in Payment.objects.filter(reference=reference, status=Payment.Status.SUCCEEDED):
         rail = all_rails().get(payment.rail)
-        remaining = refundable(payment)
-        if rail is None or not rail.refunds or remaining <= 0:
+        if rail is None:
+            unavailable.append(
+                NotRefundable(
+                    payment.pk,
+                    f"{payment.rail}: {payment.provider_id}",
+                    f"this shop no longer runs the {payment.rail} rail, so its payments "
+                    "cannot be refunded from here",
+                )
+            )
             continue
         label = f"{rail.verbose_name}, {rail.account_label(payment.account)}: {payment.provider_id}"
-        found.append(Refundable(payment.pk, label, payment.currency, remaining))
-    return found
+        if not rail.refund_supported(payment):
+            unavailable.append(
+                NotRefundable(
+                    payment.pk,
+                    label,
+                    f"{rail.verbose_name} payments cannot be refunded from here: give the "
+                    "money back outside the shop",
+                )
+            )
+            continue
+        room = refund_room(payment)
+        if room.remaining <= 0:
+            unavailable.append(
+                NotRefundable(
+                    payment.pk,
+                    label,
+                    f"nothing is left to refund: {nothing_left_words(room, payment.currency)}",
+                )
+            )
+            continue
+        refundables.append(
+            Refundable(
+                payment.pk,
+                label,
+                payment.currency,
+                room.remaining,
+                partial=rail.partial_refund_supported(payment),
+                note=disputed_words(room, payment.currency),
+            )
+        )
+    return RefundOptions(tuple(refundables), tuple(unavailable))
+
+
+def refundable_payments(reference: str) -> list[Refundable]:
+    """The succeeded payments of `reference` that can be refunded from here, with what
+    remains (`refund_options`' first half)."""
+    return list(refund_options(reference).refundable)
 
 
 def refund_start(

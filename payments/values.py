@@ -318,6 +318,31 @@ class Balance:
 
 
 @dataclass(frozen=True)
+class DisputedAway:
+    """Minor units of a payment that disputes took from the merchant: `lost` in closed
+    chargebacks, `held` by chargebacks (or appeals) not yet decided."""
+
+    lost: int = 0
+    held: int = 0
+
+
+@dataclass(frozen=True)
+class RefundRoom:
+    """How much of a payment can still be refunded, and why no more (minor units): what it
+    `received` (0 unless it succeeded), less refunds made or being made (`refunding`) and what
+    its disputes took (`disputed`)."""
+
+    received: int
+    refunding: int = 0
+    disputed: DisputedAway = field(default_factory=DisputedAway)
+
+    @property
+    def remaining(self) -> int:
+        taken = self.refunding + self.disputed.lost + self.disputed.held
+        return max(0, self.received - taken)
+
+
+@dataclass(frozen=True)
 class Refundable:
     """A payment the merchant can refund from our admin, and how much of it remains."""
 
@@ -325,3 +350,25 @@ class Refundable:
     label: str  # "Stripe, USD account (sandbox): pi_123, received $21.76"
     currency: str
     remaining: int  # minor units
+    #: False where the rail refunds this payment only in full (`remaining`, all at once).
+    partial: bool = True
+    #: What the merchant should know beside the amount ("$5.00 was lost in a dispute"), or "".
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class NotRefundable:
+    """A succeeded payment that cannot be refunded from our admin, and why, in words."""
+
+    payment_id: int
+    label: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class RefundOptions:
+    """What an order's payments offer the merchant to refund: those that can be refunded
+    (with what remains), and why each other succeeded payment cannot."""
+
+    refundable: tuple[Refundable, ...] = ()
+    unavailable: tuple[NotRefundable, ...] = ()

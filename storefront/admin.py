@@ -4,6 +4,7 @@ An order's page shows its totals as Checkout charged them, its payments with a l
 the Stripe dashboard (or the sandbox's record), and its invoice; the order list exports to CSV.
 """
 
+from django import forms
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.widgets import AutocompleteSelect
@@ -17,10 +18,10 @@ from django.utils.html import format_html, format_html_join
 
 from currencies.formatting import format_money
 from currencies.minor_units import CurrencyError, from_minor_units, to_minor_units
-from currencies.offered import offered_currencies
+from currencies.offered import offered_choices, offered_currencies
 from payments.services import provider_objects
 from storefront.admin_records import disputes_table, mails_table, payments_table, refunds_table
-from storefront.admin_refunds import REFUND_PERMISSION, order_refund_view
+from storefront.admin_refunds import REFUND_PERMISSION, order_refund_view, refund_offer
 from storefront.credit_notes import credit_note_response
 from storefront.exports import orders_csv_response
 from storefront.invoices import invoice_response, tax_label
@@ -38,8 +39,32 @@ def _editable(order: Order | None) -> bool:
     return order is None or order.status != Order.Status.PAID
 
 
+class OfferedCurrencies(admin.ModelAdmin):
+    """Currency menus list the currencies the shop sells in (currencies.offered), not the ~135
+    a model field allows: a field keeps Stripe's whole list so that migrations do not change
+    with the environment, but a merchant picks among the 4 the shop sells. A row already in a
+    currency no longer offered keeps it among the choices."""
+
+    def get_form(self, request: HttpRequest, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        for name, field in form.base_fields.items():
+            if isinstance(field, forms.MultiValueField) and len(field.fields) == 2:
+                # A MoneyField: (amount, currency); the row's currency is `<name>_currency`.
+                current = str(getattr(obj, f"{name}_currency", "") or "")
+                menu, widget = field.fields[1], field.widget.widgets[1]
+            elif isinstance(field, forms.TypedChoiceField) and name.endswith("currency"):
+                current = str(getattr(obj, name, "") or "")
+                menu, widget = field, field.widget
+            else:
+                continue
+            if not isinstance(menu, forms.ChoiceField):
+                continue
+            menu.choices = widget.choices = offered_choices(menu.choices, keep=current)
+        return form
+
+
 @admin.register(Item)
-class ItemAdmin(admin.ModelAdmin):
+class ItemAdmin(OfferedCurrencies):
     list_display = ["name", "price_display", "price_currency"]
     list_filter = [("price_currency", admin.AllValuesFieldListFilter)]
     search_fields = ["name", "description"]
@@ -153,7 +178,7 @@ class OrderItemInline(admin.TabularInline):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(OfferedCurrencies):
     list_display = [
         "number",
         "placed",
@@ -361,14 +386,21 @@ class OrderAdmin(admin.ModelAdmin):
             extra_context["invoice_url"] = reverse(
                 "admin:storefront_order_invoice", args=[object_id]
             )
-            if request.user.has_perm(REFUND_PERMISSION):
-                extra_context["refund_url"] = reverse(
-                    "admin:storefront_order_refund", args=[object_id]
-                )
         return super().changeform_view(request, object_id, form_url, extra_context)
 
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        # The Refund button only where a payment of the order can be refunded from here; where
+        # none can, the page says why (the rail refunds nothing, or refunds and disputes took
+        # it all) instead of a button leading to "nothing is left".
+        if obj is not None and obj.pk and request.user.has_perm(REFUND_PERMISSION):
+            offer = refund_offer(obj)
+            if offer.refundable:
+                context["refund_url"] = reverse("admin:storefront_order_refund", args=[obj.pk])
+            context["refund_unavailable"] = offer.unavailable
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
-class PricingLockedOncePaid(admin.ModelAdmin):
+
+class PricingLockedOncePaid(OfferedCurrencies):
     """A discount or tax that a paid order used keeps the figures it was charged with.
 
     Totals are computed from the order's discount and taxes, so changing a rate would change

@@ -68,7 +68,8 @@ def refunds_table(order: Order) -> str:
             _when(refund.created),
             _money(refund.amount, refund.currency),
             refund.get_status_display(),
-            refund.get_reason_display() if refund.reason else refund.note or "-",
+            refund.get_reason_display() if refund.reason else "-",
+            refund.note or "-",
             refund.requested_by or "at the provider",
             refund.provider_ref or "-",
             format_html(
@@ -82,8 +83,8 @@ def refunds_table(order: Order) -> str:
     ]
     if not rows:
         return "None."
-    columns = [("when", ""), ("amount", "amount"), ("status", ""), ("reason", ""), ("by", "")]
-    return record_table("refunds", [*columns, ("provider id", "id"), ("", "")], rows)
+    columns = [("when", ""), ("amount", "amount"), ("status", ""), ("reason", ""), ("note", "note")]
+    return record_table("refunds", [*columns, ("by", ""), ("provider id", "id"), ("", "")], rows)
 
 
 def disputes_table(order: Order) -> str:

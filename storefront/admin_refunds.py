@@ -17,8 +17,8 @@ from django.urls import reverse
 from currencies.formatting import format_money
 from currencies.minor_units import CurrencyError, from_minor_units, to_minor_units
 from payments.errors import PaymentError
-from payments.services import refund_reasons, refund_start, refundable_payments, refunds_for
-from payments.values import Refundable
+from payments.services import refund_options, refund_reasons, refund_start, refunds_for
+from payments.values import Refundable, RefundOptions
 from storefront.models import Order
 
 REFUND_PERMISSION = "payments.add_refund"
@@ -43,13 +43,13 @@ class RefundForm(forms.Form):
         self.order = order
         self.refundables = {found.payment_id: found for found in refundables}
         self.fields["payment"].choices = [
-            (found.payment_id, f"{found.label} ({_money(found.remaining, found.currency)} left)")
-            for found in refundables
+            (found.payment_id, _choice_label(found)) for found in refundables
         ]
         self.fields["reason"].choices = refund_reasons()
-        self.fields[
-            "amount"
-        ].help_text = f"In {order.currency}, at most what is left on the payment."
+        help_text = f"In {order.currency}, at most what is left on the payment."
+        if any(not found.partial for found in refundables):
+            help_text += " A payment marked “in full only” is refunded all at once."
+        self.fields["amount"].help_text = help_text
         if refundables:
             first = refundables[0]
             self.fields["amount"].initial = from_minor_units(first.remaining, first.currency)
@@ -71,7 +71,30 @@ class RefundForm(forms.Form):
                 f"At most {_money(found.remaining, found.currency)} is left to refund on this "
                 "payment.",
             )
+        elif not found.partial and data["minor"] != found.remaining:
+            self.add_error(
+                "amount",
+                f"This payment is refunded only in full: "
+                f"{_money(found.remaining, found.currency)}.",
+            )
         return data
+
+
+def _choice_label(found: Refundable) -> str:
+    """ "Stripe, USD account: pi_1 ($21.76 left; $5.00 was lost in a dispute…)"."""
+    notes = [f"{_money(found.remaining, found.currency)} left"]
+    if not found.partial:
+        notes.append("in full only")
+    if found.note:
+        notes.append(found.note)
+    return f"{found.label} ({'; '.join(notes)})"
+
+
+def refund_offer(order: Order) -> RefundOptions:
+    """What `order`'s payments offer to refund (nothing unless it is paid)."""
+    if order.status != Order.Status.PAID:
+        return RefundOptions()
+    return refund_options(order.payment_reference)
 
 
 def order_refund_view(model_admin, request: HttpRequest, object_id: str) -> HttpResponse:
@@ -82,7 +105,8 @@ def order_refund_view(model_admin, request: HttpRequest, object_id: str) -> Http
     if not request.user.has_perm(REFUND_PERMISSION):
         raise PermissionDenied
     order_url = reverse("admin:storefront_order_change", args=[order.pk])
-    refundables = refundable_payments(order.payment_reference)
+    options = refund_options(order.payment_reference)
+    refundables = list(options.refundable)
     form = RefundForm(request.POST or None, order=order, refundables=refundables)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -117,6 +141,7 @@ def order_refund_view(model_admin, request: HttpRequest, object_id: str) -> Http
         "order_url": order_url,
         "form": form,
         "refundables": refundables,
+        "unavailable": options.unavailable,
         "refunds": refunds_for(order.payment_reference),
     }
     return TemplateResponse(request, "admin/storefront/order/refund.html", context)

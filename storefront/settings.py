@@ -546,6 +546,10 @@ globals().update(
         if value not in (None, "")
     }
 )
+# The console backend names each attachment rather than printing it as base64 (a receipt's PDF
+# buried the server's log under 600 lines of it): storefront.mail_console.
+if globals().get("EMAIL_BACKEND") == "django.core.mail.backends.console.EmailBackend":
+    EMAIL_BACKEND = "storefront.mail_console.EmailBackend"
 # Seconds one mail server may take before a send counts as failed (and is retried).
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=f"{SHOP_NAME} <shop@localhost>")

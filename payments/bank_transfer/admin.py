@@ -10,7 +10,7 @@ from django.contrib import admin
 
 from currencies.formatting import format_money
 from currencies.minor_units import CurrencyError, from_minor_units
-from payments.admin import ReadOnlyAdmin
+from payments.admin import ReadOnlyAdmin, list_time
 from payments.bank_transfer.models import BankOperation, LedgerEntry, Organisation
 
 
@@ -73,9 +73,32 @@ class BankOperationAdmin(ReadOnlyAdmin):
 @admin.register(LedgerEntry)
 class LedgerEntryAdmin(ReadOnlyAdmin):
     list_display = [
-        "created", "organisation", "operation", "payment", "balance_before", "delta",
-        "balance_after",
-    ]  # fmt: skip
+        "made",
+        "organisation",
+        "operation",
+        "payment",
+        "balance_before_display",
+        "delta_display",
+        "balance_after_display",
+    ]
     search_fields = ["=organisation__inn", "organisation__name"]
     list_filter = ["created"]
     list_select_related = ["organisation", "operation", "payment"]
+
+    @admin.display(description="created", ordering="created")
+    def made(self, obj: LedgerEntry) -> str:
+        return list_time(obj.created)
+
+    # The balance in the organisation's currency, as the merchant reads money everywhere else.
+    @admin.display(description="balance before", ordering="balance_before")
+    def balance_before_display(self, obj: LedgerEntry) -> str:
+        return _money(obj.balance_before, obj.organisation.currency)
+
+    @admin.display(description="change", ordering="delta")
+    def delta_display(self, obj: LedgerEntry) -> str:
+        sign = "+" if obj.delta > 0 else ""
+        return sign + _money(obj.delta, obj.organisation.currency)
+
+    @admin.display(description="balance after", ordering="balance_after")
+    def balance_after_display(self, obj: LedgerEntry) -> str:
+        return _money(obj.balance_after, obj.organisation.currency)

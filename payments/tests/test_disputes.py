@@ -265,7 +265,7 @@ def test_the_dispute_admin_shows_amount_reason_deadline_and_flags_it(payment, ad
         assert "Needs a response" in html
         assert "⚠ Respond by March 14, 2030" in html
         assert "USD account (sandbox)" in html
-        assert "order-7" in html
+        assert "Order 7 · $42.50 · Stripe" in html  # the disputed payment, named in words
 
 
 def test_the_dispute_admin_filters_by_status(payment, admin_client):
@@ -302,7 +302,7 @@ def test_the_payments_list_draws_attention_to_open_disputes(payment, admin_clien
 
     assert "1 dispute needs a response" in html
     assert "⚠ Respond by March 14, 2030" in html
-    assert "order-7" in disputed and other.reference not in disputed
+    assert "Order 7 · " in disputed and str(other) not in disputed
 
 
 def test_no_warning_when_nothing_waits(payment, admin_client):

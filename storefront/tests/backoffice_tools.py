@@ -23,6 +23,61 @@ def demo_with_usd_order_paid(pay_order) -> tuple[Order, Payment]:
     return usd, pay_order(usd)
 
 
+def order_paid_then_dispute_lost(order) -> Payment:
+    """Pay `order` with the sandbox's dispute card (Stripe opens a chargeback on it), then
+    accept the chargeback (lost) and deliver its signed `charge.dispute.closed` event, as the
+    shop hears of it; returns the payment."""
+    from django.test import Client
+
+    from payments.stripe.sandbox.cards import Card
+    from payments.stripe.sandbox.disputes import dispute_decide
+    from payments.stripe.sandbox.models import SandboxObject
+    from payments.stripe.tests.checkout_tools import order_paid
+    from payments.stripe.tests.webhook_tools import post_event
+
+    disputed_card = Card(number="4000000000000259", exp_month=12, exp_year=2040, cvc="123")
+    payment = order_paid(order, card=disputed_card)
+    dispute = SandboxObject.objects.filter(object="dispute").latest("created")
+    assert dispute.data["payment_intent"] == payment.provider_payment_ref
+    dispute_decide(dispute.id, won=False)
+    closed = SandboxObject.objects.filter(object="event", data__type="charge.dispute.closed")
+    answer = post_event(Client(), closed.latest("created").data, order.currency.lower())
+    assert answer.status_code == 200, answer.content
+    return payment
+
+
+def order_paid_by_bank_transfer(order) -> Payment:
+    """Pay `order` (in the bank's currency) as an organisation does: open its pay page, then
+    the sandbox bank posts a signed transfer quoting its reference; returns the payment."""
+    from django.test import Client
+
+    from payments.bank_transfer.config import webhook_secret
+    from payments.bank_transfer.sandbox import delivery_body
+    from payments.bank_transfer.webhook import SIGNATURE_HEADER
+    from payments.signatures import signature_header
+
+    client = Client()
+    session = client.session
+    session["order_ids"] = [order.pk]
+    session.save()
+    assert client.get(f"/order/{order.pk}/pay/?rail=bank_transfer").status_code == 200
+    payment = Payment.objects.get(reference=order.payment_reference, rail="bank_transfer")
+    body = delivery_body(
+        inn="7707083893", amount=payment.amount_expected, reference=payment.provider_ref
+    )
+    answer = client.generic(
+        "POST",
+        "/api/webhook/bank/",
+        body,
+        content_type="application/json",
+        headers={SIGNATURE_HEADER: signature_header(body, webhook_secret())},
+    )
+    assert answer.status_code == 200, answer.content
+    payment.refresh_from_db()
+    order.refresh_from_db()
+    return payment
+
+
 def hrefs(html: str) -> list[str]:
     """Every link target on a page."""
     return re.findall(r'href="([^"]+)"', html)

@@ -108,3 +108,141 @@ def test_a_refund_stripe_refuses_is_recorded_as_failed_and_said(admin_client, pa
 
     assert "The refund was not made: The charge was already refunded." in response.content.decode()
     assert Refund.objects.get().status == "failed"
+
+
+# --- Where a refund can be made, and why not (issue 26) ----------------------------------------
+
+
+def order_page(client, order) -> str:
+    return client.get(reverse("admin:storefront_order_change", args=[order.pk])).content.decode()
+
+
+@pytest.fixture
+def rub_paid(settings):
+    """A RUB order of the demo's tea caddy, paid by bank transfer (the sandbox bank)."""
+    from storefront.tests.backoffice_tools import order_paid_by_bank_transfer
+    from storefront.tests.factories import make_item, make_order
+
+    order = make_order((make_item(price="2500.00", currency="RUB"), 1))
+    payment = order_paid_by_bank_transfer(order)
+    assert order.status == Order.Status.PAID
+    return order, payment
+
+
+def test_a_bank_transfer_order_has_no_refund_button_and_says_why(admin_client, rub_paid):
+    order, payment = rub_paid
+
+    page = order_page(admin_client, order)
+    form = admin_client.get(refund_url(order)).content.decode()
+    response = post_refund(admin_client, order, payment, "10.00")
+
+    assert 'id="refund-link"' not in page
+    assert "Bank transfer payments cannot be refunded from here" in page
+    assert "Bank transfer payments cannot be refunded from here" in form
+    assert 'id="refund-form"' not in form
+    assert "Refunded" not in response.content.decode()
+    assert not Refund.objects.exists()
+
+
+def test_a_paid_stripe_order_has_the_refund_button(admin_client, paid):
+    order, _ = paid
+
+    page = order_page(admin_client, order)
+
+    assert 'id="refund-link"' in page and 'id="refund-unavailable"' not in page
+
+
+def test_money_lost_in_a_dispute_is_not_offered_and_stripe_is_not_asked(admin_client, pay_order):
+    from storefront.tests.backoffice_tools import order_paid_then_dispute_lost
+    from storefront.tests.factories import make_item, make_order
+
+    order = make_order((make_item(price="21.76", currency="USD"), 1))
+    payment = order_paid_then_dispute_lost(order)
+
+    page = order_page(admin_client, order)
+    form = admin_client.get(refund_url(order)).content.decode()
+    response = post_refund(admin_client, order, payment, "21.76")
+
+    assert 'id="refund-link"' not in page
+    assert "$21.76 lost in a dispute" in page
+    assert "$21.76 left" not in form and "$21.76 lost in a dispute" in form
+    assert "Refunded" not in response.content.decode()
+    assert not refund_requests().exists()
+    assert not Refund.objects.exists()
+
+
+def test_what_a_dispute_took_is_subtracted_from_what_is_left(paid):
+    from payments.disputes import dispute_apply
+    from payments.refunds import refund_room
+    from payments.services import refund_options
+    from payments.values import DisputeState, DisputeStatus
+
+    order, payment = paid  # $51.42
+
+    def dispute(ref: str, status: DisputeStatus, amount: int) -> None:
+        dispute_apply(
+            DisputeState(
+                rail="stripe",
+                account=payment.account,
+                livemode=False,
+                provider_ref=ref,
+                payment_provider_id=payment.provider_payment_ref,
+                status=status,
+                amount=amount,
+                currency="USD",
+            )
+        )
+
+    dispute("du_inquiry", DisputeStatus.INQUIRY_NEEDS_RESPONSE, 5142)  # takes nothing yet
+    assert refund_room(payment).remaining == 5142
+    dispute("du_lost", DisputeStatus.LOST, 1000)
+    dispute("du_open", DisputeStatus.UNDER_REVIEW, 2000)
+    dispute("du_won", DisputeStatus.WON, 142)  # given back to the merchant: refundable
+
+    (offer,) = refund_options(order.payment_reference).refundable
+    assert offer.remaining == 2142
+    assert "$10.00 was lost in a dispute" in offer.note
+    assert "$20.00 is held by a chargeback still being decided" in offer.note
+
+
+def test_the_refunds_table_shows_each_refunds_note(admin_client, paid):
+    order, payment = paid
+    post_refund(admin_client, order, payment, "5.00", note="Mug arrived chipped")
+
+    page = order_page(admin_client, order)
+
+    table = page[page.index('id="order-refunds"') :]
+    assert "Requested by the customer" in table and "Mug arrived chipped" in table
+
+
+def test_a_payment_its_rail_refunds_only_in_full_takes_no_partial_amount(
+    admin_client, paid, monkeypatch
+):
+    from payments.stripe.rail import StripeRail
+
+    monkeypatch.setattr(StripeRail, "partial_refund_supported", lambda self, payment: False)
+    order, payment = paid
+
+    form = admin_client.get(refund_url(order)).content.decode()
+    partial = post_refund(admin_client, order, payment, "10.00")
+
+    assert "in full only" in form
+    assert "This payment is refunded only in full: $51.42." in partial.content.decode()
+    assert not refund_requests().exists()
+    whole = post_refund(admin_client, order, payment, "51.42")
+    assert f"Refunded $51.42 of Order #{order.pk}." in whole.content.decode()
+
+
+def test_the_core_refuses_a_refund_the_rail_does_not_support_for_that_payment(paid, monkeypatch):
+    from payments.errors import PaymentError
+    from payments.refunds import refund_request
+    from payments.stripe.rail import StripeRail
+
+    monkeypatch.setattr(StripeRail, "refund_supported", lambda self, payment: False)
+    _, payment = paid
+
+    with pytest.raises(PaymentError) as refused:
+        refund_request(payment=payment, amount=100)
+
+    assert refused.value.status == 409
+    assert not refund_requests().exists()
