@@ -2,7 +2,7 @@
 statements it sends to the database.
 
     .venv/bin/python -m bench.buy [--app-dir [LABEL=]PATH ...] [--requests 200] [--rounds 3]
-        [--concurrency 1] [--workers 2] [--threads 4]
+        [--concurrency 1] [--workers 2] [--threads 4] [--port 8250] [--no-record]
 
 gunicorn runs with SERVER_TIMING=1 (`Server-Timing: app;dur=..., provider;dur=...`, the provider
 part timed around the Stripe client's calls) and BENCH_STATEMENTS=1 (bench.middleware counts

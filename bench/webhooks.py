@@ -5,6 +5,7 @@ operations.
 
     .venv/bin/python -m bench.webhooks [--app-dir [LABEL=]PATH ...] [--events 200]
         [--duplicates 400] [--rounds 3] [--concurrency 8] [--workers 2] [--threads 4]
+        [--port 8250] [--no-record]
     .venv/bin/python -m bench.webhooks --bank [--operations 400] ...
 
 Stripe: the pending payments are made beforehand inside the app (a /buy each from a new

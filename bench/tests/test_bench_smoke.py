@@ -5,6 +5,7 @@ measure PostgreSQL under gunicorn, so they run in the PostgreSQL pass of `make t
 same server, in the database bench_smoke) and skip in the SQLite pass.
 """
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -62,7 +63,12 @@ def test_script_runs_at_a_tiny_size(script):
             *options,
         ],
         cwd=REPO,
-        env={"PATH": "/usr/bin:/bin", "BENCH_POSTGRES_URL": postgres_server_url()},
+        env={
+            "PATH": "/usr/bin:/bin",
+            "BENCH_POSTGRES_URL": postgres_server_url(),
+            # The servers' fixed ports: the runner's own range where it names one.
+            **({"BENCH_PORT": os.environ["BENCH_PORT"]} if "BENCH_PORT" in os.environ else {}),
+        },
         capture_output=True,
         text=True,
         timeout=120,
