@@ -9,7 +9,10 @@ operations.
     .venv/bin/python -m bench.webhooks --bank [--operations 400] ...
 
 Stripe: the pending payments are made beforehand inside the app (a /buy each from a new
-browser, then paid in the sandbox with its events recorded, not sent); each delivery is signed
+browser, then paid in the sandbox by a buyer giving an e-mail address, with its events
+recorded, not sent), so each distinct delivery owes a receipt: with no broker configured the
+shop sends it in the request after commit (console mail backend), and its PDF and mail cost are
+in the server CPU figures; each delivery is signed
 afresh as Stripe signs (`Stripe-Signature: t=...,v1=...` with the account's webhook secret).
 Bank: operations from 20 organisations (valid INNs), signed `X-Bank-Signature` with the sandbox
 bank's secret. Rounds interleave the checkouts; each round uses events of its own.
