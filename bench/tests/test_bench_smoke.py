@@ -32,6 +32,10 @@ SCRIPTS = {
         [*SMALL_SERVER, "--events", "2", "--duplicates", "3", "--concurrency", "2"],
         "smoke duplicate: deliveries/s",
     ),
+    "profile_webhooks": (
+        ["--events", "1", "--duplicates", "2", "--top", "3"],
+        "duplicate: 2 deliveries through storefront.wsgi's WSGI handler",
+    ),
     "bank": (
         [*SMALL_SERVER, "--operations", "3", "--concurrency", "2"],
         "smoke distinct operations: deliveries/s",
