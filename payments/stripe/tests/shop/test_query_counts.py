@@ -89,6 +89,22 @@ def test_buy_now_takes_at_most_ten_queries_however_many_taxes(client, taxes):
     assert len([sql for sql in queries if f"FROM {table('storefront_orderitem')}" in sql]) == 0
 
 
+def test_buy_now_from_a_new_browser_looks_for_no_payment_to_reuse(client):
+    """The order was made by this request: no payment can exist for it, so none is looked up
+    (the only payment statement is the INSERT recording the one just started)."""
+    taxes_for_usd(1)
+    item = make_item(price="19.99", currency="USD")
+    client.get(f"/buy/{make_item().pk}")  # the tax's tax rate made once, on first use
+    client.cookies.clear()
+
+    queries = buy_queries(client, item)
+
+    payment_table = table("payments_payment")
+    touching = [sql for sql in queries if payment_table in sql]
+    assert len(touching) == 1 and touching[0].startswith("INSERT"), "\n".join(touching)
+    assert Payment.objects.filter(status=Payment.Status.PENDING).count() == 2
+
+
 def test_buy_now_again_reuses_the_order_cheaply(client):
     taxes_for_usd(2)
     item = make_item(price="19.99", currency="USD")
