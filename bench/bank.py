@@ -1,6 +1,7 @@
 """(6) The bank's webhook, distinct operations per second: `bench.webhooks --bank`.
 
 .venv/bin/python -m bench.bank [--app-dir [LABEL=]PATH ...] [--operations 400] [--rounds 3]
+    [--port 8250] [--no-record]
 """
 
 import sys

@@ -2,14 +2,17 @@
 statements it sends to the database.
 
     .venv/bin/python -m bench.buy [--app-dir [LABEL=]PATH ...] [--requests 200] [--rounds 3]
-        [--concurrency 1] [--workers 2] [--threads 4]
+        [--concurrency 1] [--workers 2] [--threads 4] [--port 8250] [--no-record]
 
 gunicorn runs with SERVER_TIMING=1 (`Server-Timing: app;dur=..., provider;dur=...`, the provider
 part timed around the Stripe client's calls) and BENCH_STATEMENTS=1 (bench.middleware counts
 every statement, transaction control included, split into the shop's and those sent while the
 Stripe call was under way: the sandbox keeps its state in the same database). Every request is a
 new browser buying one item (a new one-line order and Checkout Session, one Stripe request); a
-few first requests warm the account up (its tax rate is made then) and are not counted.
+few first requests warm the account up (its tax rate is made then) and are not counted. Each
+round first measures the trivial view (`/bench/ok`) on the same server: the app's time outside
+the Stripe call (wall time, inside the request) is also given as a multiple of its server CPU
+per request (F).
 """
 
 import argparse
@@ -67,6 +70,7 @@ def main(argv: list[str] | None = None) -> None:
         with contextlib.ExitStack() as stack:
             servers = servers_start(stack, found, args, **MEASURE_ENV)
             results: dict[str, list] = {t.label: [] for t in found}
+            floors: dict[str, list] = {t.label: [] for t in found}
             for target in found:
                 path = f"/buy/{shops[target.label]['item_id']}/"
                 phase(
@@ -81,6 +85,16 @@ def main(argv: list[str] | None = None) -> None:
                     if time.monotonic() > deadline:
                         raise TimeoutError(f"stopped after {MAX_SECONDS} s")
                     path = f"/buy/{shops[target.label]['item_id']}/"
+                    floors[target.label].append(
+                        phase(
+                            servers[target.label],
+                            "trivial",
+                            lambda i: Request("/bench/ok"),
+                            count=args.requests,
+                            concurrency=args.concurrency,
+                            time_limit=300,
+                        )
+                    )
                     results[target.label].append(
                         phase(
                             servers[target.label],
@@ -93,13 +107,13 @@ def main(argv: list[str] | None = None) -> None:
                         )
                     )
             for target in found:
-                _figures(report, target.label, results[target.label])
+                _figures(report, target.label, results[target.label], floors[target.label])
         report.write()
     finally:
         targets_drop(found, args)
 
 
-def _figures(report, label: str, phases: list) -> None:
+def _figures(report, label: str, phases: list, floors: list) -> None:
     outside, provider, counted = [], [], []
     per_round = []
     for one in phases:
@@ -114,8 +128,13 @@ def _figures(report, label: str, phases: list) -> None:
         outside += round_outside
         per_round.append(statistics.median(round_outside) if round_outside else 0.0)
     p50, p90 = percentiles(outside, 50, 90)
+    floor = statistics.median(one.server_ms_per_request for one in floors)
+    floor_cpu = [one.server_ms_per_request for one in floors]
+    report.figure(f"{label} trivial view server CPU ms/req (F) {spread(floor_cpu, 2)}")
     report.figure(
-        f"{label} /buy app ms outside the Stripe call: median {p50:.1f}, p90 {p90:.1f} "
+        f"{label} /buy app ms outside the Stripe call: median {p50:.1f}"
+        + (f" = {p50 / floor:.1f} F" if floor else "")
+        + f", p90 {p90:.1f} "
         f"(round medians {spread(per_round)}); Stripe call ms median "
         f"{percentiles(provider, 50)[0]:.1f} [{statuses_line(phases)}]"
     )

@@ -147,7 +147,9 @@ def webhook_events(*, count: int, items: int = 50) -> dict:
     for _ in range(count):
         response = Client().get(f"/buy/{shop['item_id']}/", secure=True)
         session_id = response.json()["id"]
-        session = checkout_session_pay(session_id=session_id, card=card, email="")
+        # The buyer gives an address, so every paying delivery owes a receipt and its cost is
+        # counted wherever the shop runs it (eager Celery here: in the request, after commit).
+        session = checkout_session_pay(session_id=session_id, card=card, email="buyer@example.com")
         event = SandboxObject.objects.filter(
             object="event",
             data__type="checkout.session.completed",
@@ -163,11 +165,74 @@ def webhook_events(*, count: int, items: int = 50) -> dict:
     return {"events": events, "item_id": shop["item_id"]}
 
 
+def profile_webhooks(*, events: int, duplicates: int, top: int) -> dict:
+    """cProfile of `events` distinct deliveries, then `duplicates` of the last one, each one
+    call of the WSGI application (bench.profile_webhooks)."""
+    import cProfile
+    import io
+    import pstats
+    import time
+    from pathlib import Path
+
+    from django.core.handlers.wsgi import WSGIHandler
+
+    from bench.load import stripe_signature
+
+    made = webhook_events(count=events)["events"]
+    application = WSGIHandler()
+
+    def deliver(event: dict) -> str:
+        body = event["body"].encode()
+        environ = {
+            "REQUEST_METHOD": "POST",
+            "PATH_INFO": "/payments/webhooks/stripe/usd/",
+            "SERVER_NAME": "127.0.0.1",
+            "SERVER_PORT": "443",
+            "HTTP_HOST": "127.0.0.1",
+            "HTTP_X_FORWARDED_PROTO": "https",
+            "CONTENT_TYPE": "application/json; charset=utf-8",
+            "CONTENT_LENGTH": str(len(body)),
+            "HTTP_STRIPE_SIGNATURE": stripe_signature(body, event["secret"]),
+            "REMOTE_ADDR": "127.0.0.1",
+            "wsgi.input": io.BytesIO(body),
+            "wsgi.url_scheme": "http",
+            "wsgi.errors": sys.stderr,
+        }
+        statuses = []
+        b"".join(application(environ, lambda status, headers: statuses.append(status)))
+        return statuses[0]
+
+    def profiled(label: str, calls: list[dict]) -> str:
+        profile = cProfile.Profile()
+        started = time.perf_counter()
+        statuses = [profile.runcall(deliver, event) for event in calls]
+        per_call = (time.perf_counter() - started) * 1000 / len(calls)
+        out = io.StringIO()
+        pstats.Stats(profile, stream=out).sort_stats("cumulative").print_stats(top)
+        # Paths from the packages and the checkout, not from this machine.
+        text = out.getvalue()
+        for prefix in sorted({*sys.path, str(Path.cwd())}, key=len, reverse=True):
+            if prefix.startswith("/"):
+                text = text.replace(prefix.rstrip("/") + "/", "")
+        head = (
+            f"{label}: {len(calls)} deliveries through storefront.wsgi's WSGI handler, "
+            f"PostgreSQL, DEBUG=0, {per_call:.1f} ms per call under cProfile; statuses "
+            f"{sorted(set(statuses))}\n"
+        )
+        return head + text
+
+    return {
+        "distinct": profiled("distinct (receipt owed)", made),
+        "duplicate": profiled("duplicate", [made[-1]] * duplicates),
+    }
+
+
 COMMANDS = {
     "seed": seed,
     "queries": queries,
     "stripe_requests": stripe_requests,
     "webhook_events": webhook_events,
+    "profile_webhooks": profile_webhooks,
 }
 
 if __name__ == "__main__":

@@ -3,13 +3,16 @@
 
     .venv/bin/python -m bench.pages [--app-dir [LABEL=]PATH ...] [--requests 300] [--rounds 3]
         [--concurrency 8] [--workers 2] [--threads 4] [--items 50] [--lines 3]
-        [--connection keepalive|fresh]
+        [--connection keepalive|fresh] [--port 8250] [--no-record]
 
 Each round measures, per checkout, the trivial view, `/`, an item, the order page (a first visit
 with `?key=`, no cookie) and the trivial view again, one phase of `--requests` each; several
 checkouts are interleaved within every round. Figures: min/median/max over the rounds of req/s,
-p50, p99, the server's CPU per request, and req/s as a ratio to the trivial view of the same
-round. Also: the `django_session` rows the load added, and the generator's own CPU.
+p50, p99, the server's CPU per request, req/s as a ratio to the trivial view of the same round,
+and the load generator's own CPU share per page. The generator shares the cores and spends most
+while the trivial view is measured (the fastest phases send the most requests per second), so
+the req/s ratios flatter the slower pages; the CPU-per-request figures are the ones to trust.
+Also: the `django_session` rows the load added.
 """
 
 import argparse
@@ -97,7 +100,9 @@ def main(argv: list[str] | None = None) -> None:
         report.note(
             "the load generator shares the 2 cores: it used "
             f"{spread([one.client_share * 100 for one in every], 0)} % of one core per phase "
-            "(min/median/max); server CPU per request is the figure it disturbs least"
+            "(min/median/max; per page above). It takes the most during the trivial view's "
+            "phases, so it holds the floor's req/s down more than the pages': the req/s ratios "
+            "flatter the pages. Server CPU per request is the figure it disturbs least"
         )
         report.write()
     finally:
@@ -129,6 +134,7 @@ def _figures(report, label: str, results: dict) -> None:
             f"p99 ms {spread([p.p99_ms for p in phases])}, "
             f"server CPU ms/req {spread([p.server_ms_per_request for p in phases], 2)}"
             + (f", ratio to trivial {spread(ratios, 2)}" if name != "trivial" else "")
+            + f", generator % of a core {spread([p.client_share * 100 for p in phases], 0)}"
             + f" [{statuses_line(phases)}]"
         )
     items = results[(label, "item")]

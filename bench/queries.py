@@ -1,7 +1,7 @@
 """(2) SQL queries per page at two sizes each, on PostgreSQL, counted in-process.
 
     .venv/bin/python -m bench.queries [--app-dir [LABEL=]PATH ...]
-        [--small 10,1,20] [--large 1000,50,200]
+        [--small 10,1,20] [--large 1000,50,200] [--no-record]
 
 Sizes are catalogue items, order lines and orders: the catalogue (`/`) at 10 and 1,000 items,
 the order page (`/order/{id}/?key=`, a first visit) at 1 and 50 lines, the admin's order list at

@@ -45,10 +45,18 @@ class Server:
         return total / ticks
 
 
-def _free_port() -> int:
+def port_take(port: int) -> int:
+    """`port` itself, after checking nothing listens on it: the bench serves on the fixed ports
+    it is given (`--port`, then the next ones, one per checkout), never on a random one, so a
+    shared machine's helpers and firewalls know where its servers are."""
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError as error:
+            raise RuntimeError(
+                f"port {port} is taken ({error.strerror}); choose another range with --port"
+            ) from None
+    return port
 
 
 def _answers(port: int) -> bool:
@@ -65,20 +73,25 @@ def _answers(port: int) -> bool:
 def servers_start(
     stack: contextlib.ExitStack, found: list[Target], args, **env: str
 ) -> dict[str, Server]:
-    """A gunicorn for each of `found` (`args.workers` × `args.threads`), stopped when `stack`
-    closes; by label."""
+    """A gunicorn for each of `found` (`args.workers` × `args.threads`) on `args.port`,
+    `args.port + 1`, ... in order, stopped when `stack` closes; by label."""
     return {
         target.label: stack.enter_context(
-            gunicorn(target, workers=args.workers, threads=args.threads, **env)
+            gunicorn(
+                target, port=args.port + index, workers=args.workers, threads=args.threads, **env
+            )
         )
-        for target in found
+        for index, target in enumerate(found)
     }
 
 
 @contextlib.contextmanager
-def gunicorn(target: Target, *, workers: int, threads: int, **env: str) -> Iterator[Server]:
-    """Serve `target` with the Procfile's command (its workers × threads, timeout 60)."""
-    port = _free_port()
+def gunicorn(
+    target: Target, *, port: int, workers: int, threads: int, **env: str
+) -> Iterator[Server]:
+    """Serve `target` on 127.0.0.1:`port` with the Procfile's command (its workers × threads,
+    timeout 60)."""
+    port = port_take(port)
     log = Path(tempfile.mkstemp(prefix=f"bench-gunicorn-{target.label}-", suffix=".log")[1])
     gunicorn_bin = str(Path(target.python).parent / "gunicorn")
     with log.open("w") as out:

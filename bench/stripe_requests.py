@@ -1,6 +1,6 @@
 """(1) Stripe requests per checkout, counted as the sandbox's request records around each /buy.
 
-    .venv/bin/python -m bench.stripe_requests [--app-dir [LABEL=]PATH ...]
+    .venv/bin/python -m bench.stripe_requests [--app-dir [LABEL=]PATH ...] [--no-record]
 
 Cold: the first checkout on an account, with a discount code and a tax (its coupon and tax rate
 are made then). Warm: the next order with the same ones. Also a one-item /buy, and the same

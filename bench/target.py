@@ -8,6 +8,11 @@ database `<prefix><label>` (bench_before, bench_after), dropped and made afresh 
 The bench code always comes from this repository: a directory holding only a `bench` link to it
 goes on PYTHONPATH, behind the checkout itself, so an older checkout without bench/ is measured
 by today's bench code and its own app code.
+
+Options every script shares: `--port N` (servers listen on 127.0.0.1:N, N+1, ... one per
+checkout, in the order given; default `$BENCH_PORT`, else 8250; a taken port stops the run with
+its number, never falls back to a random one), `--no-record` (print the figures, append nothing
+to bench/results.md: for trial runs), `--keep-db`, `--db-prefix`, `--conn-max-age`.
 """
 
 import argparse
@@ -26,6 +31,8 @@ BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/")
 SECRET_KEY = secrets.token_urlsafe(64)
+# The servers' fixed ports start here (`--port`); one port per checkout measured.
+DEFAULT_PORT = 8250
 _shim = Path(tempfile.mkdtemp(prefix="bench-path-"))
 (_shim / "bench").symlink_to(BENCH_DIR)
 
@@ -130,7 +137,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--db-prefix", default="bench_", help="database name prefix")
     parser.add_argument("--conn-max-age", help="CONN_MAX_AGE for the app (default: the app's)")
-    parser.add_argument("--no-record", action="store_true", help="do not append to results.md")
+    parser.add_argument(
+        "--no-record",
+        action="store_true",
+        help="print the figures only: do not append them to bench/results.md (for trial runs)",
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get("BENCH_PORT", DEFAULT_PORT)),
+        help="the first checkout's server listens here, the next ones on the following ports "
+        f"(default: $BENCH_PORT, else {DEFAULT_PORT}); never a random port",
+    )
     parser.add_argument("--keep-db", action="store_true", help="leave the databases afterwards")
 
 

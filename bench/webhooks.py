@@ -5,11 +5,17 @@ operations.
 
     .venv/bin/python -m bench.webhooks [--app-dir [LABEL=]PATH ...] [--events 200]
         [--duplicates 400] [--rounds 3] [--concurrency 8] [--workers 2] [--threads 4]
+        [--port 8250] [--no-record]
     .venv/bin/python -m bench.webhooks --bank [--operations 400] ...
 
 Stripe: the pending payments are made beforehand inside the app (a /buy each from a new
-browser, then paid in the sandbox with its events recorded, not sent); each delivery is signed
+browser, then paid in the sandbox by a buyer giving an e-mail address, with its events
+recorded, not sent), so each distinct delivery owes a receipt: with no broker configured the
+shop sends it in the request after commit (console mail backend), and its PDF and mail cost are
+in the server CPU figures; each delivery is signed
 afresh as Stripe signs (`Stripe-Signature: t=...,v1=...` with the account's webhook secret).
+Every round also measures the trivial view (`/bench/ok`) on the same server first: each
+delivery's server CPU is also given as a multiple of it (F), and its req/s as a ratio to it.
 Bank: operations from 20 organisations (valid INNs), signed `X-Bank-Signature` with the sandbox
 bank's secret. Rounds interleave the checkouts; each round uses events of its own.
 """
@@ -126,12 +132,19 @@ def main(argv: list[str] | None = None) -> None:
                         "time_limit": 300,
                         "keep_headers": ("X-Bench-Statements",),
                     }
+                    # The floor every delivery is a multiple of (F): the trivial view, in
+                    # the same round on the same server.
+                    trivial = (lambda i: Request("/bench/ok"), args.duplicates)
                     if args.bank:
-                        kinds = {"distinct operations": (bank_delivery, args.operations)}
+                        kinds = {
+                            "trivial": trivial,
+                            "distinct operations": (bank_delivery, args.operations),
+                        }
                     else:
                         mine = events[target.label][number * args.events :][: args.events]
                         dup = events[target.label][-1]
                         kinds = {
+                            "trivial": trivial,
                             "distinct": (lambda i, m=mine: stripe_delivery(m[i]), args.events),
                             "duplicate": (lambda i, d=dup: stripe_delivery(d), args.duplicates),
                         }
@@ -140,6 +153,18 @@ def main(argv: list[str] | None = None) -> None:
                             phase(server, kind, request_for, count=count, **common)
                         )
             for (label, kind), phases in results.items():
+                floors = [one.server_ms_per_request for one in results[(label, "trivial")]]
+                in_f = [
+                    one.server_ms_per_request / floor
+                    for one, floor in zip(phases, floors, strict=True)
+                    if floor
+                ]
+                trivial_rates = [one.rate for one in results[(label, "trivial")]]
+                rates = [
+                    one.rate / floor
+                    for one, floor in zip(phases, trivial_rates, strict=True)
+                    if floor
+                ]
                 counted = [
                     sum(int(v) for _, _, v in (p.partition("=") for p in h.split(";") if p))
                     for one in phases
@@ -151,6 +176,8 @@ def main(argv: list[str] | None = None) -> None:
                     f"p50 ms {spread([p.p50_ms for p in phases])}, "
                     f"p99 ms {spread([p.p99_ms for p in phases])}, "
                     f"server CPU ms/delivery {spread([p.server_ms_per_request for p in phases], 2)}"
+                    + (f" = {spread(in_f, 2)} F" if kind != "trivial" else " (F)")
+                    + f", req/s ÷ trivial {spread(rates, 2)}"
                     f", statements per delivery (median, BEGIN/COMMIT/SAVEPOINT included) "
                     f"{statistics.median(counted) if counted else 'n/a'} [{statuses_line(phases)}]"
                 )

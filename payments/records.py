@@ -286,8 +286,17 @@ def notification_receive(
     so the provider retries, and the retry is processed afresh). A redelivery whose
     fingerprint differs from the first one's is recorded as a conflict and raises
     NotificationConflict. Returns (record, duplicate); a duplicate's record is not read
-    (None): a duplicate costs the INSERT the database refuses and one UPDATE of the count.
+    (None).
+
+    A redelivery of an event already committed with the same content (the common duplicate:
+    Stripe retrying, reconcile replaying) takes a fast path first: one UPDATE of its count,
+    found by the once-only key's index, in autocommit: no transaction, and no INSERT of the
+    payload for the database to refuse. Anything else (a first delivery, one racing the first
+    delivery's transaction, a conflicting one) goes the transactional way below, where the
+    unique key decides.
     """
+    if _counted_as_duplicate(notification):
+        return None, True
     fields = {
         "rail": notification.rail,
         "account": notification.account,
@@ -324,6 +333,21 @@ def notification_receive(
         )
         raise
     return record, False
+
+
+def _counted_as_duplicate(notification: Notification) -> bool:
+    """Count `notification` on its first delivery's row if that row is committed and says the
+    same; False (nothing written) otherwise. The row is the one the unique key
+    (rail, account, once_event_id) holds, so this is one index lookup however many events are
+    stored."""
+    return bool(
+        WebhookEvent.objects.filter(
+            rail=notification.rail,
+            account=notification.account,
+            once_event_id=notification.event_id,
+            fingerprint=notification.fingerprint,
+        ).update(duplicates=F("duplicates") + 1)
+    )
 
 
 def _count_duplicate(notification: Notification, payload: str) -> None:

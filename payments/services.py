@@ -84,17 +84,25 @@ def rail_methods(rail: str) -> tuple[Method, ...]:
 
 
 def payment_start(
-    *, rail: str, method: Method, payable: Payable, return_url: str, cancel_url: str
+    *,
+    rail: str,
+    method: Method,
+    payable: Payable,
+    return_url: str,
+    cancel_url: str,
+    new: bool = False,
 ) -> PaymentStart:
     """Start paying `payable` on `rail`; the rail records the Payment. Raises PaymentError.
 
     A provider page already open for the same payable and amount (the buyer clicked again, or
-    came back from it) is handed out again: no second payment, no provider call.
+    came back from it) is handed out again: no second payment, no provider call. `new=True`
+    says the payable was made by this very request (an order just created), so no payment can
+    exist for it yet and that lookup is skipped.
     """
     found = rail_named(rail)
     if method not in found.methods:
         raise PaymentError(f"{found.verbose_name} cannot take this kind of payment.", status=404)
-    if method == Method.REDIRECT and not payable.options:
+    if method == Method.REDIRECT and not payable.options and not new:
         reusable = payment_reusable(
             rail=found.name,
             reference=payable.reference,

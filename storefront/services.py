@@ -379,6 +379,7 @@ def item_payment_start(
                 payable=order_payable(order, options=options, lines=[line], taxes=taxes),
                 return_url=return_url,
                 cancel_url=cancel_url,
+                new=True,  # the order was made just now: nothing to reuse
             )
         else:
             start = order_payment_start(

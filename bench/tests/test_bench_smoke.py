@@ -5,6 +5,7 @@ measure PostgreSQL under gunicorn, so they run in the PostgreSQL pass of `make t
 same server, in the database bench_smoke) and skip in the SQLite pass.
 """
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -30,6 +31,10 @@ SCRIPTS = {
     "webhooks": (
         [*SMALL_SERVER, "--events", "2", "--duplicates", "3", "--concurrency", "2"],
         "smoke duplicate: deliveries/s",
+    ),
+    "profile_webhooks": (
+        ["--events", "1", "--duplicates", "2", "--top", "3"],
+        "duplicate: 2 deliveries through storefront.wsgi's WSGI handler",
     ),
     "bank": (
         [*SMALL_SERVER, "--operations", "3", "--concurrency", "2"],
@@ -62,7 +67,12 @@ def test_script_runs_at_a_tiny_size(script):
             *options,
         ],
         cwd=REPO,
-        env={"PATH": "/usr/bin:/bin", "BENCH_POSTGRES_URL": postgres_server_url()},
+        env={
+            "PATH": "/usr/bin:/bin",
+            "BENCH_POSTGRES_URL": postgres_server_url(),
+            # The servers' fixed ports: the runner's own range where it names one.
+            **({"BENCH_PORT": os.environ["BENCH_PORT"]} if "BENCH_PORT" in os.environ else {}),
+        },
         capture_output=True,
         text=True,
         timeout=120,

@@ -14,6 +14,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from payments.models import Payment, WebhookEvent
 from payments.stripe.sandbox.hosted_checkout import checkout_session_pay
 from payments.stripe.sandbox.tests.sandbox_tools import session_object
 from payments.stripe.tests.webhook_tools import CARD, event_for, post_event
@@ -88,6 +89,22 @@ def test_buy_now_takes_at_most_ten_queries_however_many_taxes(client, taxes):
     assert len([sql for sql in queries if f"FROM {table('storefront_orderitem')}" in sql]) == 0
 
 
+def test_buy_now_from_a_new_browser_looks_for_no_payment_to_reuse(client):
+    """The order was made by this request: no payment can exist for it, so none is looked up
+    (the only payment statement is the INSERT recording the one just started)."""
+    taxes_for_usd(1)
+    item = make_item(price="19.99", currency="USD")
+    client.get(f"/buy/{make_item().pk}")  # the tax's tax rate made once, on first use
+    client.cookies.clear()
+
+    queries = buy_queries(client, item)
+
+    payment_table = table("payments_payment")
+    touching = [sql for sql in queries if payment_table in sql]
+    assert len(touching) == 1 and touching[0].startswith("INSERT"), "\n".join(touching)
+    assert Payment.objects.filter(status=Payment.Status.PENDING).count() == 2
+
+
 def test_buy_now_again_reuses_the_order_cheaply(client):
     taxes_for_usd(2)
     item = make_item(price="19.99", currency="USD")
@@ -131,20 +148,28 @@ def test_a_paying_webhook_takes_the_same_few_statements_however_many_taxes(
     assert Order.objects.get().status == Order.Status.PAID
 
 
-def test_a_duplicate_delivery_costs_one_refused_insert_and_one_update(
+def test_a_duplicate_delivery_costs_one_update_and_no_transaction(
     client, django_capture_on_commit_callbacks
 ):
+    """A redelivery of a committed event is counted in one UPDATE found by the unique key,
+    outside any transaction (no BEGIN, no savepoint), without sending its payload again; it is
+    still answered as a duplicate, counted, and pays nothing twice."""
     event = paid_event(client, make_item(price="19.99", currency="USD"))
     with django_capture_on_commit_callbacks(execute=True):
         post_event(client, event)
 
-    with statements_sent() as sent:
+    with (
+        django_capture_on_commit_callbacks(execute=False) as after_commit,
+        statements_sent() as sent,
+    ):
         response = post_event(client, event)
 
-    assert response.json()["outcome"] == "duplicate"
-    queries = [
-        sql for sql in sent if not sql.startswith(TRANSACTION_CONTROL) and SANDBOX_TABLES not in sql
-    ]
-    assert len(queries) == 2, "\n".join(queries)
-    assert queries[0].startswith(f"INSERT INTO {table('payments_webhookevent')}")
-    assert queries[1].startswith(f"UPDATE {table('payments_webhookevent')}")
+    assert (response.status_code, response.json()["outcome"]) == (200, "duplicate")
+    queries = [sql for sql in sent if SANDBOX_TABLES not in sql]
+    assert len(queries) == 1, "\n".join(queries)
+    assert queries[0].startswith(f"UPDATE {table('payments_webhookevent')}")
+    assert not after_commit  # no receipt owed again
+    record = WebhookEvent.objects.get()
+    assert (record.status, record.duplicates) == ("processed", 1)
+    assert Payment.objects.get().fulfilled_at is not None
+    assert Order.objects.get().status == Order.Status.PAID
