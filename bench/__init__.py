@@ -1,1 +1,1 @@
-"""Benchmarks: scripts a person runs (see README, "Benchmarks"); figures go to results.md."""
+"""Benchmarks: scripts a person runs (docs/performance.md); figures go to results.md."""
