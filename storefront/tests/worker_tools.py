@@ -4,8 +4,9 @@ Procfile's line) in a process of its own, on the machine's Redis and the test's 
 
 Such tests are transactional (the worker only sees committed rows) and run in the PostgreSQL
 and MySQL/MariaDB passes. Redis is at TEST_REDIS_URL (default: database 5 of 127.0.0.1:6379,
-emptied by each test; under pytest-xdist each worker takes the next database); where none answers they skip, saying so, except under CI, where that
-is a failure. Every wait is bounded, and every process a test starts is killed when it ends.
+emptied by each test; under pytest-xdist each worker takes the next database); where none
+answers they skip, saying so, except under CI, where that is a failure. Every wait is bounded,
+and every process a test starts is killed when it ends.
 """
 
 import asyncio
