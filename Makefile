@@ -93,15 +93,21 @@ lint-migrations: install
 	  echo "SKIPPED the migration linter: $$why (set LINT_POSTGRES_URL)."; \
 	fi
 
+# Each pass runs in parallel (pytest-xdist): one process per core, each with a database of its
+# own (test_<name>_gw0, ...) and a Redis database of its own; a test module stays on one process,
+# so its module-wide browser or shop starts once. TEST_WORKERS=0 runs a pass in one process.
+TEST_WORKERS ?= auto
+PYTEST = $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
+
 test-sqlite: install browser
-	DATABASE_URL= $(BIN)/pytest
+	DATABASE_URL= $(PYTEST)
 
 # The same suite on PostgreSQL (what production runs). Skipped, loudly, where none answers,
 # except under CI, where that is a failure.
 test-postgres: install browser
 	@if why=$$($(BIN)/python $(DATABASE_READY) '$(TEST_POSTGRES_URL)' 2>&1); then \
 	  [ -z "$$why" ] || echo "$$why"; \
-	  DATABASE_URL='$(TEST_POSTGRES_URL)' $(BIN)/pytest; \
+	  DATABASE_URL='$(TEST_POSTGRES_URL)' $(PYTEST); \
 	elif [ "$${CI:-}" = "true" ]; then \
 	  echo "The PostgreSQL pass cannot run: $$why"; exit 1; \
 	else \
@@ -113,7 +119,7 @@ test-postgres: install browser
 test-mysql: install browser
 	@if why=$$($(BIN)/python $(DATABASE_READY) '$(TEST_MYSQL_URL)' 2>&1); then \
 	  [ -z "$$why" ] || echo "$$why"; \
-	  DATABASE_URL='$(TEST_MYSQL_URL)' $(BIN)/pytest; \
+	  DATABASE_URL='$(TEST_MYSQL_URL)' $(PYTEST); \
 	elif [ "$${CI:-}" = "true" ]; then \
 	  echo "The MySQL/MariaDB pass cannot run: $$why"; exit 1; \
 	else \

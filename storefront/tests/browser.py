@@ -1,6 +1,6 @@
 """Helpers for the real-browser tests: Debian's Chromium driven by Playwright.
 
-The fixtures that use these (`browser`, `page`) live in the root `conftest.py`. Nothing here
+The fixtures that use these (`browser`, `page`) live in `storefront/tests/fixtures.py`. Nothing here
 downloads a browser: the tests use the system's Chromium, or skip (fail with REQUIRE_BROWSER=1)
 without it.
 """

@@ -4,8 +4,9 @@ Procfile's line) in a process of its own, on the machine's Redis and the test's 
 
 Such tests are transactional (the worker only sees committed rows) and run in the PostgreSQL
 and MySQL/MariaDB passes. Redis is at TEST_REDIS_URL (default: database 5 of 127.0.0.1:6379,
-emptied by each test); where none answers they skip, saying so, except under CI, where that
-is a failure. Every wait is bounded, and every process a test starts is killed when it ends.
+emptied by each test; under pytest-xdist each worker takes the next database); where none
+answers they skip, saying so, except under CI, where that is a failure. Every wait is bounded,
+and every process a test starts is killed when it ends.
 """
 
 import asyncio
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import Message
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import kombu.pools
 import pytest
@@ -38,7 +39,23 @@ from storefront.celery import app
 
 BASE_DIR = Path(settings.BASE_DIR)
 VENV_BIN = Path(sys.executable).parent
-TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
+
+
+def _redis_url_of_this_worker(url: str) -> str:
+    """`url` with its database number moved on by the pytest-xdist worker's index (gw0: as
+    given, gw1: the next one, ...): each worker empties and fills a Redis database of its own,
+    so one worker's `flushdb` or Celery queue never reaches another's tests."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw"):
+        return url
+    parts = urlsplit(url)
+    base = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{(base + int(worker[2:])) % 16}"))
+
+
+TEST_REDIS_URL = _redis_url_of_this_worker(
+    os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
+)
 START_TIMEOUT = 30
 
 

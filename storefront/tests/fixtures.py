@@ -1,0 +1,74 @@
+"""Fixtures every app's tests share about the site, registered through the root conftest's
+`pytest_plugins`: a cache emptied for each test, and the real-browser fixtures `browser` and
+`page` (Debian's Chromium driven by Playwright; helpers in `storefront/tests/browser.py`)."""
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from storefront.tests.browser import CHROMIUM_ARGS, TIMEOUT_MS, require_chromium
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Each test starts with empty counters (storefront.throttle counts in the cache) and no
+    memory of an earlier test's cache outage (during one, the throttle lets calls through)."""
+    from django.core.cache import cache
+
+    from storefront import throttle
+
+    cache.clear()
+    throttle.cache_outage = throttle.CacheOutage()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium per test module: the system's, never a downloaded one."""
+    executable = require_chromium()
+    with pytest.MonkeyPatch.context() as patch:
+        # Playwright's sync API keeps an asyncio loop "running" in this thread for as long as
+        # it is started, so Django would refuse every ORM call here, the test bodies' and the
+        # database fixtures' alike (their flush runs after function-scoped fixtures are gone).
+        # The shop itself runs in the live server's thread, untouched by this.
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(
+                executable_path=executable, headless=True, args=CHROMIUM_ARGS
+            )
+            try:
+                yield chromium
+            finally:
+                chromium.close()
+
+
+@pytest.fixture
+def page(browser, live_server, monkeypatch):
+    """A tab in a fresh browser context (no cookies or storage from other tests) on the shop.
+
+    Relative URLs (`page.goto("/item/1")`) go to the live server. An uncaught JavaScript error
+    or a Content-Security-Policy violation on any page fails the test.
+    """
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1024, "height": 768})
+    context.set_default_timeout(TIMEOUT_MS)
+    context.set_default_navigation_timeout(TIMEOUT_MS)
+    tab = context.new_page()
+    js_errors = []
+    tab.on("pageerror", lambda error: js_errors.append(f"{tab.url}: {error}"))
+    # The Content-Security-Policy is enforced in these tests as in production: anything it
+    # refuses (an inline script or style, a script from elsewhere) is reported to the console.
+    tab.on(
+        "console",
+        lambda message: (
+            js_errors.append(f"{tab.url}: {message.text}")
+            if "Content Security Policy" in message.text
+            else None
+        ),
+    )
+    try:
+        yield tab
+    finally:
+        # A route handler still running (a test failed half-way) must not fail the next test.
+        tab.unroute_all(behavior="ignoreErrors")
+        context.close()
+    if js_errors:
+        pytest.fail("JavaScript errors in the page:\n" + "\n".join(js_errors), pytrace=False)
