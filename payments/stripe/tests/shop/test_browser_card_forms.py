@@ -16,7 +16,7 @@ from payments.stripe.tests.shop.checkout_pages import (
 )
 from storefront.models import Order
 from storefront.tests.browser import screenshot
-from storefront.tests.factories import make_item, make_order
+from storefront.tests.factories import make_discount, make_item, make_order, make_tax
 
 pytestmark = pytest.mark.browser
 
@@ -179,3 +179,48 @@ def test_a_decline_in_the_payment_element_is_shown_and_logs_no_console_error(
     pay_page.refresh_from_db()
     assert pay_page.is_open
     assert console_errors == []
+
+
+@pytest.mark.parametrize("width", [1280, 375])
+def test_the_order_page_sets_emptying_apart_from_paying(page, width):
+    page.set_viewport_size({"width": width, "height": 900})
+    order = make_order(
+        (make_item(name="Linen tote", price="24.00", currency="EUR"), 2),
+        discount=make_discount(percent_off="10"),
+        taxes=(make_tax(display_name="VAT", percentage="19", inclusive=True),),
+    )
+    page.goto(f"{order.get_absolute_url()}?key={order.access_key}")
+
+    panel = page.locator("section.pay-panel")
+    expect(panel.locator("#receipt-email")).to_be_visible()
+    expect(panel.locator("#buy-button")).to_have_text("Pay €43.20")
+    # "Empty this order" is under the lines, outside the pay panel, well apart from Pay.
+    empty = page.locator("#empty-order")
+    expect(panel.locator("#empty-order")).to_have_count(0)
+    empty_box, pay_box = empty.bounding_box(), panel.locator("#buy-button").bounding_box()
+    assert empty_box["y"] + empty_box["height"] + 24 < pay_box["y"]
+    # The fields are styled: a border and padding, not the browser's bare input.
+    padding = page.locator("#receipt-email").evaluate("e => getComputedStyle(e).paddingTop")
+    assert float(padding.removesuffix("px")) >= 6
+    screenshot(page, f"order-page-{width}")
+
+
+def test_the_pay_page_shows_the_lines_discount_taxes_and_total(page):
+    order = make_order(
+        (make_item(name="Linen tote", price="24.00", currency="EUR"), 2),
+        discount=make_discount(percent_off="10"),
+        taxes=(make_tax(display_name="VAT", percentage="19", inclusive=True),),
+    )
+    page.goto(f"{order.get_absolute_url()}?key={order.access_key}")
+    page.locator("#pay-here-link").click()
+    page.wait_for_url(f"**/order/{order.pk}/pay/")
+
+    lines = page.locator("#order-lines")
+    expect(lines.locator("tbody")).to_contain_text("Linen tote")
+    expect(lines.locator("#amount-subtotal")).to_have_text("€48.00")
+    expect(lines.locator("#amount-discount")).to_have_text("−€4.80")
+    expect(lines.locator("tr.tax")).to_contain_text("VAT 19% (included)")
+    expect(lines.locator("#amount-total")).to_have_text("€43.20")
+    # Nothing to edit here: the order page is where lines change.
+    expect(lines.locator("input, button")).to_have_count(0)
+    expect(page.locator("#submit-payment")).to_have_text("Pay €43.20")

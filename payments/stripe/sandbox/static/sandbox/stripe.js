@@ -152,6 +152,9 @@
     container.innerHTML = "";
     var box = document.createElement("div");
     box.className = "sandbox-payment-element";
+    // Like Stripe's own element, it lays out its fields itself (CSSOM, which the CSP allows).
+    box.style.display = "grid";
+    box.style.gap = "0.75rem";
     var number = field("number", "Card number", "4242 4242 4242 4242", "cc-number");
     var expiry = field("expiry", "Expiry", "MM / YY", "cc-exp");
     formatExpiryAsTyped(expiry.input);
