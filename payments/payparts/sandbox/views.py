@@ -19,7 +19,7 @@ from payments.payparts.sandbox.models import InstalmentPlan
 DECISIONS = {
     "approve": ("SUCCESS", ""),
     "decline": ("REJECTED", "The bank declined the instalment plan."),
-    "cancel": ("CANCELED", "The buyer canceled the payment."),
+    "cancel": ("CANCELED", "The buyer cancelled the payment."),
 }
 FINAL = {"SUCCESS", "FAIL", "CANCELED", "REJECTED"}
 
