@@ -13,9 +13,8 @@
  *   payment_intent_client_secret and redirect_status appended (or to a confirmation step
  *   first, for 4000 0025 0000 3155 and 4000 0027 6000 3184), or resolves to {error} for a
  *   declined card (or one typed incompletely).
- * - An expiry field is formatted as it is typed, as Stripe's are: "1234" shows "12 / 34"
- *   (the Payment Element's, and the hosted checkout page's: every input marked
- *   data-sandbox-field="expiry" on the page that loads this script).
+ * - The Payment Element's expiry is formatted as it is typed, as Stripe's is: "1234" shows
+ *   "12 / 34" (card-fields.js, which the hosted checkout page uses too).
  */
 (function () {
   "use strict";
@@ -53,62 +52,26 @@
     Stripe.prototype.redirectToCheckout = redirectToCheckout;
   }
 
-  // "1" -> "1", "12" -> "12 / ", "1234" -> "12 / 34", "2" -> "02 / ", "12/2034" -> "12 / 34".
-  // While deleting, the separator goes with the year's last digit, so backspace never sticks.
-  function formatExpiry(raw, deleting) {
-    var slash = raw.indexOf("/");
-    var month;
-    var year;
-    if (slash >= 0) {
-      month = raw.slice(0, slash).replace(/\D/g, "");
-      year = raw.slice(slash + 1).replace(/\D/g, "");
-      if (month.length === 1 && year) {
-        month = "0" + month;
-      }
-    } else {
-      var digits = raw.replace(/\D/g, "");
-      month = digits.slice(0, 2);
-      year = digits.length === 6 ? digits.slice(2) : digits.slice(2, 4);
-      if (month.length === 1 && month > "1") {
-        month = "0" + month;
-      } else if (month.length === 2 && parseInt(month, 10) > 12) {
-        year = month.charAt(1) + year;
-        month = "0" + month.charAt(0);
-      }
-    }
-    if (year.length === 4) {
-      year = year.slice(2);
-    }
-    month = month.slice(0, 2);
-    year = year.slice(0, 2);
-    if (month.length < 2 || (deleting && !year)) {
-      return month;
-    }
-    return month + " / " + year;
-  }
-
-  function formatExpiryAsTyped(input) {
-    if (input.hasAttribute("data-sandbox-formatted")) {
+  // Expiry fields format as typed (card-fields.js, shared with the hosted checkout page),
+  // loaded beside this script as Stripe.js loads its own pieces.
+  var cardFieldsUrl = script ? new URL("card-fields.js", script.src).href : null;
+  function withCardFields(callback) {
+    if (window.sandboxCardFields) {
+      callback(window.sandboxCardFields);
       return;
     }
-    input.setAttribute("data-sandbox-formatted", "");
-    input.setAttribute("inputmode", "numeric");
-    input.addEventListener("input", function (event) {
-      var deleting = Boolean(event.inputType && event.inputType.indexOf("delete") === 0);
-      var formatted = formatExpiry(input.value, deleting);
-      if (formatted !== input.value) {
-        input.value = formatted;
-      }
-    });
-  }
-
-  function formatPageFields() {
-    document.querySelectorAll('input[data-sandbox-field="expiry"]').forEach(formatExpiryAsTyped);
-  }
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", formatPageFields);
-  } else {
-    formatPageFields();
+    var waiting = (withCardFields.waiting = withCardFields.waiting || []);
+    waiting.push(callback);
+    if (waiting.length === 1 && cardFieldsUrl) {
+      var tag = document.createElement("script");
+      tag.src = cardFieldsUrl;
+      tag.addEventListener("load", function () {
+        waiting.splice(0).forEach(function (waiter) {
+          waiter(window.sandboxCardFields);
+        });
+      });
+      document.head.appendChild(tag);
+    }
   }
 
   function Elements(stripe, options) {
@@ -157,7 +120,9 @@
     box.style.gap = "0.75rem";
     var number = field("number", "Card number", "4242 4242 4242 4242", "cc-number");
     var expiry = field("expiry", "Expiry", "MM / YY", "cc-exp");
-    formatExpiryAsTyped(expiry.input);
+    withCardFields(function (fields) {
+      fields.formatExpiryAsTyped(expiry.input);
+    });
     var cvc = field("cvc", "CVC", "123", "cc-csc");
     [number, expiry, cvc].forEach(function (f) {
       box.appendChild(f.wrapper);
