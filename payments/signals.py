@@ -5,7 +5,7 @@ Each is sent once per real change, after the transaction that made it commits.
 - `payment_failed(sender=Payment, payment=...)`: a payment failed or its checkout expired.
 - `refund_succeeded(sender=Refund, refund=...)`: money was given back (from our admin or the
   provider's dashboard).
-- `refund_failed(sender=Refund, refund=...)`: a refund was refused, failed or was canceled.
+- `refund_failed(sender=Refund, refund=...)`: a refund was refused, failed or was cancelled.
 - `dispute_changed(sender=Dispute, dispute=...)`: a dispute was opened, or its status moved.
 - `webhook_rejected(sender=WebhookEvent, account=..., reason=...)`: a delivery failed verification.
 """

@@ -353,18 +353,24 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
     return _render_order(request, order)
 
 
-def _render_order(request: HttpRequest, order: Order) -> HttpResponse:
+def _order_lines_context(order: Order) -> dict:
+    """What `storefront/_order_lines.html` shows: the lines, discount, taxes and total."""
     lines = list(order.lines.select_related("item"))
     taxes = list(order.taxes.all())
     totals = order_totals(order, lines=lines, taxes=taxes)
     tax_amounts = totals.tax_by_key()
-    context = {
+    return {
         "order": order,
         "lines": list(zip(lines, totals.lines, strict=True)),
         "totals": totals,
         "tax_rows": [(tax, tax_amounts.get(tax.pk, 0)) for tax in taxes],
     }
-    if order.is_open and lines:
+
+
+def _render_order(request: HttpRequest, order: Order) -> HttpResponse:
+    context = _order_lines_context(order)
+    totals = context["totals"]
+    if order.is_open and context["lines"]:
         context["pay_options"] = pay_options(
             currency=order.currency,
             amount=totals.total,
@@ -561,9 +567,7 @@ def order_pay(request: HttpRequest, order_id: int) -> HttpResponse:
         return render(
             request, template, {"order": order, "problem": exc.message}, status=exc.status
         )
-    return render(
-        request, template, {"order": order, "totals": order_totals(order), "start": start}
-    )
+    return render(request, template, {**_order_lines_context(order), "start": start})
 
 
 @never_cache

@@ -74,7 +74,7 @@ callback_reading: ContextVar[CallbackReading | None] = ContextVar(
 
 FAILURE_WORDS = {
     "FAIL": "The instalment payment failed.",
-    "CANCELED": "The instalment payment was canceled.",
+    "CANCELED": "The instalment payment was cancelled.",
     "REJECTED": "PrivatBank rejected the instalment plan.",
 }
 

@@ -12,7 +12,6 @@ The rail's one account is the store; its identity on our records is the store id
 
 import secrets
 from collections.abc import Mapping
-from decimal import ROUND_UP, Decimal
 from urllib.parse import urlencode, urlsplit
 
 from django.apps import apps
@@ -26,6 +25,7 @@ from payments.errors import AccountUnavailable, PaymentError
 from payments.models import Payment, WebhookEvent
 from payments.payparts import NAME, callback, client, config, views
 from payments.payparts.create_request import CreateRequest
+from payments.payparts.instalments import instalments_text
 from payments.payparts.signals import pay_parts_success_callback
 from payments.payparts.signatures import Product
 from payments.rails import Rail
@@ -52,14 +52,6 @@ def _limits_text() -> str:
 
 def within_limits(amount: int) -> bool:
     return config.AMOUNT_MIN <= amount <= config.AMOUNT_MAX
-
-
-def instalment(amount: int, parts: int) -> Decimal:
-    """One part of `amount` (minor units) in `parts`, rounded up to the kopeck (the bank's
-    last part is the smaller one)."""
-    return (from_minor_units(amount, config.CURRENCY) / parts).quantize(
-        Decimal("0.01"), rounding=ROUND_UP
-    )
 
 
 def parts_chosen(options: Mapping[str, str]) -> int:
@@ -128,12 +120,12 @@ class PayPartsRail(Rail):
                 PAY_OPTION_TEMPLATE,
                 {"unavailable": f"Paying in parts is possible for {_limits_text()}."},
             )
+        # What the bank will charge, part by part (`instalments`); just the count where the
+        # amount is not known.
         choices = [
             {
                 "parts": parts,
-                "instalment": format_money(instalment(amount, parts), config.CURRENCY)
-                if amount is not None
-                else "",
+                "text": instalments_text(amount, parts) if amount else f"{parts} parts",
             }
             for parts in range(config.PARTS_MIN, config.parts_max() + 1)
         ]

@@ -35,11 +35,11 @@ STATUSES = {
 }
 # Stripe's `failure_reason`s, in words for the merchant.
 FAILURE_REASONS = {
-    "expired_or_canceled_card": "The buyer's card has expired or was canceled.",
+    "expired_or_canceled_card": "The buyer's card has expired or was cancelled.",
     "lost_or_stolen_card": "The buyer's card was reported lost or stolen.",
     "declined": "The buyer's bank declined the refund.",
     "insufficient_funds": "The Stripe balance could not cover the refund.",
-    "merchant_request": "The refund was canceled at the merchant's request.",
+    "merchant_request": "The refund was cancelled at the merchant's request.",
     "charge_for_pending_refund_disputed": "The payment was disputed while the refund was pending.",
 }
 

@@ -8,7 +8,7 @@ from payments.signatures import signature_header
 
 SECRET = "bank_test_secret"
 TOKEN = "api-token-for-tests"
-INN = "7707083893"  # a real INN: valid check digits
+INN = "1234567894"  # the demo payer's (fixtures/demo.json): valid check digits
 INN_12 = "500100732259"
 PAYEE = {
     "name": "Storefront LLC",

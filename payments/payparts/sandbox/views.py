@@ -5,20 +5,21 @@ amount and the parts. A decision moves the plan, queues the signed callback, and
 buyer to the shop's `redirectUrl`.
 """
 
-from decimal import ROUND_UP, Decimal
-
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
+from currencies.minor_units import to_minor_units
+from payments.payparts import config
+from payments.payparts.instalments import instalments_text
 from payments.payparts.sandbox.delivery import callback_deliver_on_commit
 from payments.payparts.sandbox.models import InstalmentPlan
 
 DECISIONS = {
     "approve": ("SUCCESS", ""),
     "decline": ("REJECTED", "The bank declined the instalment plan."),
-    "cancel": ("CANCELED", "The buyer canceled the payment."),
+    "cancel": ("CANCELED", "The buyer cancelled the payment."),
 }
 FINAL = {"SUCCESS", "FAIL", "CANCELED", "REJECTED"}
 
@@ -39,9 +40,10 @@ def payment_page(request: HttpRequest) -> HttpResponse:
                 if moved:
                     callback_deliver_on_commit(plan)
             return redirect(plan.redirect_url)
-    part = (plan.amount / plan.parts_count).quantize(Decimal("0.01"), rounding=ROUND_UP)
+    # The bank's own split of the amount: what the buyer's card is charged, part by part.
+    schedule = instalments_text(to_minor_units(plan.amount, config.CURRENCY), plan.parts_count)
     return render(
         request,
         "payparts_sandbox/payment.html",
-        {"plan": plan, "part": part, "done": plan.payment_state in FINAL},
+        {"plan": plan, "schedule": schedule, "done": plan.payment_state in FINAL},
     )

@@ -28,7 +28,7 @@ def choose_parts_and_reach_the_bank(page, item, parts: str) -> None:
     page.locator("#payparts-parts").select_option(parts)
     page.locator("#payparts-button").click()
     page.wait_for_url(BANK_PAGE)
-    expect(page.locator("#payparts-parts")).to_contain_text(f"{parts} ×")
+    expect(page.locator("#payparts-parts")).to_contain_text(f"{parts} parts")
 
 
 def test_the_buyer_approves_the_instalments_and_the_order_is_paid(page):

@@ -33,11 +33,19 @@ def test_a_uah_item_offers_pay_in_parts_with_the_instalments(client):
     assert "pay with Stripe" not in page.lower() or "Card (Stripe)" not in page
 
 
-def test_the_instalment_amounts_round_up_to_the_kopeck(client, settings):
+def test_the_instalment_labels_say_what_the_bank_charges(client, settings):
     settings.PAYPARTS_PARTS_COUNT_MAX = 3
-    item = uah_item("1000.00")
+    item = uah_item("1450.00")
     page = client.get(f"/item/{item.pk}").content.decode()
-    assert format_money(Decimal("333.34"), "UAH") in page and 'value="4"' not in page
+
+    def uah(amount):
+        return format_money(Decimal(amount), "UAH")
+
+    # 3 × 483.34 would be 1,450.02: the first part takes the kopeck left over, not every part.
+    assert f">3 parts: first {uah('483.34')}, then 2 × {uah('483.33')}<" in page
+    assert f">2 parts of {uah('725.00')}<" in page
+    assert f"parts of {uah('483.34')}" not in page
+    assert 'value="4"' not in page
 
 
 def test_other_currencies_do_not_offer_it(client):

@@ -3,8 +3,12 @@
 - 4242 4242 4242 4242 (`CARD_SUCCEEDS`) pays.
 - 4000 0000 0000 0002 declines (`card_declined`/`generic_decline`) and 4000 0000 0000 9995 for
   insufficient funds (`DECLINES`: code, decline code, the message the buyer sees).
-- 4000 0027 6000 3184 (`CARD_NEEDS_AUTHENTICATION`) asks for a confirmation step first, as a
-  3-D Secure card does; on a PaymentIntent only (`payment_confirmation`).
+- 4000 0025 0000 3155 and 4000 0027 6000 3184 (`CARDS_ASKING_AUTHENTICATION`) ask for a 3-D
+  Secure confirmation step first, on the hosted Checkout page (`hosted_checkout`) and in the
+  Payment Element (`payment_confirmation`) alike; the buyer completes it (the card pays) or fails
+  it (the attempt fails with `payment_intent_authentication_failure`). As Stripe's testing docs
+  say, the first asks "unless set up" (a saved card paying off-session later needs none; the
+  sandbox models no saved cards, so every payment with it asks), the second always asks.
 - 4000 0000 0000 5126 and 4000 0000 0000 7726 pay, and then their refunds settle later
   (`REFUND_BEHAVIOURS`): as Stripe's testing docs say, a refund of the first "begins as
   `succeeded`" and later turns `failed` (`failure_reason` `expired_or_canceled_card`, with a
@@ -15,8 +19,8 @@
 - Any other valid number is a "live" card in test mode, declined with `LIVE_CARD_MESSAGE`.
 
 `Card.from_form` reads what the buyer typed (spaces and dashes allowed; a number that passes
-the Luhn check; an expiry `MM / YY` or `MM / YYYY` not in the past; a 3- or 4-digit CVC) and
-raises `CardError` with the message Stripe's page would show.
+the Luhn check; an expiry not in the past, as `MM / YY`, `MM/YY`, `MMYY` or with a four-digit
+year; a 3- or 4-digit CVC) and raises `CardError` with the message Stripe's page would show.
 """
 
 import re
@@ -33,7 +37,16 @@ DECLINES = {
         "Your card has insufficient funds.",
     ),
 }
+# 3-D Secure: "requires authentication unless set up", and "always requires authentication".
+CARD_AUTHENTICATION_UNLESS_SET_UP = "4000002500003155"
 CARD_NEEDS_AUTHENTICATION = "4000002760003184"
+CARDS_ASKING_AUTHENTICATION = frozenset(
+    {CARD_AUTHENTICATION_UNLESS_SET_UP, CARD_NEEDS_AUTHENTICATION}
+)
+AUTHENTICATION_FAILED_MESSAGE = (
+    "We are unable to authenticate your payment method. Please choose a different payment "
+    "method and try again."
+)
 # Cards that pay, and how their refunds go: (status a refund begins in, status it settles in
 # later, the failure_reason if it fails). Refunds of any other paying card succeed at once.
 CARD_REFUND_FAILS = "4000000000005126"
@@ -72,7 +85,9 @@ class Card:
         digits = re.sub(r"[\s-]", "", number or "")
         if not digits.isdecimal() or not 12 <= len(digits) <= 19 or not _luhn_ok(digits):
             raise CardError("Your card number is invalid.")
+        # "12 / 34" as Stripe's field shows it, "12/34", "1234" as typed, or a 4-digit year.
         match = re.fullmatch(r"\s*(\d{1,2})\s*/\s*(\d{2}|\d{4})\s*", expiry or "")
+        match = match or re.fullmatch(r"\s*(\d{2})(\d{2}|\d{4})\s*", expiry or "")
         if not match or not 1 <= int(match.group(1)) <= 12:
             raise CardError("Your card's expiration date is incomplete.")
         month, year = int(match.group(1)), int(match.group(2))

@@ -3,7 +3,10 @@
 A Checkout Session's `url` points here (`/sandbox/checkout/<id>/`, on the shop's own origin;
 the page is `views.checkout_page`). The page shows the session's lines, its coupon and each tax
 rate with the session's own figures (`page_summary`, which adds up to `amount_total` exactly),
-and takes a test card (`cards`).
+and takes a test card (`cards`). A 3-D Secure test card first goes to a confirmation step
+(`/sandbox/checkout/<id>/authenticate/`, `views.checkout_authenticate`), as on Stripe's page: the
+buyer completes it (paid, as with any paying card) or fails it (the attempt fails, the session
+stays open, and the page says why: `checkout_session_authenticate`).
 
 Paying (`checkout_session_pay`) works like Stripe's: under the session's row lock, so two
 submissions of the page pay once; an overdue session expires first (and stays expired even
@@ -19,9 +22,12 @@ event (`events`), sent once the payment commits. The buyer then goes to the sess
 import time
 
 from django.db import transaction
+from django.urls import reverse
 
 from payments.stripe.sandbox.cards import (
+    AUTHENTICATION_FAILED_MESSAGE,
     CARD_DISPUTED,
+    CARDS_ASKING_AUTHENTICATION,
     DECLINES,
     LIVE_CARD_MESSAGE,
     PAYING_CARDS,
@@ -58,6 +64,10 @@ def checkout_session_pay(*, session_id: str, card: Card, email: str) -> SandboxO
     The buyer's `email` becomes `customer_details.email`, unless the session was made with a
     `customer_email`, which Stripe's page shows fixed and uses instead.
 
+    A 3-D Secure card (`cards.CARDS_ASKING_AUTHENTICATION`) pays nothing yet: the session stays
+    open with its PaymentIntent in `requires_action` (`authentication_pending` tells), and the
+    buyer goes to the confirmation step (`checkout_session_authenticate`).
+
     Runs under a row lock, so two submissions of the page pay once, and record one
     `checkout.session.completed` event (delivered after the commit, see `events`). Raises
     CardError for a declined or unknown card and leaves the session open, as Stripe does.
@@ -81,56 +91,186 @@ def checkout_session_pay(*, session_id: str, card: Card, email: str) -> SandboxO
         if card.number in DECLINES:
             _, decline_code, message = DECLINES[card.number]
             raise CardError(message, decline_code=decline_code)
-        if card.number not in PAYING_CARDS:
-            raise CardError(LIVE_CARD_MESSAGE)
         # A session made with `customer_email` shows it fixed on the page: that is the address.
         email = data.get("customer_email") or email
-        now = int(time.time())
-        intent_id = new_id("pi_")
-        intent_data = session.private.get("payment_intent_data", {})
-        intent_object = _succeeded_payment_intent(intent_id, data, intent_data, now)
-        # The money movement: a Charge, where refunds and disputes happen, whose later events
-        # go where this session's went.
-        charge_create(
-            account=session.account,
-            intent=intent_object,
-            card=card,
-            email=email or None,
-            secret=session.private.get("webhook_secret"),
-            endpoint=session_endpoint(session),
+        if card.number in CARDS_ASKING_AUTHENTICATION:
+            _authentication_ask(session, card, email)
+            return session
+        if card.number not in PAYING_CARDS:
+            raise CardError(LIVE_CARD_MESSAGE)
+        # After a failed 3-D Secure step, the next card pays the same PaymentIntent.
+        _session_paid(session, card, email, intent=_session_intent(session))
+        return session
+
+
+def authentication_pending(session: SandboxObject) -> dict | None:
+    """The session's PaymentIntent while it waits for the buyer's 3-D Secure step, else None."""
+    intent = _session_intent(session)
+    if session.data["status"] != "open" or intent is None:
+        return None
+    return intent.data if intent.data["status"] == "requires_action" else None
+
+
+def authentication_failure(session: SandboxObject) -> str | None:
+    """What the page says after the buyer failed the 3-D Secure step (until a card pays)."""
+    intent = _session_intent(session)
+    if session.data["status"] != "open" or intent is None:
+        return None
+    error = intent.data.get("last_payment_error") or {}
+    return error.get("message") if intent.data["status"] == "requires_payment_method" else None
+
+
+def checkout_session_authenticate(*, session_id: str, complete: bool) -> SandboxObject:
+    """The buyer completed (the card pays, as `checkout_session_pay` would) or failed the 3-D
+    Secure step of a session's payment.
+
+    Failing it is what Stripe does: the PaymentIntent goes back to `requires_payment_method`
+    with a `payment_intent_authentication_failure` error and a `payment_intent.payment_failed`
+    event, and the session stays open for another attempt (which uses the same PaymentIntent).
+    A session not waiting for the step (paid meanwhile, expired, answered twice) is left as it
+    is. Runs under the session's row lock.
+    """
+    with transaction.atomic():
+        session = SandboxObject.objects.select_for_update().get(
+            id=session_id, object="checkout.session"
         )
+        if authentication_pending(session) is None:
+            return session
+        intent = _session_intent(session)
+        attempt = session.private.pop("authentication")
+        if complete:
+            card = Card(cvc="", **attempt["card"])
+            _session_paid(session, card, attempt["email"], intent=intent)
+            return session
+        intent.data.update(
+            status="requires_payment_method",
+            next_action=None,
+            last_payment_error={
+                "type": "card_error",
+                "code": "payment_intent_authentication_failure",
+                "decline_code": None,
+                "message": AUTHENTICATION_FAILED_MESSAGE,
+                "payment_method": {"id": intent.data["payment_method"], "object": "payment_method"},
+            },
+        )
+        intent.save(update_fields=["data"])
+        session.save(update_fields=["private"])
+        checkout_payment_intent_event(session, intent, "payment_intent.payment_failed")
+        return session
+
+
+def _session_intent(session: SandboxObject) -> SandboxObject | None:
+    """The PaymentIntent an attempt to pay the session made (one per session, as at Stripe)."""
+    intent_id = session.private.get("payment_intent")
+    if not intent_id:
+        return None
+    return SandboxObject.objects.filter(id=intent_id, object="payment_intent").first()
+
+
+def _authentication_ask(session: SandboxObject, card: Card, email: str) -> None:
+    """Start an attempt with a 3-D Secure card: the PaymentIntent waits for the buyer's step."""
+    url = reverse("sandbox:checkout_authenticate", args=[session.id])
+    next_action = {
+        "type": "redirect_to_url",
+        "redirect_to_url": {
+            "url": url,
+            "return_url": reverse("sandbox:checkout", args=[session.id]),
+        },
+    }
+    fields = {
+        "status": "requires_action",
+        "next_action": next_action,
+        "payment_method": new_id("pm_"),
+        "last_payment_error": None,
+    }
+    intent = _session_intent(session)
+    if intent is None:
+        intent_id = new_id("pi_")
+        intent = SandboxObject.objects.create(
+            id=intent_id,
+            account=session.account,
+            object="payment_intent",
+            data=_session_intent_object(intent_id, session, int(time.time()), **fields),
+        )
+        session.private["payment_intent"] = intent_id
+    else:
+        intent.data.update(fields)
+        intent.save(update_fields=["data"])
+    # What the Charge will show of the card once the step is completed (never the CVC).
+    session.private["authentication"] = {
+        "card": {"number": card.number, "exp_month": card.exp_month, "exp_year": card.exp_year},
+        "email": email,
+    }
+    session.save(update_fields=["private"])
+
+
+def _session_paid(
+    session: SandboxObject, card: Card, email: str, *, intent: SandboxObject | None = None
+) -> None:
+    """The card paid: the PaymentIntent (the attempt's, or a new one) succeeds with a Charge,
+    the session turns `complete`/`paid`, and the events are recorded. Under the session's lock."""
+    data = session.data
+    now = int(time.time())
+    succeeded = {
+        "status": "succeeded",
+        "amount_received": data["amount_total"],
+        "next_action": None,
+        "last_payment_error": None,
+    }
+    if intent is None:
+        intent_id = new_id("pi_")
+        intent_object = _session_intent_object(
+            intent_id, session, now, payment_method=new_id("pm_"), **succeeded
+        )
+    else:
+        intent_id = intent.id
+        intent_object = {**intent.data, **succeeded}
+    # The money movement: a Charge, where refunds and disputes happen, whose later events
+    # go where this session's went.
+    charge_create(
+        account=session.account,
+        intent=intent_object,
+        card=card,
+        email=email or None,
+        secret=session.private.get("webhook_secret"),
+        endpoint=session_endpoint(session),
+    )
+    if intent is None:
         intent = SandboxObject.objects.create(
             id=intent_id, account=session.account, object="payment_intent", data=intent_object
         )
-        data.update(
-            status="complete",
-            payment_status="paid",
-            payment_intent=intent_id,
-            url=None,
-            customer_details={
-                "address": None,
-                "business_name": None,
-                "email": email or None,
-                "individual_name": None,
-                "name": None,
-                "phone": None,
-                "tax_exempt": "none",
-                "tax_ids": [],
-            },
-        )
-        session.save(update_fields=["data"])
-        coupon = session.private.get("coupon")
-        if coupon:
-            # Stripe counts a coupon's redemption when the session using it is paid.
-            coupon_redeem(account=session.account, coupon_id=coupon["id"])
-        # Recorded with the payment, sent once it commits (never for a rolled-back payment), in
-        # Stripe's order: the PaymentIntent's event, then the session's.
-        checkout_payment_intent_event(session, intent, "payment_intent.succeeded")
-        checkout_session_event(session, "checkout.session.completed")
-        if card.number == CARD_DISPUTED:
-            # The buyer's bank disputes it at once: its events follow the payment's.
-            dispute_open(intent_id)
-        return session
+        session.private["payment_intent"] = intent_id
+    else:
+        intent.data = intent_object
+        intent.save(update_fields=["data"])
+    data.update(
+        status="complete",
+        payment_status="paid",
+        payment_intent=intent_id,
+        url=None,
+        customer_details={
+            "address": None,
+            "business_name": None,
+            "email": email or None,
+            "individual_name": None,
+            "name": None,
+            "phone": None,
+            "tax_exempt": "none",
+            "tax_ids": [],
+        },
+    )
+    session.save(update_fields=["data", "private"])
+    coupon = session.private.get("coupon")
+    if coupon:
+        # Stripe counts a coupon's redemption when the session using it is paid.
+        coupon_redeem(account=session.account, coupon_id=coupon["id"])
+    # Recorded with the payment, sent once it commits (never for a rolled-back payment), in
+    # Stripe's order: the PaymentIntent's event, then the session's.
+    checkout_payment_intent_event(session, intent, "payment_intent.succeeded")
+    checkout_session_event(session, "checkout.session.completed")
+    if card.number == CARD_DISPUTED:
+        # The buyer's bank disputes it at once: its events follow the payment's.
+        dispute_open(intent_id)
 
 
 def page_summary(session: SandboxObject) -> dict:
@@ -169,17 +309,18 @@ def page_summary(session: SandboxObject) -> dict:
     }
 
 
-def _succeeded_payment_intent(intent_id: str, session: dict, intent_data: dict, now: int) -> dict:
+def _session_intent_object(intent_id: str, session: SandboxObject, now: int, **fields) -> dict:
+    """The PaymentIntent of a session's payment, with the session's `payment_intent_data`."""
+    data = session.data
+    intent_data = session.private.get("payment_intent_data", {})
     return payment_intent_object(
         intent_id=intent_id,
-        amount=session["amount_total"],
-        currency=session["currency"],
+        amount=data["amount_total"],
+        currency=data["currency"],
         created=now,
-        amount_received=session["amount_total"],
         description=intent_data.get("description"),
         metadata=intent_data.get("metadata", {}),
-        payment_method=new_id("pm_"),
-        status="succeeded",
+        **fields,
     )
 
 

@@ -12,7 +12,8 @@ error to show on the page (`ConfirmError` for a request Stripe.js would refuse).
   `payment_intent_client_secret` and `redirect_status` appended.
 - A declining one (`cards.DECLINES`, or any other number: a "live" card) records
   `last_payment_error` and leaves it in `requires_payment_method`, open for another card.
-- 4000 0027 6000 3184 (`cards.CARD_NEEDS_AUTHENTICATION`) asks for a confirmation step first
+- 4000 0025 0000 3155 and 4000 0027 6000 3184 (`cards.CARDS_ASKING_AUTHENTICATION`) ask for a
+  confirmation step first
   (`requires_action`, `next_action.redirect_to_url`), as 3-D Secure does: a page
   (`/sandbox/payment_intents/<id>/authenticate/`, `views.payment_intent_authenticate`) to
   complete it or fail it (`authentication_finish`).
@@ -31,8 +32,9 @@ from django.db import transaction
 
 from payments.stripe.sandbox import events
 from payments.stripe.sandbox.cards import (
+    AUTHENTICATION_FAILED_MESSAGE,
     CARD_DISPUTED,
-    CARD_NEEDS_AUTHENTICATION,
+    CARDS_ASKING_AUTHENTICATION,
     DECLINES,
     LIVE_CARD_MESSAGE,
     PAYING_CARDS,
@@ -171,7 +173,11 @@ def confirm_in_browser(
                 card.get("number", ""), card.get("expiry", ""), card.get("cvc", "")
             )
         except CardError as exc:
-            raise ConfirmError(exc.message, type="validation_error", code="incomplete") from exc
+            # Stripe.js checks the fields itself and resolves to this error without asking
+            # Stripe: an answer for the page to show, not a failed request.
+            return {
+                "error": {"type": "validation_error", "code": "incomplete", "message": exc.message}
+            }
         obj.data["payment_method"] = new_id("pm_")
         # What the Charge will show of the card (never the CVC), and how its refunds behave.
         obj.private["card"] = {
@@ -179,7 +185,7 @@ def confirm_in_browser(
             "exp_month": parsed.exp_month,
             "exp_year": parsed.exp_year,
         }
-        if parsed.number == CARD_NEEDS_AUTHENTICATION:
+        if parsed.number in CARDS_ASKING_AUTHENTICATION:
             url = f"/sandbox/payment_intents/{obj.id}/authenticate/"
             obj.data.update(
                 status="requires_action",
@@ -216,13 +222,7 @@ def authentication_finish(*, intent_id: str, complete: bool) -> str:
         if complete:
             _succeed(obj)
             return _return_url(obj.private["return_url"], obj.data, "succeeded")
-        _fail(
-            obj,
-            "payment_intent_authentication_failure",
-            None,
-            "We are unable to authenticate your payment method. Please choose a different "
-            "payment method and try again.",
-        )
+        _fail(obj, "payment_intent_authentication_failure", None, AUTHENTICATION_FAILED_MESSAGE)
         return _return_url(obj.private["return_url"], obj.data, "failed")
 
 

@@ -4,6 +4,7 @@ import json
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -11,6 +12,9 @@ from payments.stripe.accounts import sandbox_allowed
 from payments.stripe.sandbox import payment_confirmation
 from payments.stripe.sandbox.cards import Card, CardError
 from payments.stripe.sandbox.hosted_checkout import (
+    authentication_failure,
+    authentication_pending,
+    checkout_session_authenticate,
     checkout_session_pay,
     page_summary,
     return_url,
@@ -42,9 +46,13 @@ def checkout_page(request: HttpRequest, session_id: str) -> HttpResponse:
         except CardError as exc:
             error = exc.message
         else:
+            if authentication_pending(session) is not None:
+                return redirect("sandbox:checkout_authenticate", session_id=session.id)
             url = return_url(session, success=True)
             if url:
                 return redirect(url)
+    else:
+        error = authentication_failure(session)
     lines = [
         {
             "name": line["description"],
@@ -67,7 +75,9 @@ def checkout_page(request: HttpRequest, session_id: str) -> HttpResponse:
         "error": error,
         "form": request.POST if request.method == "POST" else {},
     }
-    return render(request, "sandbox/checkout.html", context, status=402 if error else 200)
+    # A declined card is an answer, not an error of the page: 200, the form and the message (a
+    # 402 would be logged as an error by every browser's console).
+    return render(request, "sandbox/checkout.html", context)
 
 
 def _check_email(email: str) -> None:
@@ -76,6 +86,27 @@ def _check_email(email: str) -> None:
         Email().parse(email, "email")
     except ParamError:
         raise CardError("Your email address is invalid.") from None
+
+
+@require_http_methods(["GET", "POST"])
+def checkout_authenticate(request: HttpRequest, session_id: str) -> HttpResponse:
+    """The 3-D Secure step of a hosted checkout's payment: complete it, or fail it."""
+    if not sandbox_allowed():
+        raise Http404("The Stripe sandbox is off.")
+    session = session_for_page(session_id)
+    if session is None:
+        raise Http404("No such checkout session.")
+    if request.method == "POST":
+        session = checkout_session_authenticate(
+            session_id=session.id, complete=request.POST.get("outcome") == "complete"
+        )
+    intent = authentication_pending(session)
+    if intent is None:
+        # Answered (or paid, or expired): the checkout page says how it stands, or the shop's
+        # success page takes over.
+        url = return_url(session, success=True) if session.data["status"] == "complete" else None
+        return redirect(url or reverse("sandbox:checkout", args=[session.id]))
+    return render(request, "sandbox/authenticate.html", {"intent": intent})
 
 
 @csrf_exempt  # Like Stripe's API for Stripe.js: the client secret is the credential, not a cookie.

@@ -81,7 +81,7 @@ def test_a_failed_refund_stays_failed_when_its_earlier_success_arrives_late(
     assert [r.status_code for r in (first, late, again)] == [200, 200, 200]
     refund = Refund.objects.get()
     assert (refund.provider_ref, refund.status) == (made.id, Refund.Status.FAILED)
-    assert refund.message == "The buyer's card has expired or was canceled."
+    assert refund.message == "The buyer's card has expired or was cancelled."
     # The older word was not taken: Stripe was asked, through the USD account, each time.
     assert asked_for(made.id) == 2
     assert refund_notices() == 0 and mail.outbox == []

@@ -222,7 +222,7 @@ def test_a_refund_that_fails_later_is_announced_once_each_way(
 
     refund.refresh_from_db()
     assert refund.status == Refund.Status.FAILED
-    assert refund.message == "The buyer's card has expired or was canceled."
+    assert refund.message == "The buyer's card has expired or was cancelled."
     assert announced == [("succeeded", refund.pk), ("failed", refund.pk)]
     # Nothing was given back after all: all of it can be refunded again.
     assert (refunded(payment), refundable(payment)) == (0, 2000)

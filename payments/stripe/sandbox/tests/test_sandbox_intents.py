@@ -107,9 +107,10 @@ def test_a_declined_card_answers_the_error_and_leaves_it_open(client, usd, inten
     assert "redirect" in confirm(client, intent, "4242424242424242").json()
 
 
+@pytest.mark.parametrize("card", ["4000 0025 0000 3155", "4000 0027 6000 3184"])
 @pytest.mark.parametrize("outcome", ["complete", "fail"])
-def test_3ds_card_asks_for_a_confirmation_step(client, usd, intent, outcome):
-    first = confirm(client, intent, "4000 0027 6000 3184").json()
+def test_3ds_card_asks_for_a_confirmation_step(client, usd, intent, card, outcome):
+    first = confirm(client, intent, card).json()
 
     assert (
         first["redirect"]
@@ -138,8 +139,15 @@ def test_confirm_needs_the_right_client_secret_and_account(client, usd, intent, 
     assert usd.v1.payment_intents.retrieve(intent.id).status == "requires_payment_method"
 
 
-def test_an_invalid_card_number_is_a_validation_error(client, intent):
+def test_an_invalid_card_number_is_a_validation_error(client, usd, intent):
     response = confirm(client, intent, "1234")
 
-    assert response.status_code == 400
-    assert response.json()["error"]["message"] == "Your card number is invalid."
+    # What Stripe.js resolves to without asking Stripe: an answer, not a failed request.
+    assert response.status_code == 200
+    assert response.json()["error"] == {
+        "type": "validation_error",
+        "code": "incomplete",
+        "message": "Your card number is invalid.",
+    }
+    assert usd.v1.payment_intents.retrieve(intent.id).status == "requires_payment_method"
+    assert not events_of("payment_intent.payment_failed").exists()

@@ -11,7 +11,10 @@
  * - stripe.confirmPayment({elements, confirmParams: {return_url}}) confirms the PaymentIntent
  *   against the sandbox and, like Stripe.js, either goes to return_url with payment_intent,
  *   payment_intent_client_secret and redirect_status appended (or to a confirmation step
- *   first, for 4000 0027 6000 3184), or resolves to {error} for a declined card.
+ *   first, for 4000 0025 0000 3155 and 4000 0027 6000 3184), or resolves to {error} for a
+ *   declined card (or one typed incompletely).
+ * - The Payment Element's expiry is formatted as it is typed, as Stripe's is: "1234" shows
+ *   "12 / 34" (card-fields.js, which the hosted checkout page uses too).
  */
 (function () {
   "use strict";
@@ -47,6 +50,28 @@
   }
   if (version === "legacy") {
     Stripe.prototype.redirectToCheckout = redirectToCheckout;
+  }
+
+  // Expiry fields format as typed (card-fields.js, shared with the hosted checkout page),
+  // loaded beside this script as Stripe.js loads its own pieces.
+  var cardFieldsUrl = script ? new URL("card-fields.js", script.src).href : null;
+  function withCardFields(callback) {
+    if (window.sandboxCardFields) {
+      callback(window.sandboxCardFields);
+      return;
+    }
+    var waiting = (withCardFields.waiting = withCardFields.waiting || []);
+    waiting.push(callback);
+    if (waiting.length === 1 && cardFieldsUrl) {
+      var tag = document.createElement("script");
+      tag.src = cardFieldsUrl;
+      tag.addEventListener("load", function () {
+        waiting.splice(0).forEach(function (waiter) {
+          waiter(window.sandboxCardFields);
+        });
+      });
+      document.head.appendChild(tag);
+    }
   }
 
   function Elements(stripe, options) {
@@ -90,8 +115,14 @@
     container.innerHTML = "";
     var box = document.createElement("div");
     box.className = "sandbox-payment-element";
+    // Like Stripe's own element, it lays out its fields itself (CSSOM, which the CSP allows).
+    box.style.display = "grid";
+    box.style.gap = "0.75rem";
     var number = field("number", "Card number", "4242 4242 4242 4242", "cc-number");
     var expiry = field("expiry", "Expiry", "MM / YY", "cc-exp");
+    withCardFields(function (fields) {
+      fields.formatExpiryAsTyped(expiry.input);
+    });
     var cvc = field("cvc", "CVC", "123", "cc-csc");
     [number, expiry, cvc].forEach(function (f) {
       box.appendChild(f.wrapper);
@@ -100,7 +131,8 @@
     hint.className = "hint";
     hint.textContent =
       "Sandbox test cards: 4242 4242 4242 4242 pays; 4000 0000 0000 0002 is declined; " +
-      "4000 0027 6000 3184 asks for a confirmation step.";
+      "4000 0025 0000 3155 and 4000 0027 6000 3184 ask for a 3-D Secure step. " +
+      "Any future expiry and any CVC.";
     box.appendChild(hint);
     container.appendChild(box);
     this._inputs = { number: number.input, expiry: expiry.input, cvc: cvc.input };
