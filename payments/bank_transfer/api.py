@@ -90,7 +90,7 @@ class OrganisationBalanceView(APIView):
         examples=[
             OpenApiExample(
                 "A balance",
-                value={"inn": "7707083893", "balance": 145000, "currency": "RUB"},
+                value={"inn": "1234567894", "balance": 145000, "currency": "RUB"},
                 response_only=True,
             )
         ],
@@ -174,7 +174,7 @@ class BankWebhookView(APIView):
                 value={
                     "operation_id": "ccf0a86d-041b-4991-bcf7-e2352f7b8a4a",
                     "amount": 145000,
-                    "payer_inn": "7707083893",
+                    "payer_inn": "1234567894",
                     "document_number": "PAY-328 INV-5",
                     "document_date": "2024-04-27T21:00:00Z",
                 },
