@@ -229,7 +229,7 @@ class Refund(models.Model):
         PENDING = "pending", "Pending"
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
-        CANCELED = "canceled", "Canceled"
+        CANCELED = "canceled", "Cancelled"  # Stripe spells the value; people read the label
 
     class Reason(models.TextChoices):
         REQUESTED_BY_CUSTOMER = "requested_by_customer", "Requested by the customer"
