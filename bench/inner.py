@@ -98,6 +98,43 @@ def queries(*, small: dict, large: dict) -> dict:
     return found
 
 
+def admin_order(*, lines: int, requests: int, status: str, warmup: int = 3) -> dict:
+    """Milliseconds per GET of the admin's change page of an order of 1 line and of one of
+    `lines` lines (both in `status`), as a superuser through Django's test client: `requests`
+    each, interleaved one by one, after `warmup` each."""
+    import time
+
+    shop = seed(items=max(50, lines), order_lines=lines)
+    large = Order.objects.get(pk=shop["order_id"])
+    small = Order.objects.create(currency=large.currency, discount=large.discount)
+    small.taxes.set(large.taxes.all())
+    line = large.lines.order_by("pk").first()
+    OrderItem.objects.create(
+        order=small, item=line.item, quantity=line.quantity, unit_price=line.unit_price
+    )
+    Order.objects.filter(pk__in=[small.pk, large.pk]).update(status=status)
+    staff = _staff_client()
+    paths = {
+        size: f"/admin/storefront/order/{order.pk}/change/"
+        for size, order in (("small", small), ("large", large))
+    }
+    times = {"small": [], "large": []}
+    found = {"small": set(), "large": set()}
+    for n in range(warmup + requests):
+        for size, path in paths.items():
+            started = time.perf_counter()
+            response = staff.get(path, secure=True)
+            elapsed = (time.perf_counter() - started) * 1000
+            found[size].add(response.status_code)
+            if n >= warmup:
+                times[size].append(elapsed)
+    return {
+        "lines": {"small": 1, "large": large.lines.count()},
+        "ms": times,
+        "statuses": {size: sorted(codes) for size, codes in found.items()},
+    }
+
+
 def _sandbox_requests() -> int:
     from payments.stripe.sandbox.models import SandboxRequest
 
@@ -230,6 +267,7 @@ def profile_webhooks(*, events: int, duplicates: int, top: int) -> dict:
 COMMANDS = {
     "seed": seed,
     "queries": queries,
+    "admin_order": admin_order,
     "stripe_requests": stripe_requests,
     "webhook_events": webhook_events,
     "profile_webhooks": profile_webhooks,

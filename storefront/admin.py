@@ -39,6 +39,12 @@ def _editable(order: Order | None) -> bool:
     return order is None or order.status != Order.Status.PAID
 
 
+def _lines_editable(order: Order | None) -> bool:
+    """Only an open order's lines change: a paid one's are what was charged, a cancelled one's
+    what was ordered (reopening it, its status set back to open, makes them editable again)."""
+    return order is None or order.status == Order.Status.OPEN
+
+
 class OfferedCurrencies(admin.ModelAdmin):
     """Currency menus list the currencies the shop sells in (currencies.offered), not the ~135
     a model field allows: a field keeps Stripe's whole list so that migrations do not change
@@ -177,6 +183,56 @@ class OrderItemInline(admin.TabularInline):
         return _editable(obj) and super().has_delete_permission(request, obj)
 
 
+class ReadOnlyLinesFormSet(BaseInlineFormSet):
+    """An order's lines as a table of text (`rows`), with no form per line: only the management
+    form is rendered, for no lines, so a post changes none. A form per line, even read-only, was
+    most of the time of a 100-line order's page."""
+
+    def get_queryset(self):
+        return self.model._default_manager.none()
+
+    def rows(self) -> list[tuple[str, int, str, str]]:
+        """(item, quantity, unit price, amount) per line, read with the order (OrderAdmin's
+        queryset prefetches the lines with their items)."""
+        found = []
+        for line in self.instance.lines.all():
+            price = line.unit_price
+            if price is None:
+                found.append((str(line.item), line.quantity, "-", "-"))
+                continue
+            currency = str(price.currency)
+            found.append(
+                (
+                    str(line.item),
+                    line.quantity,
+                    format_money(price.amount, currency),
+                    format_money(price.amount * line.quantity, currency),
+                )
+            )
+        return found
+
+
+class ReadOnlyLinesInline(admin.TabularInline):
+    """The lines of an order that is no longer open: shown, never changed, added or deleted."""
+
+    model = OrderItem
+    formset = ReadOnlyLinesFormSet
+    template = "admin/storefront/order/lines_read_only.html"
+    fields = ["item", "quantity", "unit_price"]
+    extra = 0
+    max_num = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Order | None = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Order | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Order | None = None) -> bool:
+        return False
+
+
 @admin.register(Order)
 class OrderAdmin(OfferedCurrencies):
     list_display = [
@@ -226,6 +282,13 @@ class OrderAdmin(OfferedCurrencies):
                 Prefetch("lines", queryset=OrderItem.objects.select_related("item")), "taxes"
             )
         )
+
+    def get_inline_instances(self, request: HttpRequest, obj: Order | None = None):
+        # An order no longer open shows its lines as text (ReadOnlyLinesInline), not as forms.
+        if _lines_editable(obj):
+            return super().get_inline_instances(request, obj)
+        inline = ReadOnlyLinesInline(self.model, self.admin_site)
+        return [inline] if inline.has_view_permission(request, obj) else []
 
     def has_change_permission(self, request: HttpRequest, obj: Order | None = None) -> bool:
         return _editable(obj) and super().has_change_permission(request, obj)

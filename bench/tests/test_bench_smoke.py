@@ -36,6 +36,10 @@ SCRIPTS = {
         ["--events", "1", "--duplicates", "2", "--top", "3"],
         "duplicate: 2 deliveries through storefront.wsgi's WSGI handler",
     ),
+    "admin_order": (
+        ["--lines", "2", "--requests", "1", "--status", "paid,open"],
+        "smoke admin order change page (paid), 1 vs 2 lines: ms median",
+    ),
     "bank": (
         [*SMALL_SERVER, "--operations", "3", "--concurrency", "2"],
         "smoke distinct operations: deliveries/s",
