@@ -87,14 +87,20 @@ def test_a_worker_killed_while_sending_is_replaced_and_the_buyer_gets_one_receip
             what=f"the receipt sent by the new worker:\n{second.output()}",
         )
         assert sent
+        receipt = receipt_of(order)
+        # The row says "sent" a moment before the worker logs it, and the worker is killed when
+        # this block ends: read its log once the line is there.
+        lines = wait_until(
+            lambda: [r for r in second.records() if f"order mail {receipt.pk} " in r["message"]],
+            timeout=30,
+            what=f"the new worker's log line about order mail {receipt.pk}:\n{second.output()}",
+        )
 
-    receipt = receipt_of(order)
     assert (receipt.status, receipt.attempts) == ("sent", 2)
     (delivered,) = sink.to("ada@example.com")
     assert delivered["X-Order-Mail"] == str(receipt.pk)
     assert "receipt for your order" in delivered["Subject"]
     # The new worker's lines about it carry the id of the request that queued it.
-    lines = [r for r in second.records() if f"order mail {receipt.pk} " in r["message"]]
     assert [(r["message"].split(")")[-1].strip(), r["request_id"]) for r in lines] == [
         ("sent", "req-kill-1")
     ]

@@ -99,6 +99,9 @@ def app_env(tmp_path: Path, **changes: str) -> dict[str, str]:
         "PATH": os.pathsep.join([str(VENV_BIN), "/usr/local/bin", "/usr/bin", "/bin"]),
         "HOME": str(tmp_path),
         "LANG": "C.UTF-8",
+        # As the Dockerfile (and Heroku's Python) set it: each log line is written when logged,
+        # so a process the test kills has left every line it logged before.
+        "PYTHONUNBUFFERED": "1",
         "READ_ENV_FILE": "0",
         "DEBUG": "0",
         "SECRET_KEY": secrets.token_urlsafe(64),
