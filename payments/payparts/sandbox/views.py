@@ -5,11 +5,14 @@ amount and the parts. A decision moves the plan, queues the signed callback, and
 buyer to the shop's `redirectUrl`.
 """
 
+from decimal import Decimal, InvalidOperation
+
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
+from currencies.formatting import format_money
 from currencies.minor_units import to_minor_units
 from payments.payparts import config
 from payments.payparts.instalments import instalments_text
@@ -45,5 +48,21 @@ def payment_page(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "payparts_sandbox/payment.html",
-        {"plan": plan, "schedule": schedule, "done": plan.payment_state in FINAL},
+        {
+            "plan": plan,
+            "amount": format_money(plan.amount, config.CURRENCY),
+            "products": [_product_line(product) for product in plan.products],
+            "schedule": schedule,
+            "done": plan.payment_state in FINAL,
+        },
     )
+
+
+def _product_line(product: dict) -> str:
+    """`Blanket × 2 at 1 800,00 ₴`: a product of the plan as the bank's page writes it (a price
+    the shop sent that is no number is shown as sent)."""
+    try:
+        price = format_money(Decimal(str(product.get("price"))), config.CURRENCY)
+    except (InvalidOperation, ValueError):
+        price = f"{product.get('price')} {config.CURRENCY}"
+    return f"{product.get('name')} × {product.get('count')} at {price}"

@@ -82,6 +82,16 @@ def test_buy_creates_the_payment_at_the_bank_and_redirects_to_its_page(client):
     )
 
 
+def test_the_sandbox_banks_page_writes_the_money_as_the_shop_does(client):
+    item = uah_item("1450.00", name="Kosiv tea set")
+    data = buy(client, item, parts=3).json()
+    page = client.get(data["url"]).content.decode()
+    total = format_money(Decimal("1450.00"), "UAH")  # 1 450,00 ₴
+    assert f'<dd id="payparts-amount">{total}</dd>' in page
+    assert f"Kosiv tea set × 1 at {total}" in page
+    assert "UAH" not in page.split("<h1>", 1)[1].split("</dl>", 1)[0]
+
+
 @pytest.mark.parametrize("parts", ["1", "7", "x", "26"])
 def test_a_parts_count_out_of_range_is_refused(client, parts):
     item = uah_item()
