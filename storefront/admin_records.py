@@ -28,12 +28,17 @@ def _when(value) -> str:
 
 def record_table(name: str, columns: Sequence[Column], rows: Iterable[Sequence]) -> str:
     """`rows` as `<table id="order-<name>">` under `columns`' headers (cells escaped unless
-    already safe HTML)."""
-    cells = "".join(f'<td class="{css}">{{}}</td>' if css else "<td>{}</td>" for _, css in columns)
+    already safe HTML). Each cell carries its header as `data-label`, which a phone's layout
+    shows beside the value when the rows are stacked (static/css/admin/order.css)."""
+    cells = "".join(
+        format_html('<td class="{}" data-label="{}">', css, header)
+        + "{}</td>"  # the cell's own value, escaped by format_html_join below
+        for header, css in columns
+    )
     body = format_html_join("", f"<tr>{cells}</tr>", rows)
     head = format_html_join("", "<th>{}</th>", ((header,) for header, _ in columns))
     return format_html(
-        '<table class="order-{}" id="order-{}"><thead><tr>{}</tr></thead><tbody>{}</tbody></table>',
+        '<table class="order-{} order-records" id="order-{}"><thead><tr>{}</tr></thead><tbody>{}</tbody></table>',
         name,
         name,
         head,
@@ -118,5 +123,5 @@ def mails_table(order: Order) -> str:
     ]
     if not rows:
         return "None." if order.email else "None: the buyer gave no e-mail address."
-    columns = [("e-mail", ""), ("to", ""), ("status", ""), ("attempts", ""), ("sent", "")]
-    return record_table("mails", [*columns, ("last error", "")], rows)
+    columns = [("e-mail", ""), ("to", "address"), ("status", ""), ("attempts", ""), ("sent", "")]
+    return record_table("mails", [*columns, ("last error", "note")], rows)

@@ -11,7 +11,7 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from payments.refunds import refund_request
-from storefront.models import Order
+from storefront.models import Order, OrderMail
 from storefront.tests.backoffice_tools import (
     order_paid_by_bank_transfer,
     order_paid_then_dispute_lost,
@@ -147,3 +147,31 @@ def test_an_open_orders_currency_menu_lists_the_shops_currencies(page, shop):
     ]
     assert options == ["EUR", "RUB", "USD"]
     screenshot(page, "backoffice-9-open-order-1280")
+
+
+def test_an_orders_records_stay_on_a_phones_screen(page, shop):
+    """Payments, refunds and e-mails of an order each read as a block per record on a phone:
+    nothing runs past the screen, where the form row would hide it."""
+    usd, _, _ = shop
+    address = "accounts.payable.department@a-rather-long-company-name.example.com"
+    OrderMail.objects.create(
+        order=usd,
+        kind=OrderMail.Kind.REFUND,
+        to=address,
+        status=OrderMail.Status.FAILED,
+        attempts=3,
+        error="SMTPRecipientsRefused: 550 5.1.1 mailbox unavailable, the server said at length",
+    )
+    page.set_viewport_size(PHONE)
+    log_in(page, reverse("admin:storefront_order_change", args=[usd.pk]))
+
+    expect(page.locator("#order-mails td.address").last).to_have_text(address)
+    for table in ("#order-payments", "#order-refunds", "#order-mails"):
+        cells = page.locator(f"{table} td")
+        assert cells.count() > 0, table
+        for index in range(cells.count()):
+            box = cells.nth(index).bounding_box()
+            assert box and box["x"] + box["width"] <= PHONE["width"], (table, index, box)
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.locator("#order-mails").scroll_into_view_if_needed()
+    screenshot(page, "backoffice-10-order-records-375")

@@ -1,6 +1,7 @@
 """Receipts and refund notices: one per paid order (and per refund), with the invoice attached,
 never without an address, never lost when sending fails, never sent twice by the resender."""
 
+import re
 from datetime import timedelta
 from io import StringIO
 from smtplib import SMTPServerDisconnected
@@ -343,5 +344,7 @@ def test_the_merchant_sees_the_buyers_address_and_each_mail_in_the_admin(
     listing = admin_client.get("/admin/storefront/order/?q=ada@example").content.decode()
 
     assert 'id="order-mails"' in page
-    assert "<td>Order confirmation</td><td>ada@example.com</td><td>Sent</td><td>1</td>" in page
+    row = re.search(r'<table class="order-mails order-records".*?<tbody><tr>(.*?)</tr>', page, re.S)
+    cells = [re.sub(r"<[^>]+>", "", cell) for cell in re.findall(r"<td.*?</td>", row.group(1))]
+    assert cells[:4] == ["Order confirmation", "ada@example.com", "Sent", "1"]
     assert f"/admin/storefront/order/{order.pk}/change/" in listing and "ada@example.com" in listing
