@@ -38,7 +38,8 @@ def record_table(name: str, columns: Sequence[Column], rows: Iterable[Sequence])
     body = format_html_join("", f"<tr>{cells}</tr>", rows)
     head = format_html_join("", "<th>{}</th>", ((header,) for header, _ in columns))
     return format_html(
-        '<table class="order-{} order-records" id="order-{}"><thead><tr>{}</tr></thead><tbody>{}</tbody></table>',
+        '<table class="order-{} order-records" id="order-{}">'
+        "<thead><tr>{}</tr></thead><tbody>{}</tbody></table>",
         name,
         name,
         head,
