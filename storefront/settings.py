@@ -664,6 +664,11 @@ CELERY_BEAT_SCHEDULE = {
 
 # Items per catalogue page (`/?page=2`): a page costs the same however large the catalogue.
 SHOP_CATALOGUE_PAGE_SIZE = 24
+# The catalogue's and item pages are kept as rendered, in each process's memory, until what they
+# show changes (storefront.page_cache). Whether a kept page is current is asked of the shared
+# cache, so it is on where there is one (REDIS_URL) and in tests (one process); off on a laptop
+# (DEBUG: edited templates show at once) and where processes share no cache.
+SHOP_PAGE_CACHE = TESTING or (bool(REDIS_URL) and not DEBUG)
 
 # How many payments one client may start (/buy/..., the pay pages) per window before a 429
 # (storefront.throttle; the window slides, and is every limit below's).

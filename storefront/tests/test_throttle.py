@@ -14,7 +14,7 @@ from django.core.cache import caches
 from django.test import Client, RequestFactory
 from django.test.utils import override_settings
 
-from storefront import throttle
+from storefront import shared_cache, throttle
 from storefront.models import Order
 from storefront.tests.factories import make_item
 
@@ -122,7 +122,7 @@ class Monotonic:
 
     def __init__(self, monkeypatch) -> None:
         self.now = 1000.0
-        monkeypatch.setattr(throttle, "_monotonic", lambda: self.now)
+        monkeypatch.setattr(shared_cache, "_monotonic", lambda: self.now)
         monkeypatch.setattr(throttle, "cache_outage", throttle.CacheOutage())
 
 
@@ -180,7 +180,7 @@ def test_a_failed_cache_is_asked_again_only_after_a_pause(client, monkeypatch):
     for _ in range(5):
         assert client.get(f"/buy/{item.pk}").status_code == 200
     asked_while_down = failing.calls
-    clock.now += throttle.CACHE_RETRY_SECONDS
+    clock.now += shared_cache.CACHE_RETRY_SECONDS
     client.get(f"/buy/{item.pk}")
 
     assert asked_while_down == 1
