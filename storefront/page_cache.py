@@ -15,7 +15,11 @@ most KEPT_SECONDS), never in Redis: the shop's Redis is also Celery's broker, an
 Whether a kept page is current: it carries the page version it was rendered at, a short random
 value in the shared cache (Redis with REDIS_URL: the same for every process and instance).
 `shop_pages_changed()` replaces it when the transaction changing what the pages show commits;
-the admin's saves and deletes of items and taxes call it, and so does `load_demo`. Everything
+the admin's saves and deletes of items and taxes call it, and so does `load_demo`. The process
+that replaced it knows at once; the others go on trusting the version they last read for
+`settings.SHOP_PAGE_VERSION_SECONDS` (a quarter of a second), so that a kept page costs no
+round trip to Redis (one costs a request more than the rest of a kept page's work), and show
+the change that much later at most (0: every request asks). Everything
 else a page shows comes from settings and code (the currencies offered, the rails and their
 accounts, the payment flow, the templates, the static files' hashed names), which change only
 with a restart, and a process starts with nothing kept; a setting changed while a process runs
@@ -31,7 +35,9 @@ this process's kept ones are dropped; the cache is asked again after a few secon
 
 import hashlib
 import logging
+import math
 import secrets
+import time
 from collections.abc import Callable
 
 from django.conf import settings
@@ -78,6 +84,9 @@ def new_outage() -> CacheOutage:
 
 
 outage = new_outage()
+# (version, when it was read); a version is None while there is none to trust.
+_NOTHING_READ = (None, -math.inf)
+_last_read = _NOTHING_READ
 
 
 def page_render(request: HttpRequest, template_name: str, context: dict) -> HttpResponse:
@@ -118,14 +127,20 @@ def shop_pages_changed() -> None:
 
 
 def pages_forget() -> None:
-    """Drop the pages this process keeps (each test starts with none)."""
+    """Drop the pages this process keeps, and the version it last read (each test starts with
+    neither)."""
+    global _last_read
     _kept.clear()
+    _last_read = _NOTHING_READ
 
 
 def _version_replace() -> None:
-    _kept.clear()
+    global _last_read
+    pages_forget()
+    version = secrets.token_hex(8)
     try:
-        cache.set(VERSION_KEY, secrets.token_hex(8), timeout=None)
+        cache.set(VERSION_KEY, version, timeout=None)
+        _last_read = (version, _monotonic())
     except Exception as exc:
         outage.happened(exc)
         logger.warning(
@@ -137,8 +152,13 @@ def _version_replace() -> None:
 
 
 def _version() -> str | None:
-    """The current page version (made if there is none); None while the shared cache does not
-    answer."""
+    """The current page version (made if there is none), as read at most
+    SHOP_PAGE_VERSION_SECONDS ago; None while the shared cache does not answer."""
+    global _last_read
+    version, read_at = _last_read
+    now = _monotonic()
+    if now - read_at < settings.SHOP_PAGE_VERSION_SECONDS:
+        return version
     if outage.ongoing():
         return None
     try:
@@ -149,9 +169,15 @@ def _version() -> str | None:
     except Exception as exc:
         # A change may go unrecorded while it does not answer: nothing kept is trusted after.
         outage.happened(exc)
-        _kept.clear()
+        pages_forget()
         return None
+    if version is not None:
+        _last_read = (version, now)
     return version
+
+
+def _monotonic() -> float:
+    return time.monotonic()
 
 
 def _kept_key(key: tuple) -> str:
@@ -171,7 +197,7 @@ def _spliced(request: HttpRequest, response: HttpResponse) -> HttpResponse:
 
 
 def _settings_changed(**kwargs) -> None:
-    _kept.clear()
+    pages_forget()
 
 
 setting_changed.connect(_settings_changed)

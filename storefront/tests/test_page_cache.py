@@ -2,10 +2,19 @@
 admin shows on the next view, no browser gets another's CSRF token, messages or cart, the forms
 of a kept page post, and a kept page is answered without a query."""
 
+import http.client
 import logging
 import re
+import subprocess
+import sys
+from contextlib import ExitStack, contextmanager
+from http.cookies import SimpleCookie
+from urllib.parse import urlencode
 
 import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.middleware.csrf import _unmask_cipher_token
 from django.test import Client
 from django.urls import reverse
@@ -13,6 +22,14 @@ from django.urls import reverse
 from storefront import page_cache
 from storefront.models import Item, Order
 from storefront.tests.factories import make_item, make_tax
+from storefront.tests.worker_tools import (
+    app_env,
+    free_port,
+    procfile,
+    procfile_process,
+    redis_or_skip,
+    wait_until,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -366,8 +383,6 @@ def test_without_the_page_cache_every_view_renders(client, settings, django_asse
 def test_with_the_shared_cache_down_pages_are_rendered_and_it_is_said_once(
     settings, caplog, django_assert_num_queries
 ):
-    from storefront.tests.worker_tools import free_port
-
     item = make_item(name="Linen tote")
     Client().get(item.get_absolute_url())  # kept while the cache answered
     settings.CACHES = {
@@ -387,3 +402,146 @@ def test_with_the_shared_cache_down_pages_are_rendered_and_it_is_said_once(
     assert "Linen tote" in second.content.decode() and tokens(second.content.decode())
     said = [r for r in caplog.records if r.name == "storefront.page_cache"]
     assert len(said) == 1 and "ConnectionError" in said[0].getMessage()
+
+
+# --- Several processes, as a deployed shop runs ----------------------------------------------
+
+
+class Visitor:
+    """A browser of its own against one app process: its cookies, plain HTTP/1.1."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.cookies: dict[str, str] = {}
+
+    def request(self, method: str, path: str, form: dict | None = None):
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        body = None
+        if form is not None:
+            body = urlencode(form)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        try:
+            connection.request(method, path, body=body, headers=headers)
+            response = connection.getresponse()
+            text = response.read().decode()
+            for header in response.headers.get_all("Set-Cookie") or []:
+                for name, morsel in SimpleCookie(header).items():
+                    self.cookies[name] = morsel.value
+            return response.status, text
+        finally:
+            connection.close()
+
+    def get(self, path: str) -> str:
+        status, text = self.request("GET", path)
+        assert status == 200, (status, text[:500])
+        return text
+
+    def admin_login(self, username: str, password: str) -> None:
+        page = self.get("/admin/login/")
+        status, _ = self.request(
+            "POST",
+            "/admin/login/",
+            {"username": username, "password": password, **csrf_field(page), "next": "/admin/"},
+        )
+        assert status == 302 and "sessionid" in self.cookies
+
+    def admin_save(self, path: str, form: dict) -> None:
+        page = self.get(path)
+        status, text = self.request("POST", path, {**form, **csrf_field(page), "_save": "Save"})
+        assert status == 302, text[:2000]
+
+
+def csrf_field(page: str) -> dict:
+    return {"csrfmiddlewaretoken": TOKEN.search(page)[1]}
+
+
+@pytest.fixture(scope="module")
+def static_root(tmp_path_factory):
+    """The static files as the build step collects them (production settings serve the hashed
+    names of its manifest)."""
+    root = tmp_path_factory.mktemp("staticfiles")
+    env = app_env(root.parent, STATIC_ROOT=str(root))
+    collected = subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert collected.returncode == 0, collected.stderr
+    return root
+
+
+@contextmanager
+def two_app_processes(tmp_path, static_root, **env_changes):
+    """Two instances of the Procfile's web command (one gunicorn worker each) on the test's
+    database, each with its own memory: their ports."""
+    env = app_env(tmp_path, STATIC_ROOT=str(static_root), **env_changes)
+    ports = [free_port(), free_port()]
+    with ExitStack() as stack:
+        for port in ports:
+            command = procfile()["web"].replace("0.0.0.0:$PORT", "127.0.0.1:$PORT")
+            web = stack.enter_context(
+                procfile_process(
+                    "web",
+                    {**env, "PORT": str(port), "WEB_CONCURRENCY": "1", "GUNICORN_THREADS": "2"},
+                    tmp_path,
+                    command=command,
+                )
+            )
+            wait_until(lambda p=port: _serving(p), timeout=30, what=f"gunicorn:\n{web.output()}")
+        yield ports
+
+
+def _serving(port: int) -> bool:
+    try:
+        return Visitor(port).request("GET", "/healthz")[0] == 200
+    except OSError:
+        return False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_change_saved_through_one_process_shows_on_the_others_kept_pages(tmp_path, static_root):
+    redis_or_skip()
+    merchant_login = ("merchant", "a long local passphrase")
+    user = get_user_model().objects.create_superuser(merchant_login[0], "", None)
+    # Hashed as the app processes check it (the tests' own hasher is MD5, for speed).
+    user.password = PBKDF2PasswordHasher().encode(merchant_login[1], "salt", iterations=1000)
+    user.save()
+    item = make_item(name="Linen tote", price="24.00", currency="EUR")
+
+    with two_app_processes(tmp_path, static_root) as (admin_side, shop_side):
+        buyer = Visitor(shop_side)
+        assert "€24.00" in buyer.get(item.get_absolute_url())
+        # Kept there: a row changed behind the shop's back (no shop_pages_changed) is not seen.
+        Item.objects.filter(pk=item.pk).update(description="Changed behind its back.")
+        assert "behind its back" not in buyer.get(item.get_absolute_url())
+
+        merchant = Visitor(admin_side)
+        merchant.admin_login(*merchant_login)
+        change = reverse("admin:storefront_item_change", args=[item.pk])
+        item.refresh_from_db()
+        merchant.admin_save(change, item_form(item, price_0="26.50"))
+
+        # Within the quarter second the other process trusts the version it read.
+        def new_price_shown() -> str | None:
+            page = buyer.get(item.get_absolute_url())
+            return page if "€26.50" in page else None
+
+        page = wait_until(new_price_shown, timeout=10, what="the new price on the other side")
+        assert "€24.00" not in page and "behind its back" in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_without_a_shared_cache_no_process_keeps_pages(tmp_path, static_root):
+    item = make_item(name="Linen tote", price="24.00", currency="EUR")
+
+    with two_app_processes(tmp_path, static_root, REDIS_URL="") as (one, other):
+        assert "€24.00" in Visitor(one).get(item.get_absolute_url())
+        Item.objects.filter(pk=item.pk).update(price="26.50")
+
+        # No process could learn of another's change: each renders every page.
+        assert "€26.50" in Visitor(one).get(item.get_absolute_url())
+        assert "€26.50" in Visitor(other).get(item.get_absolute_url())
