@@ -236,13 +236,14 @@ def test_filling_one_order_is_not_limited(client, settings):
 
 @pytest.fixture
 def redis_cache(settings):
-    """Django's RedisCache on the machine's Redis, under a key prefix of this test's own (no
-    other key is touched); skipped, saying so, where no Redis answers (never under CI)."""
+    """The shop's RedisCache (storefront.redis_cache) on the machine's Redis, under a key prefix
+    of this test's own (no other key is touched); skipped, saying so, where no Redis answers
+    (never under CI)."""
     location = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
     prefix = f"throttle-test-{uuid.uuid4().hex}"
     config = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "storefront.redis_cache.RedisCache",
             "LOCATION": location,
             "KEY_PREFIX": prefix,
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
@@ -281,3 +282,14 @@ def test_on_redis_concurrent_calls_let_exactly_the_limit_through(redis_cache, se
 
     assert results.count(0) == 30
     assert len(results) == 600
+
+
+def test_the_shop_redis_cache_keeps_one_client_per_pool(redis_cache):
+    """Django's builds a redis client for every call; the shop's keeps the first (the counts
+    above go through it, from many threads at once)."""
+    backend = caches["default"]._cache
+
+    caches["default"].set("kept", "yes")
+
+    assert caches["default"].get("kept") == "yes"
+    assert backend.get_client() is backend.get_client(write=True)
