@@ -3,7 +3,7 @@
 
     .venv/bin/python -m bench.pages [--app-dir [LABEL=]PATH ...] [--requests 300] [--rounds 3]
         [--concurrency 8] [--workers 2] [--threads 4] [--items 50] [--lines 3]
-        [--connection keepalive|fresh] [--port 8250] [--no-record]
+        [--connection keepalive|fresh] [--port 8250] [--redis-url URL] [--no-record]
 
 Each round measures, per checkout, the trivial view, `/`, an item, the order page (a first visit
 with `?key=`, no cookie) and the trivial view again, one phase of `--requests` each; several
@@ -13,9 +13,14 @@ and the load generator's own CPU share per page. The generator shares the cores 
 while the trivial view is measured (the fastest phases send the most requests per second), so
 the req/s ratios flatter the slower pages; the CPU-per-request figures are the ones to trust.
 Also: the `django_session` rows the load added.
+
+`--redis-url` (or `$BENCH_REDIS_URL`) gives every checkout the shared cache a deployed shop has
+(REDIS_URL); the catalogue and item pages are kept only where there is one (storefront.page_cache),
+so without it they are rendered for every request, as on a site without Redis.
 """
 
 import argparse
+import os
 import statistics
 import time
 
@@ -45,9 +50,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--lines", type=int, default=3, help="lines on the order page")
     parser.add_argument("--connection", choices=["keepalive", "fresh"], default="keepalive")
     parser.add_argument("--phase-seconds", type=float, default=60, help="time limit per phase")
+    parser.add_argument(
+        "--redis-url",
+        default=os.environ.get("BENCH_REDIS_URL", ""),
+        help="REDIS_URL for every checkout (default: $BENCH_REDIS_URL): the shared cache "
+        "production has, which the page cache needs; without it pages are rendered every time",
+    )
     args = parser.parse_args(argv)
     terminate_on_sigterm()
     found = targets(args)
+    for target in found:
+        target.extra_env["REDIS_URL"] = args.redis_url
     shops = {}
     for target in found:
         target.prepare()
@@ -57,7 +70,8 @@ def main(argv: list[str] | None = None) -> None:
         f"gunicorn {args.workers} workers × {args.threads} threads per checkout; "
         f"{args.requests} requests per phase from {args.concurrency} client threads "
         f"({args.connection} HTTP connections), {args.rounds} rounds, interleaved; "
-        f"{args.items} catalogue items, {args.lines} order lines"
+        f"{args.items} catalogue items, {args.lines} order lines; "
+        + (f"REDIS_URL {args.redis_url}" if args.redis_url else "no REDIS_URL")
     )
     keepalive = args.connection == "keepalive"
     deadline = time.monotonic() + MAX_SECONDS

@@ -190,18 +190,20 @@ def describe(target: Target, **env: str) -> str:
             "import django, json; django.setup(); from django.conf import settings as s; "
             "d = s.DATABASES['default']; print(json.dumps([django.get_version(), s.DEBUG, "
             "d.get('CONN_MAX_AGE'), d.get('CONN_HEALTH_CHECKS'), d['ENGINE'].rsplit('.', 1)[1], "
-            "len(s.MIDDLEWARE), __import__('platform').python_version()]))",
+            "len(s.MIDDLEWARE), __import__('platform').python_version(), "
+            "getattr(s, 'SHOP_PAGE_CACHE', None)]))",
         ],
         **env,
     )
-    django, debug, age, health, engine, middleware, python = json.loads(
+    django, debug, age, health, engine, middleware, python, page_cache = json.loads(
         probe.strip().splitlines()[-1]
     )
+    kept = {None: "", True: ", pages kept (SHOP_PAGE_CACHE)", False: ", pages rendered every time"}
     return (
         f"{target.label}: {target.app_dir} at {git_commit(target.app_dir)}, Python {python}, "
         f"Django {django}, "
         f"DEBUG={int(debug)}, CONN_MAX_AGE={age}, CONN_HEALTH_CHECKS={health}, {engine} "
-        f"database {target.db_name}, {middleware} middleware"
+        f"database {target.db_name}, {middleware} middleware{kept[page_cache]}"
     )
 
 

@@ -67,6 +67,9 @@ class Rail:
 
         `urls` are the shop's own URLs that start a payment by each method; the rail's template
         links to them. None when the rail cannot take `currency` (the page shows nothing).
+        The answer may depend on the rail's configuration and these arguments only, never on
+        rows that change at run time nor on who asks: a page showing it may be kept as
+        rendered until the shop's catalogue changes or the process restarts.
         """
         return None
 

@@ -26,6 +26,7 @@ from storefront.credit_notes import credit_note_response
 from storefront.exports import orders_csv_response
 from storefront.invoices import invoice_response, tax_label
 from storefront.models import Discount, Item, Order, OrderItem, Tax
+from storefront.page_cache import shop_pages_changed
 from storefront.pricing import order_totals
 from storefront.settlement import order_settlement, settlements
 
@@ -69,8 +70,25 @@ class OfferedCurrencies(admin.ModelAdmin):
         return form
 
 
+class ShownOnShopPages(admin.ModelAdmin):
+    """Rows the catalogue and the item pages show: saving or deleting one here makes every kept
+    page out of date once it commits (storefront.page_cache)."""
+
+    def save_model(self, request: HttpRequest, obj, form, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        shop_pages_changed()
+
+    def delete_model(self, request: HttpRequest, obj) -> None:
+        super().delete_model(request, obj)
+        shop_pages_changed()
+
+    def delete_queryset(self, request: HttpRequest, queryset) -> None:
+        super().delete_queryset(request, queryset)
+        shop_pages_changed()
+
+
 @admin.register(Item)
-class ItemAdmin(OfferedCurrencies):
+class ItemAdmin(ShownOnShopPages, OfferedCurrencies):
     list_display = ["name", "price_display", "price_currency"]
     list_filter = [("price_currency", admin.AllValuesFieldListFilter)]
     search_fields = ["name", "description"]
@@ -506,7 +524,7 @@ class DiscountAdmin(PricingLockedOncePaid):
 
 
 @admin.register(Tax)
-class TaxAdmin(PricingLockedOncePaid):
+class TaxAdmin(ShownOnShopPages, PricingLockedOncePaid):
     list_display = ["display_name", "percentage", "inclusive", "jurisdiction", "currency"]
     list_filter = ["inclusive", "currency", "applies_to_new_orders"]
     search_fields = ["display_name", "jurisdiction"]

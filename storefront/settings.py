@@ -585,7 +585,8 @@ if REDIS_URL.startswith("rediss://") and "ssl_cert_reqs=" not in REDIS_URL:
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's, keeping its redis clients (storefront.redis_cache).
+            "BACKEND": "storefront.redis_cache.RedisCache",
             "LOCATION": REDIS_URL,
             # A Redis that does not answer costs a request a second, not a hang: the throttle
             # then lets it through and /healthz says the cache is degraded.
@@ -664,6 +665,14 @@ CELERY_BEAT_SCHEDULE = {
 
 # Items per catalogue page (`/?page=2`): a page costs the same however large the catalogue.
 SHOP_CATALOGUE_PAGE_SIZE = 24
+# The catalogue's and item pages are kept as rendered, in each process's memory, until what they
+# show changes (storefront.page_cache). Whether a kept page is current is asked of the shared
+# cache, so it is on where there is one (REDIS_URL) and in tests (one process); off on a laptop
+# (DEBUG: edited templates show at once) and where processes share no cache.
+SHOP_PAGE_CACHE = TESTING or (bool(REDIS_URL) and not DEBUG)
+# How long a process trusts the page version it last read from the shared cache (seconds): a
+# change made in another process shows there this much later at most; 0 asks on every request.
+SHOP_PAGE_VERSION_SECONDS = 0.25
 
 # How many payments one client may start (/buy/..., the pay pages) per window before a 429
 # (storefront.throttle; the window slides, and is every limit below's).

@@ -25,7 +25,6 @@ import contextlib
 import ipaddress
 import logging
 import math
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,15 +35,12 @@ from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
+from storefront import shared_cache
+
 logger = logging.getLogger(__name__)
 
 # Slots per window: a refused client waits at most a window and one slot (5 s of a minute).
 SLOTS = 12
-# The cache's unreachability is logged at most this often (seconds), per process.
-CACHE_DOWN_LOG_INTERVAL = 60
-# After the cache failed, it is not asked again for this long (seconds), per process: a cache
-# that does not answer costs a request its timeout every few seconds, not every request.
-CACHE_RETRY_SECONDS = 5
 
 
 @dataclass(frozen=True)
@@ -89,33 +85,13 @@ def client_bucket(request: HttpRequest) -> str:
     return str(ip)
 
 
-def _monotonic() -> float:
-    return time.monotonic()
-
-
-class CacheOutage:
-    """This process's memory of the cache failing: when to ask it again, when it was said."""
+class CacheOutage(shared_cache.CacheOutage):
+    """The throttle's memory of the cache failing (storefront.shared_cache): while it lasts,
+    calls are let through uncounted."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.retry_at = -math.inf
-        self.logged_at = -math.inf
-
-    def ongoing(self) -> bool:
-        return _monotonic() < self.retry_at
-
-    def happened(self, exc: Exception) -> None:
-        """Note the failure; say, at most once a minute, that calls go through uncounted."""
-        now = _monotonic()
-        with self._lock:
-            self.retry_at = now + CACHE_RETRY_SECONDS
-            if now - self.logged_at < CACHE_DOWN_LOG_INTERVAL:
-                return
-            self.logged_at = now
-        # The class only: a cache client's message may name its server and credentials.
-        logger.warning(
-            "throttle: the cache cannot be reached (%s); calls are let through uncounted",
-            type(exc).__name__,
+        super().__init__(
+            logger, "throttle: the cache cannot be reached (%s); calls are let through uncounted"
         )
 
 

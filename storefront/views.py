@@ -40,6 +40,7 @@ from storefront.forms import (
 )
 from storefront.invoices import invoice_response
 from storefront.models import Item, Order, OrderMail
+from storefront.page_cache import page_render, shop_page
 from storefront.pricing import order_totals
 from storefront.services import (
     OrderError,
@@ -119,23 +120,24 @@ def _chosen_options(request: HttpRequest) -> dict[str, str]:
 def catalogue(request: HttpRequest) -> HttpResponse:
     """One page of the catalogue (`?page=`, `?after=`, `?before=`): the same work per page
     however many items there are (storefront.catalogue); a page past the numbered ones shows
-    the last of them, a malformed number the first."""
-    page = catalogue_page(
-        page=request.GET.get("page"),
-        after=request.GET.get("after"),
-        before=request.GET.get("before"),
-        size=settings.SHOP_CATALOGUE_PAGE_SIZE,
-    )
-    return render(request, "storefront/catalogue.html", {"items": page.items, "page": page})
+    the last of them, a malformed number the first. Kept once rendered (storefront.page_cache)."""
+    query = {name: request.GET.get(name) for name in ("page", "after", "before")}
+
+    def rendered() -> HttpResponse:
+        page = catalogue_page(**query, size=settings.SHOP_CATALOGUE_PAGE_SIZE)
+        context = {"items": page.items, "page": page}
+        return page_render(request, "storefront/catalogue.html", context)
+
+    return shop_page(request, ("catalogue", *query.values()), rendered)
 
 
 @require_GET
 def item_detail(request: HttpRequest, item_id: int) -> HttpResponse:
-    item = get_object_or_404(Item, pk=item_id)
-    return render(
-        request,
-        "storefront/item_detail.html",
-        {
+    """An item's page: kept once rendered (storefront.page_cache)."""
+
+    def rendered() -> HttpResponse:
+        item = get_object_or_404(Item, pk=item_id)
+        context = {
             "item": item,
             "taxes": taxes_for_new_orders(currency=item.currency),
             "pay_options": pay_options(
@@ -146,8 +148,10 @@ def item_detail(request: HttpRequest, item_id: int) -> HttpResponse:
                     Method.ON_PAGE: reverse("storefront:item_pay", args=[item.pk]),
                 },
             ),
-        },
-    )
+        }
+        return page_render(request, "storefront/item_detail.html", context)
+
+    return shop_page(request, ("item", item_id), rendered)
 
 
 class PaymentStartSerializer(serializers.Serializer):

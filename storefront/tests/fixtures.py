@@ -10,14 +10,17 @@ from storefront.tests.browser import CHROMIUM_ARGS, TIMEOUT_MS, require_chromium
 
 @pytest.fixture(autouse=True)
 def fresh_cache():
-    """Each test starts with empty counters (storefront.throttle counts in the cache) and no
-    memory of an earlier test's cache outage (during one, the throttle lets calls through)."""
+    """Each test starts with empty counters (storefront.throttle counts in the cache), no kept
+    pages (storefront.page_cache) and no memory of an earlier test's cache outage (during one,
+    the throttle lets calls through and pages are rendered every time)."""
     from django.core.cache import cache
 
-    from storefront import throttle
+    from storefront import page_cache, throttle
 
     cache.clear()
+    page_cache.pages_forget()
     throttle.cache_outage = throttle.CacheOutage()
+    page_cache.outage = page_cache.new_outage()
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from django.core.cache import caches
 from django.test import Client, RequestFactory
 from django.test.utils import override_settings
 
-from storefront import throttle
+from storefront import shared_cache, throttle
 from storefront.models import Order
 from storefront.tests.factories import make_item
 
@@ -122,7 +122,7 @@ class Monotonic:
 
     def __init__(self, monkeypatch) -> None:
         self.now = 1000.0
-        monkeypatch.setattr(throttle, "_monotonic", lambda: self.now)
+        monkeypatch.setattr(shared_cache, "_monotonic", lambda: self.now)
         monkeypatch.setattr(throttle, "cache_outage", throttle.CacheOutage())
 
 
@@ -180,7 +180,7 @@ def test_a_failed_cache_is_asked_again_only_after_a_pause(client, monkeypatch):
     for _ in range(5):
         assert client.get(f"/buy/{item.pk}").status_code == 200
     asked_while_down = failing.calls
-    clock.now += throttle.CACHE_RETRY_SECONDS
+    clock.now += shared_cache.CACHE_RETRY_SECONDS
     client.get(f"/buy/{item.pk}")
 
     assert asked_while_down == 1
@@ -236,13 +236,14 @@ def test_filling_one_order_is_not_limited(client, settings):
 
 @pytest.fixture
 def redis_cache(settings):
-    """Django's RedisCache on the machine's Redis, under a key prefix of this test's own (no
-    other key is touched); skipped, saying so, where no Redis answers (never under CI)."""
+    """The shop's RedisCache (storefront.redis_cache) on the machine's Redis, under a key prefix
+    of this test's own (no other key is touched); skipped, saying so, where no Redis answers
+    (never under CI)."""
     location = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
     prefix = f"throttle-test-{uuid.uuid4().hex}"
     config = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "storefront.redis_cache.RedisCache",
             "LOCATION": location,
             "KEY_PREFIX": prefix,
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
@@ -281,3 +282,14 @@ def test_on_redis_concurrent_calls_let_exactly_the_limit_through(redis_cache, se
 
     assert results.count(0) == 30
     assert len(results) == 600
+
+
+def test_the_shop_redis_cache_keeps_one_client_per_pool(redis_cache):
+    """Django's builds a redis client for every call; the shop's keeps the first (the counts
+    above go through it, from many threads at once)."""
+    backend = caches["default"]._cache
+
+    caches["default"].set("kept", "yes")
+
+    assert caches["default"].get("kept") == "yes"
+    assert backend.get_client() is backend.get_client(write=True)

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from storefront.models import Item, Order
+from storefront.page_cache import shop_pages_changed
 
 
 class Command(BaseCommand):
@@ -16,6 +17,7 @@ class Command(BaseCommand):
             self.stdout.write(f"The shop already has {count} items: demo data not loaded again.")
             return
         call_command("loaddata", "demo", verbosity=0)
+        shop_pages_changed()
         # The fixture's dates are fixed; its open orders (the share links the docs hand out)
         # are touched today, or the first expiry run would cancel them as long abandoned.
         Order.objects.filter(status=Order.Status.OPEN).update(updated=timezone.now())
