@@ -254,7 +254,7 @@ class BuyOrderView(ShopApiView):
         tags=["payments"],
         summary="Start paying for an order",
         description="Starts paying the order on the provider's page: send the buyer to `url`. "
-        "Only the browser that made the order (its session), one that opened its share link "
+        "Only the browser that made the order (its signed cookie), one that opened its share link "
         "(`?key=`), or staff may pay it; to anyone else it does not exist. Also answered "
         "without the trailing slash.",
         parameters=[
