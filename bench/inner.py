@@ -202,15 +202,62 @@ def webhook_events(*, count: int, items: int = 50) -> dict:
     return {"events": events, "item_id": shop["item_id"]}
 
 
-def profile_webhooks(*, events: int, duplicates: int, top: int) -> dict:
-    """cProfile of `events` distinct deliveries, then `duplicates` of the last one, each one
-    call of the WSGI application (bench.profile_webhooks)."""
+def _wsgi_call(application, *, method: str, path: str, body: bytes = b"", **headers: str):
+    """One call of the WSGI `application` with the environ gunicorn makes for a request from
+    127.0.0.1 behind a TLS-ending router; `headers` as `HTTP_...` names. Returns (status line,
+    response headers)."""
+    import io
+
+    environ = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "QUERY_STRING": "",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "443",
+        "HTTP_HOST": "127.0.0.1",
+        "HTTP_X_FORWARDED_PROTO": "https",
+        "REMOTE_ADDR": "127.0.0.1",
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.url_scheme": "http",
+        "wsgi.errors": sys.stderr,
+        **({"CONTENT_LENGTH": str(len(body))} if body else {}),
+        **headers,
+    }
+    started = []
+    b"".join(application(environ, lambda status, headers: started.append((status, headers))))
+    return started[0]
+
+
+def _profiled(label: str, calls: list, call, *, top: int, unit: str) -> str:
+    """cProfile of `call(one)` for each of `calls`, as text: a head line (`label`, the time per
+    call under cProfile, the statuses) and the `top` functions by cumulative time, with paths
+    from the packages and the checkout, not from this machine."""
     import cProfile
     import io
     import pstats
     import time
     from pathlib import Path
 
+    profile = cProfile.Profile()
+    started = time.perf_counter()
+    statuses = [profile.runcall(call, one) for one in calls]
+    per_call = (time.perf_counter() - started) * 1000 / len(calls)
+    out = io.StringIO()
+    pstats.Stats(profile, stream=out).sort_stats("cumulative").print_stats(top)
+    text = out.getvalue()
+    for prefix in sorted({*sys.path, str(Path.cwd())}, key=len, reverse=True):
+        if prefix.startswith("/"):
+            text = text.replace(prefix.rstrip("/") + "/", "")
+    head = (
+        f"{label}: {len(calls)} {unit} through storefront.wsgi's WSGI handler, PostgreSQL, "
+        f"DEBUG=0, {per_call:.1f} ms per call under cProfile; statuses {sorted(set(statuses))}\n"
+    )
+    return head + text
+
+
+def profile_webhooks(*, events: int, duplicates: int, top: int) -> dict:
+    """cProfile of `events` distinct deliveries, then `duplicates` of the last one, each one
+    call of the WSGI application (bench.profile webhooks)."""
     from django.core.handlers.wsgi import WSGIHandler
 
     from bench.load import stripe_signature
@@ -220,48 +267,86 @@ def profile_webhooks(*, events: int, duplicates: int, top: int) -> dict:
 
     def deliver(event: dict) -> str:
         body = event["body"].encode()
-        environ = {
-            "REQUEST_METHOD": "POST",
-            "PATH_INFO": "/payments/webhooks/stripe/usd/",
-            "SERVER_NAME": "127.0.0.1",
-            "SERVER_PORT": "443",
-            "HTTP_HOST": "127.0.0.1",
-            "HTTP_X_FORWARDED_PROTO": "https",
-            "CONTENT_TYPE": "application/json; charset=utf-8",
-            "CONTENT_LENGTH": str(len(body)),
-            "HTTP_STRIPE_SIGNATURE": stripe_signature(body, event["secret"]),
-            "REMOTE_ADDR": "127.0.0.1",
-            "wsgi.input": io.BytesIO(body),
-            "wsgi.url_scheme": "http",
-            "wsgi.errors": sys.stderr,
-        }
-        statuses = []
-        b"".join(application(environ, lambda status, headers: statuses.append(status)))
-        return statuses[0]
-
-    def profiled(label: str, calls: list[dict]) -> str:
-        profile = cProfile.Profile()
-        started = time.perf_counter()
-        statuses = [profile.runcall(deliver, event) for event in calls]
-        per_call = (time.perf_counter() - started) * 1000 / len(calls)
-        out = io.StringIO()
-        pstats.Stats(profile, stream=out).sort_stats("cumulative").print_stats(top)
-        # Paths from the packages and the checkout, not from this machine.
-        text = out.getvalue()
-        for prefix in sorted({*sys.path, str(Path.cwd())}, key=len, reverse=True):
-            if prefix.startswith("/"):
-                text = text.replace(prefix.rstrip("/") + "/", "")
-        head = (
-            f"{label}: {len(calls)} deliveries through storefront.wsgi's WSGI handler, "
-            f"PostgreSQL, DEBUG=0, {per_call:.1f} ms per call under cProfile; statuses "
-            f"{sorted(set(statuses))}\n"
-        )
-        return head + text
+        return _wsgi_call(
+            application,
+            method="POST",
+            path="/payments/webhooks/stripe/usd/",
+            body=body,
+            CONTENT_TYPE="application/json; charset=utf-8",
+            HTTP_STRIPE_SIGNATURE=stripe_signature(body, event["secret"]),
+        )[0]
 
     return {
-        "distinct": profiled("distinct (receipt owed)", made),
-        "duplicate": profiled("duplicate", [made[-1]] * duplicates),
+        "distinct": _profiled("distinct (receipt owed)", made, deliver, top=top, unit="deliveries"),
+        "duplicate": _profiled(
+            "duplicate", [made[-1]] * duplicates, deliver, top=top, unit="deliveries"
+        ),
     }
+
+
+def _statements(call) -> list[str]:
+    """The SQL statements `call()` sends, BEGIN and COMMIT included (psycopg sends those
+    itself, so they are counted where Django commits or rolls back), each cut short; those
+    sent during a Stripe call (the sandbox's) marked `stripe>`."""
+    from django.db.backends.base.base import BaseDatabaseWrapper
+
+    from bench.middleware import _in_provider, _patch_once
+
+    _patch_once()  # marks the Stripe calls
+    sent: list[str] = []
+
+    def wrapper(execute, sql, params, many, context):
+        mark = "stripe> " if _in_provider.get() else ""
+        sent.append(mark + " ".join(sql.split())[:160])
+        return execute(sql, params, many, context)
+
+    originals = {name: getattr(BaseDatabaseWrapper, name) for name in ("commit", "rollback")}
+
+    def counted(name):
+        def run(self):
+            if self.connection is not None and not self.get_autocommit():
+                mark = "stripe> " if _in_provider.get() else ""
+                sent.append(f"{mark}(BEGIN ... {name.upper()})")
+            return originals[name](self)
+
+        return run
+
+    try:
+        for name in originals:
+            setattr(BaseDatabaseWrapper, name, counted(name))
+        with connection.execute_wrapper(wrapper):
+            call()
+    finally:
+        for name, original in originals.items():
+            setattr(BaseDatabaseWrapper, name, original)
+    return sent
+
+
+def profile_buy(*, requests: int, top: int, warmup: int = 3) -> dict:
+    """cProfile of `requests` calls of `GET /buy/<id>/`, each from a new browser (no cookie),
+    through the WSGI application (bench.profile buy), after `warmup` calls (the account's tax
+    rate is made then); and the statements one more such call sends, in order."""
+    from django.core.handlers.wsgi import WSGIHandler
+
+    shop = seed(items=50, order_lines=1)
+    application = WSGIHandler()
+    path = f"/buy/{shop['item_id']}/"
+
+    def buy(_) -> str:
+        return _wsgi_call(application, method="GET", path=path)[0]
+
+    for n in range(warmup):
+        buy(n)
+    profile = _profiled(
+        "GET /buy/{id} from a new browser (a new one-line order, sandbox Stripe)",
+        list(range(requests)),
+        buy,
+        top=top,
+        unit="requests",
+    )
+    sent = _statements(lambda: buy(None))
+    listing = "\n".join(f"  {line}" for line in sent)
+    return {"buy": f"{profile}\nStatements of one more call, in order ({len(sent)}):\n{listing}\n"}
 
 
 COMMANDS = {
@@ -271,6 +356,7 @@ COMMANDS = {
     "stripe_requests": stripe_requests,
     "webhook_events": webhook_events,
     "profile_webhooks": profile_webhooks,
+    "profile_buy": profile_buy,
 }
 
 if __name__ == "__main__":

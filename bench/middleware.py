@@ -7,6 +7,10 @@ control included, and says so in `X-Bench-Statements: app=..;app_tx=..;provider=
 same database). Queries and savepoints go through Django's `execute_wrapper`; BEGIN and COMMIT
 are sent by psycopg itself, so each outermost commit or rollback counts as two (BEGIN + COMMIT).
 
+`ProviderCpuMiddleware` says in `X-Bench-Provider-CPU: <ms>` how much CPU the request's thread
+spent inside Stripe calls (the sandbox answers them in the same thread): subtracted from the
+server's CPU per request, it leaves the app's own (bench.buy).
+
 `ServerTimingBackportMiddleware` gives a checkout without the shop's own hook
 (`payments.timing`) the same `Server-Timing: app;dur=..., provider;dur=...` header, timed the same
 way: around `payments.stripe.client._stripe_call`.
@@ -25,6 +29,7 @@ from payments.stripe import client as stripe_client
 _counts: ContextVar[dict | None] = ContextVar("bench_counts", default=None)
 _in_provider: ContextVar[bool] = ContextVar("bench_in_provider", default=False)
 _provider_seconds: ContextVar[list | None] = ContextVar("bench_provider_seconds", default=None)
+_provider_cpu: ContextVar[list | None] = ContextVar("bench_provider_cpu", default=None)
 _TRANSACTION_WORDS = ("SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN", "COMMIT")
 
 
@@ -49,7 +54,7 @@ def _patch_once() -> None:
     @contextmanager
     def marked_call(*args, **kwargs) -> Iterator[None]:
         token = _in_provider.set(True)
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.thread_time()
         try:
             with original_call(*args, **kwargs):
                 yield
@@ -58,6 +63,9 @@ def _patch_once() -> None:
             spent = _provider_seconds.get()
             if spent is not None:
                 spent[0] += time.perf_counter() - started
+            cpu = _provider_cpu.get()
+            if cpu is not None:
+                cpu[0] += time.thread_time() - cpu_started
 
     stripe_client._stripe_call = marked_call
     stripe_client._bench_patched = True
@@ -86,6 +94,22 @@ class StatementCountMiddleware:
         finally:
             _counts.reset(token)
         response["X-Bench-Statements"] = ";".join(f"{k}={v}" for k, v in counts.items())
+        return response
+
+
+class ProviderCpuMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+        _patch_once()
+
+    def __call__(self, request):
+        cpu = [0.0]
+        token = _provider_cpu.set(cpu)
+        try:
+            response = self.get_response(request)
+        finally:
+            _provider_cpu.reset(token)
+        response["X-Bench-Provider-CPU"] = f"{cpu[0] * 1000:.3f}"
         return response
 
 

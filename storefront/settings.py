@@ -155,6 +155,8 @@ MIDDLEWARE = [
     "storefront.health.HealthCheckMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The signed cookies naming a buyer's orders (storefront.access), instead of session rows.
+    "storefront.access.OrderCookiesMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

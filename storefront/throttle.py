@@ -98,8 +98,13 @@ class CacheOutage(shared_cache.CacheOutage):
 cache_outage = CacheOutage()
 
 
-def _count_one_more(key: str, *, timeout: int) -> int:
-    """Add one to the counter `key` (made if missing); the count after it."""
+def _count_one_more(key: str, *, timeout: int, present: bool) -> int:
+    """Add one to the counter `key` (made if missing); the count after it. `present`: the
+    caller has just read it, so it is incremented at once (on Redis one call fewer than
+    trying to add it first), unless it has expired since."""
+    if present:
+        with contextlib.suppress(ValueError):  # expired since it was read
+            return cache.incr(key)
     if cache.add(key, 1, timeout=timeout):
         return 1
     try:
@@ -127,8 +132,13 @@ def wait_needed(request: HttpRequest, *, scope: str) -> int:
     prefix = f"throttle:{scope}:{client_bucket(request)}:"
     slots = range(current - SLOTS, current + 1)
     try:
-        earlier = cache.get_many([f"{prefix}{slot}" for slot in slots[:-1]])
-        counted = _count_one_more(f"{prefix}{current}", timeout=math.ceil(window) + 2)
+        # The current slot read with the earlier ones: one cache call, and it is then known
+        # whether the count is there to increment.
+        earlier = cache.get_many([f"{prefix}{slot}" for slot in slots])
+        present = earlier.pop(f"{prefix}{current}", None) is not None
+        counted = _count_one_more(
+            f"{prefix}{current}", timeout=math.ceil(window) + 2, present=present
+        )
         if counted + sum(earlier.values()) <= limit:
             return 0
         _uncount(f"{prefix}{current}")

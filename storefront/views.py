@@ -27,7 +27,7 @@ from payments.services import (
     rails_accepting,
 )
 from payments.values import Method
-from storefront.access import accessible_order, remember, shares_orders
+from storefront.access import accessible_order, buy_now_order, buy_now_remember, remember
 from storefront.api import PaymentStartThrottle, ShopApiView, error_responses
 from storefront.api_errors import error_body
 from storefront.catalogue import catalogue_page
@@ -58,9 +58,9 @@ from storefront.services import (
 )
 from storefront.throttle import limit_payment_starts, limit_return_pages, refusal
 
-# Session keys: the order being filled (and storefront.access's: the orders this browser made).
+# Session key: the order being filled (what else a browser remembers of its orders is in
+# storefront.access's signed cookies).
 SESSION_CART = "cart_order_id"
-SESSION_BUY_NOW = "buy_now_orders"  # {item id: the order /buy/<item> made for it}
 
 
 def _no_such_order(request: HttpRequest) -> HttpResponse:
@@ -93,21 +93,6 @@ def _return_urls(request: HttpRequest, rail: str, cancel_query: str) -> dict[str
 def _chosen_rail(request: HttpRequest, currency: str, method: Method) -> str:
     """`?rail=` if the page's button named one, else the first rail that pays this way."""
     return request.GET.get("rail") or default_rail(currency=currency, method=method)
-
-
-def _buy_now_earlier(request: HttpRequest, item: Item) -> Order | None:
-    """The order this browser last made to buy `item` now (by /buy/ or /item/<id>/pay/), if it
-    may still see it: a second click pays that one again rather than making another."""
-    buy_now = request.session.get(SESSION_BUY_NOW, {})
-    return accessible_order(request, buy_now[str(item.pk)]) if str(item.pk) in buy_now else None
-
-
-def _buy_now_remember(request: HttpRequest, item: Item, order: Order) -> None:
-    """Remember `order` as this browser's order to buy `item` now (the last few items)."""
-    remember(request, order.pk)
-    buy_now = request.session.get(SESSION_BUY_NOW, {})
-    kept = [(key, pk) for key, pk in buy_now.items() if key != str(item.pk)][-19:]
-    request.session[SESSION_BUY_NOW] = {**dict(kept), str(item.pk): order.pk}
 
 
 def _chosen_options(request: HttpRequest) -> dict[str, str]:
@@ -233,13 +218,12 @@ class BuyItemView(ShopApiView):
             **error_responses(e404="There is no such item.", **_BUY_ERRORS),
         },
     )
-    @method_decorator(shares_orders)
     def get(self, request, item_id: str) -> Response:
         BuyQuerySerializer(data=request.query_params).is_valid(raise_exception=True)
         item = Item.objects.filter(pk=int(item_id)).first() if item_id.isdecimal() else None
         if item is None:
             return Response(error_body("There is no such item."), status=404)
-        earlier = _buy_now_earlier(request, item)
+        earlier = buy_now_order(request, item.pk)
         try:
             rail = _chosen_rail(request, item.currency, Method.REDIRECT)
             order, start = item_payment_start(
@@ -255,7 +239,7 @@ class BuyItemView(ShopApiView):
         except PaymentError as exc:
             on_page = _on_page_only(request, item.currency, item.get_absolute_url())
             return on_page or Response(error_body(exc.message), status=exc.status)
-        _buy_now_remember(request, item, order)
+        buy_now_remember(request, item.pk, order.pk)
         return Response({"id": start.provider_ref, "url": start.redirect_url})
 
 
@@ -274,7 +258,7 @@ class BuyOrderView(ShopApiView):
         tags=["payments"],
         summary="Start paying for an order",
         description="Starts paying the order on the provider's page: send the buyer to `url`. "
-        "Only the browser that made the order (its session), one that opened its share link "
+        "Only the browser that made the order (its signed cookie), one that opened its share link "
         "(`?key=`), or staff may pay it; to anyone else it does not exist. Also answered "
         "without the trailing slash.",
         parameters=[
@@ -288,7 +272,6 @@ class BuyOrderView(ShopApiView):
             ),
         },
     )
-    @method_decorator(shares_orders)
     def get(self, request, order_id: str) -> Response:
         BuyQuerySerializer(data=request.query_params).is_valid(raise_exception=True)
         order = accessible_order(request, int(order_id)) if order_id.isdecimal() else None
@@ -349,7 +332,6 @@ def cart(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @require_GET
-@shares_orders
 def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
     order = accessible_order(request, order_id)
     if order is None:
@@ -387,7 +369,6 @@ def _render_order(request: HttpRequest, order: Order) -> HttpResponse:
 
 
 @require_POST
-@shares_orders
 def order_line(request: HttpRequest, order_id: int, line_id: int) -> HttpResponse:
     order = accessible_order(request, order_id)
     if order is None:
@@ -408,7 +389,6 @@ def order_line(request: HttpRequest, order_id: int, line_id: int) -> HttpRespons
 
 
 @require_POST
-@shares_orders
 def order_discount(request: HttpRequest, order_id: int) -> HttpResponse:
     order = accessible_order(request, order_id)
     if order is None:
@@ -429,7 +409,6 @@ def order_discount(request: HttpRequest, order_id: int) -> HttpResponse:
 
 
 @require_POST
-@shares_orders
 def order_email(request: HttpRequest, order_id: int) -> HttpResponse:
     """Where the receipt of an open order goes (optional; the provider may ask too)."""
     order = accessible_order(request, order_id)
@@ -451,7 +430,6 @@ def order_email(request: HttpRequest, order_id: int) -> HttpResponse:
 
 
 @require_POST
-@shares_orders
 def order_clear(request: HttpRequest, order_id: int) -> HttpResponse:
     """Empty an open order: every line removed."""
     order = accessible_order(request, order_id)
@@ -500,7 +478,6 @@ def payment_return(request: HttpRequest, rail: str) -> HttpResponse:
 
 
 @require_GET
-@shares_orders
 def checkout_cancel(request: HttpRequest) -> HttpResponse:
     item_id = request.GET.get("item", "")
     item = Item.objects.filter(pk=int(item_id)).first() if item_id.isdecimal() else None
@@ -526,7 +503,7 @@ def item_pay(request: HttpRequest, item_id: int) -> HttpResponse:
             item=item,
             rail=rail,
             method=Method.ON_PAGE,
-            earlier=_buy_now_earlier(request, item),
+            earlier=buy_now_order(request, item.pk),
             **_return_urls(request, rail, f"?item={item.pk}"),
         )
     except OrderError as exc:
@@ -536,7 +513,7 @@ def item_pay(request: HttpRequest, item_id: int) -> HttpResponse:
         return render(
             request, "storefront/payment_result.html", {"problem": exc.message}, status=exc.status
         )
-    _buy_now_remember(request, item, order)
+    buy_now_remember(request, item.pk, order.pk)
     pay_url = reverse("storefront:order_pay", args=[order.pk])
     if rail := request.GET.get("rail"):
         pay_url += f"?rail={rail}"
@@ -546,7 +523,6 @@ def item_pay(request: HttpRequest, item_id: int) -> HttpResponse:
 @never_cache
 @require_GET
 @limit_payment_starts
-@shares_orders
 def order_pay(request: HttpRequest, order_id: int) -> HttpResponse:
     """Pay for an order on our own page, with the rail's own form (Stripe: the Payment Element)."""
     order = accessible_order(request, order_id)

@@ -27,10 +27,17 @@ SCRIPTS = {
         [*SMALL_SERVER, "--requests", "3", "--concurrency", "2", "--items", "10", "--lines", "1"],
         "smoke item: req/s",
     ),
-    "buy": ([*SMALL_SERVER, "--requests", "3", "--warmup", "1"], "smoke /buy statements per"),
+    "buy": (
+        [*SMALL_SERVER, "--requests", "3", "--trivial-requests", "3", "--warmup", "1"],
+        "smoke /buy statements per",
+    ),
     "webhooks": (
         [*SMALL_SERVER, "--events", "2", "--duplicates", "3", "--concurrency", "2"],
         "smoke duplicate: deliveries/s",
+    ),
+    "profile": (
+        ["buy", "--requests", "2", "--top", "3"],
+        "GET /buy/{id} from a new browser (a new one-line order, sandbox Stripe): 2 requests",
     ),
     "profile_webhooks": (
         ["--events", "1", "--duplicates", "2", "--top", "3"],

@@ -1,7 +1,11 @@
 """Coupons and tax rates: our Discounts and Taxes as Stripe objects, made once per account.
 
 A checkout that needs a coupon or a tax rate reuses the one made before for the same row and
-the same terms (StripeObjectRef), so steady-state checkouts make one Stripe call.
+the same terms (StripeObjectRef), so steady-state checkouts make one Stripe call. Each process
+also remembers the ids it has found or made (`_known`, keyed like a row: account, kind, our row
+and the fingerprint of its terms), so a steady-state checkout reads no row either: a row never
+changes and is never deleted (the admin only shows them), and a Tax or Discount whose terms
+change has another fingerprint, so it misses and its own object is found or made as before.
 """
 
 import hashlib
@@ -54,6 +58,30 @@ def _fingerprint(params: dict) -> str:
     return hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()
 
 
+# (account identity, kind, local key, fingerprint) -> Stripe id, of rows committed. Bounded:
+# past this many (terms edited again and again), it starts afresh.
+_known: dict[tuple[str, str, str, str], str] = {}
+KNOWN_KEPT = 1000
+
+
+def _known_add(found: dict[tuple[str, str, str, str], str]) -> None:
+    """Remember `found` once the transaction that read or wrote its rows has committed (at once
+    outside one): a row rolled back is never remembered."""
+
+    def add() -> None:
+        if len(_known) + len(found) > KNOWN_KEPT:
+            _known.clear()
+        _known.update(found)
+
+    if found:
+        transaction.on_commit(add)
+
+
+def known_forget() -> None:
+    """Forget every id remembered in this process (the tests' sandbox starts empty each time)."""
+    _known.clear()
+
+
 def stripe_object_ensure(
     account: StripeAccount, *, kind: str, key: str, params: dict
 ) -> tuple[str, bool]:
@@ -65,6 +93,9 @@ def stripe_object_ensure(
     unique constraint keeps one row.
     """
     fingerprint = _fingerprint(params)
+    known_as = (account.identity, kind, key, fingerprint)
+    if known_as in _known:
+        return _known[known_as], False
     lookup = {
         "account": account.identity,
         "kind": kind,
@@ -73,12 +104,14 @@ def stripe_object_ensure(
     }
     ref = StripeObjectRef.objects.filter(**lookup).first()
     if ref is not None:
+        _known_add({known_as: ref.stripe_id})
         return ref.stripe_id, False
     stripe_id = client.stripe_object_create(
         account, kind=kind, params=params, idempotency_key=f"{kind}-{key}-{fingerprint[:32]}"
     )
     with transaction.atomic():
         ref, _ = StripeObjectRef.objects.get_or_create(**lookup, defaults={"stripe_id": stripe_id})
+    _known_add({known_as: ref.stripe_id})
     return ref.stripe_id, True
 
 
@@ -93,17 +126,21 @@ def tax_rate_ensure(account: StripeAccount, tax: TaxTerms) -> tuple[str, bool]:
 
 
 def tax_rates_ensure(account: StripeAccount, taxes: Sequence[TaxTerms]) -> list[str]:
-    """The Stripe ids of the tax rates for `taxes` on `account`, in order: those made before
-    found in one query however many taxes a checkout has, any others made as
-    `tax_rate_ensure` makes them."""
-    wanted = [(tax, _fingerprint(tax_rate_params(tax))) for tax in taxes]
-    if not wanted:
-        return []
+    """The Stripe ids of the tax rates for `taxes` on `account`, in order: those this process
+    knows without a query, those made before found in one query however many taxes a checkout
+    has, any others made as `tax_rate_ensure` makes them."""
+    wanted = [
+        (tax, (account.identity, "tax_rate", tax.key, _fingerprint(tax_rate_params(tax))))
+        for tax in taxes
+    ]
+    if all(known_as in _known for _, known_as in wanted):
+        return [_known[known_as] for _, known_as in wanted]
     rows = StripeObjectRef.objects.filter(
         account=account.identity, kind="tax_rate", local_key__in={tax.key for tax, _ in wanted}
     ).values_list("local_key", "fingerprint", "stripe_id")
-    known = {(key, fingerprint): stripe_id for key, fingerprint, stripe_id in rows}
-    return [
-        known.get((tax.key, fingerprint)) or tax_rate_ensure(account, tax)[0]
-        for tax, fingerprint in wanted
-    ]
+    found = {
+        (account.identity, "tax_rate", key, fingerprint): stripe_id
+        for key, fingerprint, stripe_id in rows
+    }
+    _known_add({known_as: found[known_as] for _, known_as in wanted if known_as in found})
+    return [found.get(known_as) or tax_rate_ensure(account, tax)[0] for tax, known_as in wanted]

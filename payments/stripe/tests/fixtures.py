@@ -10,8 +10,12 @@ import pytest
 def stripe_sandbox(settings):
     """USD and EUR accounts without keys, the sandbox allowed: whatever a developer's .env says.
 
-    Real keys in a local .env must never make a test reach Stripe.
+    Real keys in a local .env must never make a test reach Stripe. The tax rates and coupons
+    an earlier test's sandbox made are forgotten with it.
     """
+    from payments.stripe.references import known_forget
+
+    known_forget()
     settings.SHOP_CURRENCIES = ["EUR", "USD"]
     settings.STRIPE_ACCOUNTS = {
         code: {"secret_key": "", "publishable_key": "", "webhook_secret": ""}

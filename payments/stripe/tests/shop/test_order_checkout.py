@@ -4,7 +4,8 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from payments.stripe.models import StripeObjectRef
@@ -333,3 +334,66 @@ def test_a_discount_withdrawn_after_the_buyer_applied_it_is_not_granted(owner):
     assert "$20.00" in page and "Spring sale" not in page
     assert then.status_code == 200
     assert session_object(then.json()["id"]).data["amount_total"] == 2000
+
+
+def _refs_read(captured) -> int:
+    return sum("payments_stripeobjectref" in query["sql"] for query in captured.captured_queries)
+
+
+def test_known_tax_rates_and_coupons_are_not_read_again(owner, django_capture_on_commit_callbacks):
+    """Once their rows have committed, a process knows its tax rates' and coupons' ids: the
+    next checkouts read no row of them and still make one Stripe request each."""
+    item, discount = make_item(price="19.99"), make_discount(percent_off="15")
+    taxes = (make_tax(percentage="8"), make_tax(percentage="2", display_name="City tax"))
+    orders = [make_order((item, n), discount=discount, taxes=taxes) for n in (1, 2, 3)]
+    with django_capture_on_commit_callbacks(execute=True):
+        first = pay(owner(orders[0]), orders[0])
+    before = requests_of("USD").count()
+
+    with CaptureQueriesContext(connection) as captured:
+        later = [pay(owner(order), order) for order in orders[1:]]
+
+    assert _refs_read(captured) == 0
+    assert (
+        list(requests_of("USD").values_list("path", flat=True))[before:]
+        == ["/v1/checkout/sessions"] * 2
+    )
+    sessions = requests_of("USD").filter(path="/v1/checkout/sessions")
+    assert len({tuple(r.params["line_items"][0]["tax_rates"]) for r in sessions}) == 1
+    assert len({first, *later}) == 3
+
+
+def test_editing_a_known_tax_makes_its_new_tax_rate_on_the_next_checkout(
+    owner, django_capture_on_commit_callbacks
+):
+    tax = make_tax(display_name="Sales tax", percentage="8")
+    item = make_item(price="10.00")
+    first, second = (make_order((item, 1), taxes=(tax,)) for _ in range(2))
+    with django_capture_on_commit_callbacks(execute=True):
+        before = session_object(pay(owner(first), first)).data
+
+    tax.percentage = Decimal("10")
+    tax.save()
+    after = session_object(pay(owner(second), second)).data
+
+    assert (before["amount_total"], after["amount_total"]) == (1080, 1100)
+    assert requests_of("USD").filter(path="/v1/tax_rates").count() == 2
+
+
+def test_a_tax_rate_row_rolled_back_is_not_remembered(django_capture_on_commit_callbacks):
+    from payments.stripe.accounts import account_for
+    from payments.stripe.references import tax_rates_ensure
+    from storefront.services import tax_terms
+
+    terms = [tax_terms(make_tax(percentage="8"))]
+    account = account_for("USD")
+    with django_capture_on_commit_callbacks(execute=True):
+        with pytest.raises(RuntimeError), transaction.atomic():
+            tax_rates_ensure(account, terms)
+            raise RuntimeError("the caller's transaction fails")
+
+        with CaptureQueriesContext(connection) as captured:
+            tax_rates_ensure(account, terms)
+
+    assert _refs_read(captured) >= 1  # looked for (and made) again, not taken from memory
+    assert StripeObjectRef.objects.count() == 1

@@ -67,6 +67,19 @@ def taxes_for_usd(count: int) -> None:
         )
 
 
+# What /buy may touch, the more specific names first (`storefront_order` is in the others).
+TABLES_TOUCHED = (
+    "storefront_order_taxes",
+    "storefront_orderitem",
+    "storefront_order",
+    "storefront_item",
+    "storefront_tax",
+    "payments_payment",
+    "payments_stripeobjectref",
+    "django_session",
+)
+
+
 def buy_queries(client, item) -> list[str]:
     with CaptureQueriesContext(connection) as captured:
         response = client.get(f"/buy/{item.pk}")
@@ -87,6 +100,35 @@ def test_buy_now_takes_at_most_ten_queries_however_many_taxes(client, taxes):
     # One order, priced once: no row lock on the new order, no second read of its lines.
     assert not [sql for sql in queries if "FOR UPDATE" in sql]
     assert len([sql for sql in queries if f"FROM {table('storefront_orderitem')}" in sql]) == 0
+
+
+@pytest.mark.parametrize("taxes", [1, 4])
+def test_buy_now_from_a_new_browser_takes_six_queries(
+    client, taxes, django_capture_on_commit_callbacks
+):
+    """Once the account's tax rates are made and known (their ids remembered as their rows
+    commit): the item; the order, its taxes, their links and its line; the payment. No
+    session row, no tax-rate row read, no payment to reuse looked for."""
+    taxes_for_usd(taxes)
+    item = make_item(price="19.99", currency="USD")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.get(f"/buy/{make_item().pk}")
+    client.cookies.clear()
+
+    queries = buy_queries(client, item)
+
+    tables = [
+        next(name for name in TABLES_TOUCHED if table(name) in sql.split(" WHERE ")[0])
+        for sql in queries
+    ]
+    assert tables == [
+        "storefront_item",
+        "storefront_order",
+        "storefront_tax",
+        "storefront_order_taxes",
+        "storefront_orderitem",
+        "payments_payment",
+    ], "\n".join(queries)
 
 
 def test_buy_now_from_a_new_browser_looks_for_no_payment_to_reuse(client):
