@@ -3,6 +3,7 @@ the same mode) started it: the rule every notification, return page and refund o
 
 from django.db.models import Q
 
+from payments import fulfilment
 from payments.errors import PaymentError
 from payments.models import Payment
 from payments.values import DisputeState, ProviderState, RefundState
@@ -29,9 +30,14 @@ def payment_by_provider_id(*, rail: str, account: str, livemode: bool, provider_
     return payment
 
 
-def started_payment(state: ProviderState) -> Payment:
-    """The payment `state` is about, if the same rail and account started it in the same mode."""
-    payment = Payment.objects.filter(rail=state.rail, provider_ref=state.provider_ref).first()
+def started_payment(state: ProviderState, *, with_facts: bool = False) -> Payment:
+    """The payment `state` is about, if the same rail and account started it in the same mode;
+    `with_facts`: read with what its fulfilment needs to know (payments.fulfilment.with_facts).
+    """
+    payments = Payment.objects.filter(rail=state.rail, provider_ref=state.provider_ref)
+    if with_facts:
+        payments = fulfilment.with_facts(payments)
+    payment = payments.first()
     if payment is None or (payment.account, payment.livemode) != (state.account, state.livemode):
         raise UnknownPayment()
     return payment

@@ -29,7 +29,7 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.db.models import F, Prefetch, Q, prefetch_related_objects
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -49,20 +49,26 @@ MAX_ATTEMPTS = 5
 ERROR_CHARS = 2000
 
 
-def mail_due(*, order: Order, kind: str, key: str = "") -> OrderMail | None:
-    """Write down, once, that `order`'s buyer is owed a `kind` e-mail (none without an
-    address), and queue its sending once the caller's transaction commits.
+def mail_due(*, order_id: int, to: str, kind: str, key: str = "") -> OrderMail | None:
+    """Write down, once, that the buyer of order `order_id` is owed a `kind` e-mail at `to`
+    (none without an address), and queue its sending once the caller's transaction commits.
 
-    The unique constraint makes a second call a no-op, so only the first queues a send.
+    One statement, with no savepoint: an INSERT that, where the unique constraint finds the
+    e-mail owed already, leaves that row as it is (ON CONFLICT / ON DUPLICATE KEY, an update
+    of nothing) and returns it. Queuing its sending again is harmless: a send claims the row
+    first, and finds a sent one sent.
     """
-    if not order.email:
+    if not to:
         return None
-    # INSERT first (the usual case: not owed before), the existing row only when refused.
-    try:
-        with transaction.atomic():
-            mail = OrderMail.objects.create(order=order, kind=kind, key=key, to=order.email)
-    except IntegrityError:
-        return OrderMail.objects.get(order=order, kind=kind, key=key)
+    target = connection.features.supports_update_conflicts_with_target
+    (mail,) = OrderMail.objects.bulk_create(
+        [OrderMail(order_id=order_id, kind=kind, key=key, to=to)],
+        update_conflicts=True,
+        unique_fields=["order", "kind", "key"] if target else None,
+        update_fields=["key"],  # changes nothing: the row stays as it was
+    )
+    if mail.pk is None:  # MySQL returns no id from an INSERT ... ON DUPLICATE KEY UPDATE
+        mail = OrderMail.objects.get(order_id=order_id, kind=kind, key=key)
     # robust: the paying request (a webhook, the return page) must not fail for a mail server
     # or a broker that does not answer; the row stays pending for the stranded-mail sweep.
     # (Named like the function: Django's robust hook logs a failure by the callable's
