@@ -30,7 +30,7 @@ from urllib.parse import quote
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import connection, transaction
-from django.db.models import F, Prefetch, Q, prefetch_related_objects
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -134,7 +134,7 @@ def mail_attempt(*, mail_id: int, stuck_before: datetime | None = None) -> MailA
         if other and other["status"] == OrderMail.Status.SENDING:
             return MailAttempt(Delivery.BUSY, claimed_at=other["claimed_at"])
         return MailAttempt(Delivery.DONE)
-    mail = OrderMail.objects.select_related("order").get(pk=mail_id)
+    mail = OrderMail.objects.select_related("order__discount").get(pk=mail_id)
     try:
         message_for(mail).send()
     except Exception as exc:
@@ -237,15 +237,15 @@ def message_for(mail: OrderMail) -> EmailMultiAlternatives:
     """The e-mail `mail` stands for, ready to send: text, HTML where there is one, and the
     invoice PDF attached to a receipt."""
     order = mail.order
-    # Lines and taxes read once, for the text, the HTML and the invoice alike.
-    prefetch_related_objects(
-        [order], Prefetch("lines", queryset=OrderItem.objects.select_related("item")), "taxes"
-    )
+    # Lines and taxes read once (two plain queries), for the text, the HTML and the invoice.
+    lines = list(OrderItem.objects.filter(order=order).select_related("item"))
+    taxes = list(order.taxes.all())
+    totals = order_totals(order, lines=lines, taxes=taxes)
     context = {
         "order": order,
         "shop_name": settings.SHOP_NAME,
-        "lines": list(order.lines.all()),
-        "totals": order_totals(order),
+        "lines": lines,
+        "totals": totals,
         **order_links(order),
     }
     if mail.kind == OrderMail.Kind.REFUND:
@@ -264,7 +264,6 @@ def message_for(mail: OrderMail) -> EmailMultiAlternatives:
     )
     if mail.kind == OrderMail.Kind.RECEIPT:
         message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
-        message.attach(
-            f"invoice-order-{order.pk}.pdf", order_invoice_pdf(order=order), "application/pdf"
-        )
+        invoice = order_invoice_pdf(order=order, lines=lines, taxes=taxes, totals=totals)
+        message.attach(f"invoice-order-{order.pk}.pdf", invoice, "application/pdf")
     return message
