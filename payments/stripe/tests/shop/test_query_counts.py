@@ -18,7 +18,7 @@ from payments.models import Payment, WebhookEvent
 from payments.stripe.sandbox.hosted_checkout import checkout_session_pay
 from payments.stripe.sandbox.tests.sandbox_tools import session_object
 from payments.stripe.tests.webhook_tools import CARD, event_for, post_event
-from storefront.models import Order
+from storefront.models import Order, OrderMail
 from storefront.tests.factories import make_item, make_tax
 
 pytestmark = pytest.mark.django_db
@@ -158,6 +158,29 @@ def test_a_paying_webhook_takes_the_same_few_statements_however_many_taxes(
     # The receipt is owed, and sent once the transaction commits (not counted here).
     assert "mail_send_soon" in [getattr(hook, "func", hook).__name__ for hook in after_commit]
     assert Order.objects.get().status == Order.Status.PAID
+
+
+def test_the_receipt_after_a_paying_webhook_takes_seven_statements(
+    client, django_capture_on_commit_callbacks
+):
+    """Sent once the payment commits (here, with no broker, right after it): claimed, read
+    with its order, the order's lines and taxes read once for the text, the HTML and the
+    invoice, the paying payment and its refunds for the invoice, and marked sent."""
+    taxes_for_usd(2)
+    event = paid_event(client, make_item(price="19.99", currency="USD"))
+    with django_capture_on_commit_callbacks(execute=False) as after_commit:
+        post_event(client, event)
+
+    with CaptureQueriesContext(connection) as captured:
+        for hook in after_commit:
+            hook()
+
+    queries = app_queries(captured)
+    assert len(queries) == 7, "\n".join(queries)
+    assert queries[0].startswith(f"UPDATE {table('storefront_ordermail')}")
+    assert queries[-1].startswith(f"UPDATE {table('storefront_ordermail')}")
+    assert len([sql for sql in queries if f"FROM {table('storefront_orderitem')}" in sql]) == 1
+    assert OrderMail.objects.get().status == OrderMail.Status.SENT
 
 
 def test_a_duplicate_delivery_costs_one_update_and_no_transaction(
