@@ -6,17 +6,30 @@ that fulfils it: `{"order": "storefront.services.order_mark_paid"}` makes a paym
 calls it inside the transaction that records the payment as succeeded, exactly once per
 payment, and writes down what it answered.
 
+`settings.PAYMENT_FULFILMENT_FACTS` may map a kind, the same way, to a function of an expression
+(the reference's id part, as a number) that returns an expression of what its handler needs to
+know of the thing that id names, as a JSON object, or None where there is no such thing:
+`order_payment_facts(ident)`. The core reads it in the same query as the payment it fulfils
+(`with_facts`) and hands it to the handler (`facts=`), which then need not read the thing again
+before changing it.
+
 `settings.PAYMENT_REFUNDED` maps a kind, the same way, to the function told that money was
 given back: `order_refunded(ident="5", refund=...)`, called inside the transaction that records
 the refund as succeeded, exactly once per refund (the shop writes down the buyer's notice there,
 so it can never be forgotten).
 """
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db.models import BigIntegerField, Case, JSONField, OuterRef, QuerySet, When
+from django.db.models.functions import Cast, Substr
 from django.utils.module_loading import import_string
+
+#: The name `with_facts` gives the facts it reads with a payment.
+FACTS = "fulfilment_facts"
 
 
 @dataclass(frozen=True)
@@ -38,12 +51,37 @@ def _handler(kind: str, handlers: dict[str, str] | None = None) -> Handler | Non
     return import_string(path) if path else None
 
 
+def _facts_functions() -> dict[str, Callable]:
+    return {
+        kind: import_string(path)
+        for kind, path in getattr(settings, "PAYMENT_FULFILMENT_FACTS", {}).items()
+    }
+
+
+def with_facts(payments: QuerySet) -> QuerySet:
+    """`payments`, each read with what its kind's fulfilment needs to know of what it pays for
+    (`payment.fulfilment_facts`: a dict, or None), in the same query: a subquery per kind, by
+    the primary key a reference like `order-5` names."""
+    whens = []
+    for kind, facts in _facts_functions().items():
+        ident = Cast(Substr(OuterRef("reference"), len(kind) + 2), BigIntegerField())
+        whens.append(
+            When(reference__regex=rf"^{re.escape(kind)}-[0-9]{{1,18}}$", then=facts(ident))
+        )
+    if not whens:
+        return payments
+    return payments.annotate(**{FACTS: Case(*whens, default=None, output_field=JSONField())})
+
+
 def fulfil(*, reference: str, amount: int, currency: str, payment) -> Outcome:
     kind, _, ident = reference.partition("-")
     handler = _handler(kind)
     if handler is None or not ident:
         return Outcome(False, f"Nothing in this shop is called {reference!r}.")
-    return handler(ident=ident, amount=amount, currency=currency, payment=payment)
+    extra = {}
+    if kind in getattr(settings, "PAYMENT_FULFILMENT_FACTS", {}) and hasattr(payment, FACTS):
+        extra["facts"] = getattr(payment, FACTS)
+    return handler(ident=ident, amount=amount, currency=currency, payment=payment, **extra)
 
 
 def refunded(*, refund) -> None:

@@ -104,7 +104,8 @@ def _succeed(payment: Payment, state: ProviderState) -> Payment:
 
     The move is one conditional UPDATE: under any number of concurrent callers exactly one sees
     it happen, and only that one fulfils, inside the caller's transaction, and announces it
-    after commit.
+    after commit. The move writes the payment as fulfilled too (fulfilment, in the same
+    transaction, nearly always succeeds); where it does not, a second UPDATE says why.
     """
     now = timezone.now()
     changes = {
@@ -121,7 +122,7 @@ def _succeed(payment: Payment, state: ProviderState) -> Payment:
     moved = (
         Payment.objects.filter(pk=payment.pk)
         .exclude(status=Payment.Status.SUCCEEDED)
-        .update(**changes)
+        .update(**changes, fulfilled_at=now)
     )
     if not moved:
         payment.refresh_from_db()
@@ -135,9 +136,9 @@ def _succeed(payment: Payment, state: ProviderState) -> Payment:
     if outcome.fulfilled:
         payment.fulfilled_at = now
     else:
-        payment.flag = outcome.note
+        payment.fulfilled_at, payment.flag = None, outcome.note
         logger.error("payment %s not fulfilled: %s", payment.pk, outcome.note)
-    payment.save(update_fields=["fulfilled_at", "flag", "updated"])
+        Payment.objects.filter(pk=payment.pk).update(fulfilled_at=None, flag=outcome.note)
     transaction.on_commit(
         lambda: payment_succeeded.send(sender=Payment, payment=payment), robust=True
     )
@@ -210,8 +211,10 @@ def payment_apply(state: ProviderState) -> Payment:
     UnknownPayment when the same rail and account did not start it.
     """
     # Found before the transaction: an unknown payment raises with nothing begun, so a caller's
-    # own transaction (a notification's) goes on, and no savepoint is needed inside it.
-    payment = started_payment(state)
+    # own transaction (a notification's) goes on, and no savepoint is needed inside it. A
+    # payment that may be fulfilled now is read with what its fulfilment needs to know of what
+    # it pays for (an order's status and priced total): one query for both.
+    payment = started_payment(state, with_facts=state.status == ProviderStatus.SUCCEEDED)
     with transaction.atomic(savepoint=False):
         if state.status == ProviderStatus.SUCCEEDED:
             return _succeed(payment, state)

@@ -29,8 +29,8 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import IntegrityError, transaction
-from django.db.models import F, Prefetch, Q, prefetch_related_objects
+from django.db import connection, transaction
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -49,20 +49,26 @@ MAX_ATTEMPTS = 5
 ERROR_CHARS = 2000
 
 
-def mail_due(*, order: Order, kind: str, key: str = "") -> OrderMail | None:
-    """Write down, once, that `order`'s buyer is owed a `kind` e-mail (none without an
-    address), and queue its sending once the caller's transaction commits.
+def mail_due(*, order_id: int, to: str, kind: str, key: str = "") -> OrderMail | None:
+    """Write down, once, that the buyer of order `order_id` is owed a `kind` e-mail at `to`
+    (none without an address), and queue its sending once the caller's transaction commits.
 
-    The unique constraint makes a second call a no-op, so only the first queues a send.
+    One statement, with no savepoint: an INSERT that, where the unique constraint finds the
+    e-mail owed already, leaves that row as it is (ON CONFLICT / ON DUPLICATE KEY, an update
+    of nothing) and returns it. Queuing its sending again is harmless: a send claims the row
+    first, and finds a sent one sent.
     """
-    if not order.email:
+    if not to:
         return None
-    # INSERT first (the usual case: not owed before), the existing row only when refused.
-    try:
-        with transaction.atomic():
-            mail = OrderMail.objects.create(order=order, kind=kind, key=key, to=order.email)
-    except IntegrityError:
-        return OrderMail.objects.get(order=order, kind=kind, key=key)
+    target = connection.features.supports_update_conflicts_with_target
+    (mail,) = OrderMail.objects.bulk_create(
+        [OrderMail(order_id=order_id, kind=kind, key=key, to=to)],
+        update_conflicts=True,
+        unique_fields=["order", "kind", "key"] if target else None,
+        update_fields=["key"],  # changes nothing: the row stays as it was
+    )
+    if mail.pk is None:  # MySQL returns no id from an INSERT ... ON DUPLICATE KEY UPDATE
+        mail = OrderMail.objects.get(order_id=order_id, kind=kind, key=key)
     # robust: the paying request (a webhook, the return page) must not fail for a mail server
     # or a broker that does not answer; the row stays pending for the stranded-mail sweep.
     # (Named like the function: Django's robust hook logs a failure by the callable's
@@ -128,7 +134,7 @@ def mail_attempt(*, mail_id: int, stuck_before: datetime | None = None) -> MailA
         if other and other["status"] == OrderMail.Status.SENDING:
             return MailAttempt(Delivery.BUSY, claimed_at=other["claimed_at"])
         return MailAttempt(Delivery.DONE)
-    mail = OrderMail.objects.select_related("order").get(pk=mail_id)
+    mail = OrderMail.objects.select_related("order__discount").get(pk=mail_id)
     try:
         message_for(mail).send()
     except Exception as exc:
@@ -231,15 +237,15 @@ def message_for(mail: OrderMail) -> EmailMultiAlternatives:
     """The e-mail `mail` stands for, ready to send: text, HTML where there is one, and the
     invoice PDF attached to a receipt."""
     order = mail.order
-    # Lines and taxes read once, for the text, the HTML and the invoice alike.
-    prefetch_related_objects(
-        [order], Prefetch("lines", queryset=OrderItem.objects.select_related("item")), "taxes"
-    )
+    # Lines and taxes read once (two plain queries), for the text, the HTML and the invoice.
+    lines = list(OrderItem.objects.filter(order=order).select_related("item"))
+    taxes = list(order.taxes.all())
+    totals = order_totals(order, lines=lines, taxes=taxes)
     context = {
         "order": order,
         "shop_name": settings.SHOP_NAME,
-        "lines": list(order.lines.all()),
-        "totals": order_totals(order),
+        "lines": lines,
+        "totals": totals,
         **order_links(order),
     }
     if mail.kind == OrderMail.Kind.REFUND:
@@ -258,7 +264,6 @@ def message_for(mail: OrderMail) -> EmailMultiAlternatives:
     )
     if mail.kind == OrderMail.Kind.RECEIPT:
         message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
-        message.attach(
-            f"invoice-order-{order.pk}.pdf", order_invoice_pdf(order=order), "application/pdf"
-        )
+        invoice = order_invoice_pdf(order=order, lines=lines, taxes=taxes, totals=totals)
+        message.attach(f"invoice-order-{order.pk}.pdf", invoice, "application/pdf")
     return message

@@ -225,6 +225,14 @@ class Order(models.Model):
         db_default="",
         help_text="The buyer's e-mail address, for receipts.",
     )
+    # What the order costs (minor units of its currency) as the shop last priced it, when a
+    # payment of it started (`storefront.services.order_priced`): a paying notification is
+    # compared with it, not priced again. NULL when never priced, and as soon as anything it
+    # is priced from changes, by whatever writes the change (the shop's services, the admin,
+    # a previous release, SQL by hand): the database clears it (storefront 0006's triggers on
+    # the lines, the order's taxes, its discount and currency, and the definitions of its
+    # taxes and discount). Written only by `order_priced`: a full save never writes it back.
+    priced_total = models.BigIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created", "-pk"]
@@ -237,6 +245,21 @@ class Order(models.Model):
 
     def __str__(self) -> str:
         return f"Order #{self.pk}"
+
+    def save(self, *args, **kwargs) -> None:
+        # A full save of a loaded order writes every column but `priced_total`: writing back
+        # the value it was loaded with could undo the database clearing it meanwhile.
+        if (
+            kwargs.get("update_fields") is None
+            and not kwargs.get("force_insert")
+            and not self._state.adding
+        ):
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name != "priced_total"
+            ]
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("storefront:order", args=[self.pk])

@@ -11,6 +11,8 @@ from datetime import timedelta
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import JSONField, Subquery
+from django.db.models.functions import JSONObject
 from django.utils import timezone
 
 from payments.fulfilment import Outcome
@@ -256,10 +258,19 @@ def payment_rails_prepare() -> list[str]:
     )
 
 
-def _reprice(order: Order) -> tuple[Order, list[OrderItem]]:
-    """Copy the catalogue's current prices into the open order's lines, under a lock, and drop
+def order_priced(order: Order, *, total: int) -> None:
+    """Remember that `order` costs `total` minor units, as priced just now for a payment: in
+    the transaction that priced it, after its last change (the database clears it again at the
+    next one: Order.priced_total). Fulfilment then compares the payment with it."""
+    Order.objects.filter(pk=order.pk).update(priced_total=total)
+    order.priced_total = total
+
+
+def _reprice(order: Order) -> tuple[Order, list[OrderItem], list[Tax]]:
+    """Copy the catalogue's current prices into the open order's lines, under a lock, drop
     a discount the merchant has since withdrawn (telling the buyer, who sees the new total
-    before paying it). Returns the order and its lines, each with its item."""
+    before paying it), and remember the total (order_priced). Returns the order, its lines,
+    each with its item, and its taxes."""
     with transaction.atomic():
         order = _locked_open(order)
         lines = list(order.lines.select_related("item"))
@@ -275,12 +286,15 @@ def _reprice(order: Order) -> tuple[Order, list[OrderItem]]:
         if withdrawn is not None:
             order.discount = None
             order.save(update_fields=["discount", "updated"])
+        else:
+            taxes = list(order.taxes.all())
+            order_priced(order, total=order_totals(order, lines=lines, taxes=taxes).total)
     if withdrawn is not None:
         raise OrderError(
             f"The discount “{withdrawn.name}” no longer applies, so it was taken off your "
             "order. Please check the new total and pay again."
         )
-    return order, lines
+    return order, lines, taxes
 
 
 def order_payable(
@@ -331,11 +345,11 @@ def order_payment_start(
     Raises OrderError (the order cannot be paid) or PaymentError (the provider could not be
     asked).
     """
-    order, lines = _reprice(order)
+    order, lines, taxes = _reprice(order)
     return payment_start(
         rail=rail,
         method=method,
-        payable=order_payable(order, options=options, lines=lines),
+        payable=order_payable(order, options=options, lines=lines, taxes=taxes),
         return_url=return_url,
         cancel_url=cancel_url,
     )
@@ -343,10 +357,11 @@ def order_payment_start(
 
 @transaction.atomic
 def _buy_now_order(*, item: Item) -> tuple[Order, list[Tax], OrderItem]:
-    """A new one-line order of `item`, with its taxes and its line: priced as it is made, so
-    neither read again nor re-priced before it is paid."""
+    """A new one-line order of `item`, with its taxes and its line: priced as it is made
+    (order_priced), so neither read again nor re-priced before it is paid."""
     order, taxes = _order_new(currency=item.currency)
     line = OrderItem.objects.create(order=order, item=item, quantity=1, unit_price=item.price)
+    order_priced(order, total=order_totals(order, lines=[line], taxes=taxes).total)
     return order, taxes, line
 
 
@@ -461,17 +476,65 @@ def orders_expire(*, untouched_for: timedelta) -> int:
         )
 
 
-def order_mark_paid(*, ident: str, amount: int, currency: str, payment) -> Outcome:
+def order_payment_facts(ident) -> Subquery:
+    """What paying order `ident` (an expression of its primary key) needs to know of it, as a
+    JSON object read in the same query as its payment (payments.fulfilment.with_facts): its
+    status, currency, e-mail address and priced total."""
+    order = Order.objects.filter(pk=ident).values(
+        facts=JSONObject(
+            status="status", currency="currency", email="email", priced_total="priced_total"
+        )
+    )
+    return Subquery(order[:1], output_field=JSONField())
+
+
+def _paid_as_priced(*, order_id: int, amount: int, currency: str, payment, facts) -> bool:
+    """Mark the order paid without pricing it again, where it is open and was priced at what
+    was paid, which is what the payment was started for: one conditional UPDATE, written as
+    the order was read with its payment (`facts`). A change to the order since (which clears
+    its priced total, taking its row lock) makes it change nothing: False, and the caller
+    prices the order afresh."""
+    if not facts or payment.amount_expected != amount:
+        return False
+    if (facts["status"], facts["currency"], facts["priced_total"]) != (
+        Order.Status.OPEN,
+        currency,
+        amount,
+    ):
+        return False
+    email = facts["email"] or payment.payer_email
+    now = timezone.now()
+    moved = Order.objects.filter(
+        pk=order_id,
+        status=Order.Status.OPEN,
+        currency=currency,
+        priced_total=amount,
+        email=facts["email"],
+    ).update(status=Order.Status.PAID, paid_at=now, updated=now, email=email)
+    if not moved:
+        return False
+    mail_due(order_id=order_id, to=email, kind=OrderMail.Kind.RECEIPT)
+    return True
+
+
+def order_mark_paid(
+    *, ident: str, amount: int, currency: str, payment, facts: dict | None = None
+) -> Outcome:
     """Fulfil `order-<ident>` for a payment of `amount` minor units: mark it paid, or say why not.
 
-    Called by the payment layer exactly once per succeeded payment, inside its transaction.
-    The order is locked; what was paid must be what it costs now, in its currency.
+    Called by the payment layer exactly once per succeeded payment, inside its transaction,
+    with the order's `facts` read with the payment (order_payment_facts). What was paid must
+    be what the order costs now, in its currency: where it was priced at that amount for this
+    payment and has not changed since, one conditional UPDATE marks it paid; otherwise the
+    order is locked and priced afresh.
     """
-    order = (
-        locked(Order.objects.filter(pk=int(ident)), related=("discount",)).first()
-        if ident.isdecimal()
-        else None
-    )
+    if not ident.isdecimal():
+        return Outcome(False, f"There is no order {ident}.")
+    if _paid_as_priced(
+        order_id=int(ident), amount=amount, currency=currency, payment=payment, facts=facts
+    ):
+        return Outcome(True)
+    order = locked(Order.objects.filter(pk=int(ident)), related=("discount",)).first()
     if order is None:
         return Outcome(False, f"There is no order {ident}.")
     if order.status == Order.Status.PAID:
@@ -490,7 +553,7 @@ def order_mark_paid(*, ident: str, amount: int, currency: str, payment) -> Outco
         order.email = payment.payer_email
         also.append("email")
     order.mark_paid(also=also)
-    mail_due(order=order, kind=OrderMail.Kind.RECEIPT)
+    mail_due(order_id=order.pk, to=order.email, kind=OrderMail.Kind.RECEIPT)
     return Outcome(True)
 
 
@@ -502,5 +565,8 @@ def order_refunded(*, ident: str, refund) -> None:
     order = Order.objects.filter(pk=int(ident)).first() if ident.isdecimal() else None
     if order is not None:
         mail_due(
-            order=order, kind=OrderMail.Kind.REFUND, key=refund.request_key or refund.provider_ref
+            order_id=order.pk,
+            to=order.email,
+            kind=OrderMail.Kind.REFUND,
+            key=refund.request_key or refund.provider_ref,
         )

@@ -496,6 +496,7 @@ SHOP_CURRENCIES = [
 ]
 # What a succeeded payment fulfils, by the kind of its reference ("order-5" → "order").
 PAYMENT_FULFILMENT = {"order": "storefront.services.order_mark_paid"}
+PAYMENT_FULFILMENT_FACTS = {"order": "storefront.services.order_payment_facts"}
 PAYMENT_REFUNDED = {"order": "storefront.services.order_refunded"}
 
 # --- Stripe ---------------------------------------------------------------------------------

@@ -198,3 +198,37 @@ def test_the_invoice_rendered_to_png_for_a_person_to_look_at(eur_order, pay_orde
 
     assert png.stat().st_size > 10_000
     assert png.read_bytes().startswith(b"\x89PNG")
+
+
+def test_a_long_invoice_runs_onto_pages_each_headed_by_the_tables_header(pay_order):
+    names = [f"Item number {n:03d}" for n in range(99)]  # Checkout takes 100 lines at most
+    long_name = "A very long item name that goes on and on, longer than its column ever is"
+    order = make_order(
+        *[(make_item(name=name, price="1.00"), 1) for name in names],
+        (make_item(name=long_name, price="2.00"), 1),
+    )
+    pay_order(order)
+
+    pages = PdfReader(io.BytesIO(order_invoice_pdf(order=order))).pages
+    texts = [page.extract_text() for page in pages]
+
+    assert len(pages) >= 3
+    assert all(text.count("Quantity") == 1 and "Unit price" in text for text in texts)
+    whole = "\n".join(texts)
+    assert [name for name in names if whole.count(name) != 1] == []
+    # The long name is wrapped within its column, every word kept.
+    assert " ".join(whole.split()).count(long_name) == 1
+    assert "$101.00" in texts[-1] and "Paid on" in texts[-1]
+
+
+def test_letters_beyond_ascii_are_embedded_for_each_invoice(pay_order):
+    """Each document embeds the glyphs it uses (the font's subsets are reused from one
+    invoice to the next where they are the same, and made afresh where they are not)."""
+    plain = make_order((make_item(name="Plain mug", price="3.00"), 1))
+    polish = make_order((make_item(name="Łuk, ćma, čaj, šal, žal", price="4.00"), 1))
+    pay_order(plain)
+    pay_order(polish)
+
+    assert "Plain mug" in pdf_text(order_invoice_pdf(order=plain))
+    assert "Łuk, ćma, čaj, šal, žal" in pdf_text(order_invoice_pdf(order=polish))
+    assert "Plain mug" in pdf_text(order_invoice_pdf(order=plain))
