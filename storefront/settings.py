@@ -644,6 +644,12 @@ CELERY_BEAT_SCHEDULE = {
         "kwargs": {"since_hours": 24},
         "options": {"expires": 3600},
     },
+    # Redeliveries counted in the cache, into their events' rows (payments.redeliveries).
+    "payments-redeliveries-fold": {
+        "task": "payments.tasks.notification_redeliveries_fold_task",
+        "schedule": 300,
+        "options": {"expires": 300},
+    },
     "orders-expire": {
         "task": "storefront.tasks.orders_expire_task",
         "schedule": 3600,
