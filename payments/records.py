@@ -275,7 +275,7 @@ class _Duplicate(Exception):
 
 
 def notification_receive(
-    notification: Notification, *, payload: str, cache_asked: bool = False
+    notification: Notification, *, payload: str, ask_cache: bool = True
 ) -> tuple[WebhookEvent | None, bool]:
     """Record an authentic notification and act on it, once per rail, account and event id.
 
@@ -295,10 +295,10 @@ def notification_receive(
     autocommit: no transaction, and no INSERT of the payload for the database to refuse.
     Anything else (a first delivery, one racing the first delivery's transaction, a
     conflicting one, an older event) goes the transactional way below, where the unique key
-    decides. `cache_asked`: the caller has asked the cache already (`redeliveries.counted`),
-    which did not know it.
+    decides. `ask_cache=False`: the database decides even a redelivery the cache knows (the
+    caller asked the cache already, or must not trust it).
     """
-    if not cache_asked and redeliveries.counted(notification):
+    if ask_cache and redeliveries.counted(notification):
         return None, True
     if _counted_as_duplicate(notification):
         return None, True

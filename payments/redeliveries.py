@@ -14,7 +14,9 @@ once-only key (`payments.records`); a redelivery is acknowledged and counted, no
   redelivery's row committed, and only while that row is younger than REMEMBERED_FOR.
   A redelivery that finds its entry is counted by one atomic increment of it (`counted`).
   No entry (other content, an older event, an emptied cache, a cache that does not answer) is
-  not an answer: the database's way decides, as it always did.
+  not an answer: the database's way decides, as it always did. Reconcile never asks the cache:
+  it is how events missed are found again, even those a database restored from a backup lost
+  and the cache still remembers.
 - **Folded.** celery beat runs `redeliveries_fold` every few minutes
   (`payments.tasks.notification_redeliveries_fold_task`): it moves each entry's count into its
   row's `duplicates` and retires the entries of events older than REMEMBERED_FOR. Until then

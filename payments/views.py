@@ -38,7 +38,7 @@ def notification(request: HttpRequest, rail: str, account: str) -> JsonResponse:
         return JsonResponse({"error": exc.message}, status=exc.status)
     try:
         record, duplicate = notification_receive(
-            read, payload=request.body.decode("utf-8"), cache_asked=known is not None
+            read, payload=request.body.decode("utf-8"), ask_cache=known is None
         )
     except PaymentError as exc:  # a conflicting redelivery: recorded, nothing changed
         return JsonResponse({"error": exc.message}, status=exc.status)
