@@ -10,6 +10,7 @@ from django.utils.html import format_html, format_html_join
 
 from currencies.formatting import format_money
 from currencies.minor_units import CurrencyError, from_minor_units
+from payments import redeliveries
 from payments.admin_accounts import accounts_view
 from payments.errors import PaymentError
 from payments.models import Dispute, Payment, ReconcileRun, Refund, WebhookEvent, rail_words
@@ -397,6 +398,28 @@ class WebhookEventAdmin(ReadOnlyAdmin):
     list_filter = ["status", "signature_valid", "rail", "type"]
     # The payload holds the event's object: a search for a session id finds its events.
     search_fields = ["event_id", "payload"]
+    # `duplicates` lags what the cache has counted (payments.redeliveries): the page shows the
+    # deliveries counted so far instead.
+    fields = [
+        "rail",
+        "account",
+        "event_id",
+        "type",
+        "fingerprint",
+        "signature_valid",
+        "status",
+        "deliveries",
+        "payload",
+        "error",
+        "processed_at",
+    ]
+    readonly_fields = ["deliveries"]
+
+    @admin.display(description="deliveries")
+    def deliveries(self, obj: WebhookEvent) -> int:
+        """The first delivery and every redelivery counted (for a rejected row: each refused
+        delivery of its hour)."""
+        return 1 + redeliveries.duplicates_counted(obj)
 
     @admin.display(description="account", ordering="account")
     def account_display(self, obj: WebhookEvent) -> str:

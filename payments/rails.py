@@ -29,6 +29,7 @@ from payments.values import (
     Link,
     Method,
     Notification,
+    NotificationKey,
     Payable,
     PaymentStart,
     PayOption,
@@ -103,6 +104,16 @@ class Rail:
         PaymentError(404) when `account` names no account of this rail.
         """
         raise PaymentError(f"{self.verbose_name} takes no notifications.", status=404)
+
+    def notification_identify(
+        self, *, request: HttpRequest, account: str
+    ) -> NotificationKey | None:
+        """Authenticate a notification as `notification_read` does (raising the same errors)
+        and say which one it is, without reading the rest: the core counts a redelivery of
+        one it has recorded by this alone (`payments.redeliveries`), and asks
+        `notification_read` only for the others. None (the default) where the rail cannot
+        tell more cheaply than by reading it all."""
+        return None
 
     def prepare(
         self, *, discounts: Sequence[DiscountTerms], taxes: Sequence[TaxTerms]

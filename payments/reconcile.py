@@ -95,7 +95,10 @@ def _receive_missed(rail: Rail, report: AccountReport, since: datetime) -> None:
         report.found += 1
         what = f"{notification.type} {notification.event_id}"
         try:
-            record, duplicate = notification_receive(notification, payload=payload)
+            # The database decides, never the cache: this is how events missed are found
+            # again (after an outage, or a database restored from a backup, which the cache
+            # may remember past).
+            record, duplicate = notification_receive(notification, payload=payload, ask_cache=False)
         except NotificationConflict as exc:
             report.failed += 1
             report.actions.append(f"{what}: conflict: {exc.message}")

@@ -23,7 +23,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from payments import fulfilment
+from payments import fulfilment, redeliveries
 from payments.disputes import dispute_apply
 from payments.errors import NotificationConflict
 from payments.lookups import UnknownPayment, started_payment
@@ -278,7 +278,7 @@ class _Duplicate(Exception):
 
 
 def notification_receive(
-    notification: Notification, *, payload: str
+    notification: Notification, *, payload: str, ask_cache: bool = True
 ) -> tuple[WebhookEvent | None, bool]:
     """Record an authentic notification and act on it, once per rail, account and event id.
 
@@ -292,12 +292,17 @@ def notification_receive(
     (None).
 
     A redelivery of an event already committed with the same content (the common duplicate:
-    Stripe retrying, reconcile replaying) takes a fast path first: one UPDATE of its count,
-    found by the once-only key's index, in autocommit: no transaction, and no INSERT of the
-    payload for the database to refuse. Anything else (a first delivery, one racing the first
-    delivery's transaction, a conflicting one) goes the transactional way below, where the
-    unique key decides.
+    Stripe retrying, reconcile replaying) takes a fast path first: counted in the cache when
+    it knows the row has committed (`payments.redeliveries`: no query at all), else, for an
+    event of the last day, one UPDATE of its count, found by the once-only key's index, in
+    autocommit: no transaction, and no INSERT of the payload for the database to refuse.
+    Anything else (a first delivery, one racing the first delivery's transaction, a
+    conflicting one, an older event) goes the transactional way below, where the unique key
+    decides. `ask_cache=False`: the database decides even a redelivery the cache knows (the
+    caller asked the cache already, or must not trust it).
     """
+    if ask_cache and redeliveries.counted(notification):
+        return None, True
     if _counted_as_duplicate(notification):
         return None, True
     fields = {
@@ -327,6 +332,9 @@ def notification_receive(
             if (status, error) != (record.status, record.error):
                 record.status, record.error = status, error
                 record.save(update_fields=["status", "error"])
+            # Known to the cache once committed, never before: a delivery rolled back leaves
+            # no entry, so its retry is processed afresh.
+            transaction.on_commit(lambda: redeliveries.remember(notification), robust=True)
     except _Duplicate:
         _count_duplicate(notification, payload)
         return None, True
@@ -339,18 +347,22 @@ def notification_receive(
 
 
 def _counted_as_duplicate(notification: Notification) -> bool:
-    """Count `notification` on its first delivery's row if that row is committed and says the
-    same; False (nothing written) otherwise. The row is the one the unique key
+    """Count `notification` on its first delivery's row if that row is committed, says the
+    same and is younger than the cache remembers (`redeliveries.REMEMBERED_FOR`, a day);
+    False (nothing written) otherwise. The row is the one the unique key
     (rail, account, once_event_id) holds, so this is one index lookup however many events are
-    stored."""
-    return bool(
-        WebhookEvent.objects.filter(
-            rail=notification.rail,
-            account=notification.account,
-            once_event_id=notification.event_id,
-            fingerprint=notification.fingerprint,
-        ).update(duplicates=F("duplicates") + 1)
-    )
+    stored. Once counted, the cache knows the row: the next redeliveries are counted there.
+    """
+    counted = WebhookEvent.objects.filter(
+        rail=notification.rail,
+        account=notification.account,
+        once_event_id=notification.event_id,
+        fingerprint=notification.fingerprint,
+        received_at__gte=timezone.now() - redeliveries.REMEMBERED_FOR,
+    ).update(duplicates=F("duplicates") + 1)
+    if counted:
+        transaction.on_commit(lambda: redeliveries.remember(notification), robust=True)
+    return bool(counted)
 
 
 def _count_duplicate(notification: Notification, payload: str) -> None:

@@ -1,5 +1,7 @@
-"""The payment core's background work: the periodic reconcile (celery beat queues it hourly,
-`settings.CELERY_BEAT_SCHEDULE`; `manage.py payments_reconcile` is the same by hand).
+"""The payment core's background work, queued by celery beat (`settings.CELERY_BEAT_SCHEDULE`):
+the reconcile, hourly (`manage.py payments_reconcile` is the same by hand), and the fold of the
+redeliveries counted in the cache into their events' rows, every few minutes
+(`payments.redeliveries`).
 
 Two runs must not overlap: each would ask the provider about every pending payment. A run
 takes a lock in Redis first (with an expiry past the task's time limit, so a run killed
@@ -18,6 +20,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
+from payments.redeliveries import redeliveries_fold
 from payments.services import payments_reconcile
 
 logger = logging.getLogger(__name__)
@@ -26,6 +29,9 @@ logger = logging.getLogger(__name__)
 # account asks the provider about each pending payment, a few seconds at worst each.
 RECONCILE_TIME_LIMIT = 30 * 60
 RECONCILE_LOCK = "payments-reconcile"
+# A fold reads a few days of events and a cache entry each: well within a minute.
+FOLD_TIME_LIMIT = 5 * 60
+FOLD_LOCK = "payments-redeliveries-fold"
 
 _process_locks: dict[str, threading.Lock] = {}
 _process_locks_guard = threading.Lock()
@@ -78,3 +84,17 @@ def payments_reconcile_task(*, since_hours: float = 24) -> dict[str, int]:
         "processed": sum(report.processed for report in reports),
         "payments_moved": sum(report.payments_moved for report in reports),
     }
+
+
+@shared_task(soft_time_limit=FOLD_TIME_LIMIT - 30, time_limit=FOLD_TIME_LIMIT)
+def notification_redeliveries_fold_task() -> dict[str, int]:
+    """Move the redeliveries counted in the cache into their events' rows, unless a fold is
+    still going (two at once would each move the same counts); return how many were moved."""
+    with held_alone(FOLD_LOCK, expires=FOLD_TIME_LIMIT + 60) as alone:
+        if not alone:
+            logger.info("redeliveries fold skipped: another is still going")
+            return {"skipped": 1, "moved": 0}
+        moved = redeliveries_fold()
+    if moved:
+        logger.info("redeliveries fold: %s redeliveries counted into their events", moved)
+    return {"skipped": 0, "moved": moved}

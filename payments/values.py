@@ -235,6 +235,18 @@ class DisputeState:
 
 
 @dataclass(frozen=True)
+class NotificationKey:
+    """Which notification a delivery is, as the once-only rule names it (rail, account, event
+    id and fingerprint, as on `Notification`): enough to recognise one recorded before,
+    without reading the rest of it (`Rail.notification_identify`)."""
+
+    rail: str
+    account: str
+    event_id: str
+    fingerprint: str = ""
+
+
+@dataclass(frozen=True)
 class Notification:
     """A verified notification (webhook) from a provider, read by its rail.
 

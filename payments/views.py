@@ -7,6 +7,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from payments import redeliveries
 from payments.errors import PaymentError, WebhookRejected
 from payments.rails import rail_named
 from payments.records import notification_receive, notification_reject
@@ -19,6 +20,11 @@ logger = logging.getLogger(__name__)
 def notification(request: HttpRequest, rail: str, account: str) -> JsonResponse:
     try:
         found = rail_named(rail)
+        # A redelivery of a notification recorded before is counted on what identifies it,
+        # once authenticated (no query; payments.redeliveries); only others are read in full.
+        known = found.notification_identify(request=request, account=account)
+        if known is not None and redeliveries.counted(known):
+            return _answer(known.event_id, "duplicate")
         read = found.notification_read(request=request, account=account)
     except WebhookRejected as exc:
         notification_reject(
@@ -31,11 +37,16 @@ def notification(request: HttpRequest, rail: str, account: str) -> JsonResponse:
     except PaymentError as exc:
         return JsonResponse({"error": exc.message}, status=exc.status)
     try:
-        record, duplicate = notification_receive(read, payload=request.body.decode("utf-8"))
+        record, duplicate = notification_receive(
+            read, payload=request.body.decode("utf-8"), ask_cache=known is None
+        )
     except PaymentError as exc:  # a conflicting redelivery: recorded, nothing changed
         return JsonResponse({"error": exc.message}, status=exc.status)
     except Exception:
         logger.exception("%s notification %s on %s failed", rail, read.event_id, read.account)
         return JsonResponse({"error": "The event could not be processed; retry."}, status=500)
-    outcome = "duplicate" if duplicate else record.status
-    return JsonResponse({"received": True, "event": read.event_id, "outcome": outcome})
+    return _answer(read.event_id, "duplicate" if duplicate else record.status)
+
+
+def _answer(event_id: str, outcome: str) -> JsonResponse:
+    return JsonResponse({"received": True, "event": event_id, "outcome": outcome})

@@ -147,9 +147,13 @@ MIDDLEWARE = [
     # A NUL anywhere in the path or query: 400 before any view or query sees it.
     "storefront.nul_guard.RefuseNulMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    # Content-Security-Policy and Permissions-Policy on every response (see below).
-    "csp.middleware.CSPMiddleware",
+    # Permissions-Policy and Content-Security-Policy on every response (see below).
     "django_permissions_policy.PermissionsPolicyMiddleware",
+    # A provider's notification is answered here, ahead of what serves browsers (the page
+    # policy, static files, sessions, CSRF, users, messages): it uses none of them, and gets
+    # the headers they would add, built once (payments.middleware).
+    "payments.middleware.NotificationMiddleware",
+    "csp.middleware.CSPMiddleware",
     # /healthz, ahead of the ALLOWED_HOSTS check (CommonMiddleware): platform probes use
     # internal Host headers.
     "storefront.health.HealthCheckMiddleware",
@@ -647,6 +651,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600,
         "kwargs": {"since_hours": 24},
         "options": {"expires": 3600},
+    },
+    # Redeliveries counted in the cache, into their events' rows (payments.redeliveries).
+    "payments-redeliveries-fold": {
+        "task": "payments.tasks.notification_redeliveries_fold_task",
+        "schedule": 300,
+        "options": {"expires": 300},
     },
     "orders-expire": {
         "task": "storefront.tasks.orders_expire_task",

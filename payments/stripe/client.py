@@ -354,20 +354,23 @@ def stripe_object_create(
     return created.id
 
 
-def webhook_event_verify(
-    account: StripeAccount, *, payload: bytes, header: str | None
-) -> dict[str, Any]:
-    """Check a webhook delivery's `Stripe-Signature` with the account's secret; return the event.
+def webhook_signature_verify(account: StripeAccount, *, payload: bytes, header: str | None) -> None:
+    """Check a webhook delivery's `Stripe-Signature` with the account's secret, over the raw
+    bytes, before anything parses them (`webhook_event_parse` then reads the event).
 
     The check is the core's one verifier (`payments.signatures`), which the bank rail uses too.
     Raises WebhookRejected (with the reason) for a missing or malformed header, a signature made
-    with another secret or over another body, a timestamp outside five minutes either way, or a
-    body that is not a JSON event.
+    with another secret or over another body, or a timestamp outside five minutes either way.
     """
     try:
         signature_verify(payload=payload, header=header, secret=account.webhook_secret)
     except SignatureInvalid as exc:
         raise WebhookRejected(exc.message, account=account.identity) from exc
+
+
+def webhook_event_parse(account: StripeAccount, *, payload: bytes) -> dict[str, Any]:
+    """The event a delivery's body holds, once its signature held (`webhook_signature_verify`).
+    Raises WebhookRejected for a body that is not a JSON event."""
     try:
         payload.decode("utf-8")
     except UnicodeDecodeError as exc:

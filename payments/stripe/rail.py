@@ -31,7 +31,7 @@ from payments.stripe.accounts import (
     is_stripe_id,
 )
 from payments.stripe.checkout import checkout_confirm, checkout_start
-from payments.stripe.events import event_read
+from payments.stripe.events import event_id, event_id_leading, event_read
 from payments.stripe.intents import payment_intent_confirm, payment_intent_start
 from payments.stripe.models import StripeObjectRef
 from payments.stripe.references import coupon_ensure, tax_rate_ensure
@@ -41,6 +41,7 @@ from payments.values import (
     Link,
     Method,
     Notification,
+    NotificationKey,
     Payable,
     PaymentStart,
     PayOption,
@@ -52,6 +53,32 @@ from payments.values import (
 
 PAY_OPTION_TEMPLATE = "payments/stripe/pay_option.html"
 PAYMENT_FORM_TEMPLATE = "payments/stripe/payment_form.html"
+
+
+def _signed(request: HttpRequest, account: str) -> StripeAccount:
+    """The account whose endpoint `request` was posted to, once the signature of its body holds
+    (WebhookRejected otherwise): checked once per request, however many times the core asks
+    (`notification_identify`, then `notification_read`)."""
+    signed = getattr(request, "_stripe_signed", None)
+    if signed is not None and signed[0] == account:
+        return signed[1]
+    try:
+        found = account_for(account)
+    except AccountUnavailable as exc:
+        raise PaymentError(f"No Stripe account for {account.upper()}.", status=404) from exc
+    client.webhook_signature_verify(
+        found, payload=request.body, header=request.headers.get("Stripe-Signature")
+    )
+    request._stripe_signed = (account, found)
+    return found
+
+
+def _event(request: HttpRequest, account: StripeAccount) -> dict:
+    """The event of a request whose signature held (`_signed`), parsed once per request."""
+    event = getattr(request, "_stripe_event", None)
+    if event is None:
+        event = request._stripe_event = client.webhook_event_parse(account, payload=request.body)
+    return event
 
 
 def _started_on(account: StripeAccount, provider_ref: str) -> bool:
@@ -142,15 +169,16 @@ class StripeRail(Rail):
                 return confirm(account, provider_ref)
         raise PaymentError("This link does not point to a payment.", status=400)
 
+    def notification_identify(self, *, request: HttpRequest, account: str) -> NotificationKey:
+        # The signature is checked on the raw bytes first; then only the event's id is read
+        # (a redelivery of an event recorded needs no more).
+        found = _signed(request, account)
+        known = event_id_leading(request.body) or event_id(found, _event(request, found))
+        return NotificationKey(rail=NAME, account=found.identity, event_id=known)
+
     def notification_read(self, *, request: HttpRequest, account: str) -> Notification:
-        try:
-            found = account_for(account)
-        except AccountUnavailable as exc:
-            raise PaymentError(f"No Stripe account for {account.upper()}.", status=404) from exc
-        event = client.webhook_event_verify(
-            found, payload=request.body, header=request.headers.get("Stripe-Signature")
-        )
-        return event_read(found, event)
+        found = _signed(request, account)
+        return event_read(found, _event(request, found))
 
     def refund(self, *, payment, amount: int, reason: str, request_key: str) -> RefundState:
         # Through the account that took the payment (its identity is on the Payment), never

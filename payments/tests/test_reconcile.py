@@ -44,6 +44,27 @@ def run(**kwargs):
     return {(report.rail, report.account): report for report in reports}
 
 
+def test_after_a_database_restore_what_the_cache_remembers_is_applied_again(
+    django_capture_on_commit_callbacks,
+):
+    """The cache may remember events a restored database no longer has (payments.redeliveries):
+    reconcile, the way back after such a loss, asks the database only."""
+    payment = started("p1")
+    LedgerRail.SENT["main"] = [("e1", "p1")]
+    with django_capture_on_commit_callbacks(execute=True):
+        run()
+    # The database as a backup from before e1 had it; the cache as it was.
+    WebhookEvent.objects.all().delete()
+    Payment.objects.filter(pk=payment.pk).update(status=Payment.Status.PENDING)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        again = run()[("ledger", "main")]
+
+    assert (again.found, again.processed, again.duplicates) == (1, 1, 0)
+    assert WebhookEvent.objects.get().status == "processed"
+    assert Payment.objects.get(pk=payment.pk).status == Payment.Status.SUCCEEDED
+
+
 def test_what_the_provider_sent_is_applied_once_and_then_counted_as_duplicates():
     started("p1")
     LedgerRail.SENT["main"] = [("e1", "p1"), ("e2", None)]

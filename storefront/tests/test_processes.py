@@ -23,6 +23,7 @@ from storefront.tests.worker_tools import (
 
 PERIODIC = {
     "payments-reconcile": "payments.tasks.payments_reconcile_task",
+    "payments-redeliveries-fold": "payments.tasks.notification_redeliveries_fold_task",
     "orders-expire": "storefront.tasks.orders_expire_task",
     "order-mails-resend": "storefront.tasks.order_mails_resend_task",
     "sessions-clear": "storefront.tasks.sessions_clear_task",

@@ -11,10 +11,12 @@ MySQL and MariaDB).
 from contextlib import contextmanager
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from payments.models import Payment, WebhookEvent
+from payments.redeliveries import duplicates_counted
 from payments.stripe.sandbox.hosted_checkout import checkout_session_pay
 from payments.stripe.sandbox.tests.sandbox_tools import session_object
 from payments.stripe.tests.webhook_tools import CARD, event_for, post_event
@@ -227,12 +229,13 @@ def test_the_receipt_after_a_paying_webhook_takes_seven_statements(
     assert OrderMail.objects.get().status == OrderMail.Status.SENT
 
 
-def test_a_duplicate_delivery_costs_one_update_and_no_transaction(
+def test_a_duplicate_delivery_of_a_committed_event_sends_no_statement(
     client, django_capture_on_commit_callbacks
 ):
-    """A redelivery of a committed event is counted in one UPDATE found by the unique key,
-    outside any transaction (no BEGIN, no savepoint), without sending its payload again; it is
-    still answered as a duplicate, counted, and pays nothing twice."""
+    """Once the first delivery has committed, the cache knows its event: a redelivery is
+    counted there (payments.redeliveries), with no query, no transaction and no row updated
+    (not even the connection's health check: nothing opens a cursor); it is still answered as
+    a duplicate, counted, and pays nothing twice."""
     event = paid_event(client, make_item(price="19.99", currency="USD"))
     with django_capture_on_commit_callbacks(execute=True):
         post_event(client, event)
@@ -241,14 +244,40 @@ def test_a_duplicate_delivery_costs_one_update_and_no_transaction(
         django_capture_on_commit_callbacks(execute=False) as after_commit,
         statements_sent() as sent,
     ):
+        responses = [post_event(client, event) for _ in range(3)]
+
+    assert [(r.status_code, r.json()["outcome"]) for r in responses] == [(200, "duplicate")] * 3
+    assert sent == []
+    assert not after_commit  # no receipt owed again
+    record = WebhookEvent.objects.get()
+    assert (record.status, record.duplicates) == ("processed", 0)  # the row was not touched
+    assert duplicates_counted(record) == 3
+    assert Payment.objects.get().fulfilled_at is not None
+    assert Order.objects.get().status == Order.Status.PAID
+
+
+def test_a_duplicate_the_cache_does_not_know_costs_one_update_and_no_transaction(
+    client, django_capture_on_commit_callbacks
+):
+    """A cache that does not know the event (another process's memory without Redis, an
+    emptied Redis): the redelivery is counted in one UPDATE found by the unique key, outside
+    any transaction (no BEGIN, no savepoint), without sending its payload again; from then on
+    the cache knows it."""
+    event = paid_event(client, make_item(price="19.99", currency="USD"))
+    with django_capture_on_commit_callbacks(execute=True):
+        post_event(client, event)
+    cache.clear()
+
+    with django_capture_on_commit_callbacks(execute=True), statements_sent() as sent:
         response = post_event(client, event)
+    with statements_sent() as sent_next:
+        again = post_event(client, event)
 
     assert (response.status_code, response.json()["outcome"]) == (200, "duplicate")
     queries = [sql for sql in sent if SANDBOX_TABLES not in sql]
     assert len(queries) == 1, "\n".join(queries)
     assert queries[0].startswith(f"UPDATE {table('payments_webhookevent')}")
-    assert not after_commit  # no receipt owed again
+    assert (again.json()["outcome"], sent_next) == ("duplicate", [])
     record = WebhookEvent.objects.get()
-    assert (record.status, record.duplicates) == ("processed", 1)
-    assert Payment.objects.get().fulfilled_at is not None
+    assert (record.status, record.duplicates, duplicates_counted(record)) == ("processed", 1, 2)
     assert Order.objects.get().status == Order.Status.PAID
