@@ -21,7 +21,7 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from djmoney.money import Money  # noqa: E402
 
-from storefront.models import Item, Order, OrderItem  # noqa: E402
+from storefront.models import Item, Order, OrderLine  # noqa: E402
 
 DEMO_USD_ORDER = 1  # fixtures/demo.json: USD, WELCOME10 and NYC sales tax, key demo-usd-order
 
@@ -42,15 +42,15 @@ def seed(*, items: int = 50, order_lines: int = 3, orders: int = 0) -> dict:
     )
     order = Order.objects.get(pk=DEMO_USD_ORDER)
     order.lines.all().delete()
-    OrderItem.objects.bulk_create(
-        OrderItem(order=order, item=item, quantity=1 + n % 3, unit_price=item.price)
+    OrderLine.objects.bulk_create(
+        OrderLine(order=order, item=item, quantity=1 + n % 3, unit_price=item.price)
         for n, item in enumerate(_usd_items()[:order_lines])
     )
     item = _usd_items().first()
     for _ in range(orders):
         extra = Order.objects.create(currency="USD", discount=order.discount)
         extra.taxes.set(order.taxes.all())
-        OrderItem.objects.create(order=extra, item=item, quantity=2, unit_price=item.price)
+        OrderLine.objects.create(order=extra, item=item, quantity=2, unit_price=item.price)
     return {
         "item_id": item.pk,
         "order_id": order.pk,
@@ -109,7 +109,7 @@ def admin_order(*, lines: int, requests: int, status: str, warmup: int = 3) -> d
     small = Order.objects.create(currency=large.currency, discount=large.discount)
     small.taxes.set(large.taxes.all())
     line = large.lines.order_by("pk").first()
-    OrderItem.objects.create(
+    OrderLine.objects.create(
         order=small, item=line.item, quantity=line.quantity, unit_price=line.unit_price
     )
     Order.objects.filter(pk__in=[small.pk, large.pk]).update(status=status)

@@ -12,7 +12,7 @@ spent inside Stripe calls (the sandbox answers them in the same thread): subtrac
 server's CPU per request, it leaves the app's own (bench.buy).
 
 `ServerTimingBackportMiddleware` gives a checkout without the shop's own hook
-(`payments.timing`) the same `Server-Timing: app;dur=..., provider;dur=...` header, timed the same
+(`sitewide.timing`) the same `Server-Timing: app;dur=..., provider;dur=...` header, timed the same
 way: around `payments.stripe.client._stripe_call`.
 """
 

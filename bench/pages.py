@@ -15,8 +15,9 @@ the req/s ratios flatter the slower pages; the CPU-per-request figures are the o
 Also: the `django_session` rows the load added.
 
 `--redis-url` (or `$BENCH_REDIS_URL`) gives every checkout the shared cache a deployed shop has
-(REDIS_URL); the catalogue and item pages are kept only where there is one (storefront.page_cache),
-so without it they are rendered for every request, as on a site without Redis.
+(REDIS_URL); the catalogue and item pages are kept only where there is one
+(storefront.plumbing.page_cache), so without it they are rendered for every request, as on a site
+without Redis.
 """
 
 import argparse

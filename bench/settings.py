@@ -20,6 +20,6 @@ if os.environ.get("BENCH_STATEMENTS") == "1":
     _first.append("bench.middleware.StatementCountMiddleware")
 if os.environ.get("BENCH_PROVIDER_CPU") == "1":
     _first.append("bench.middleware.ProviderCpuMiddleware")
-if os.environ.get("SERVER_TIMING") == "1" and importlib.util.find_spec("payments.timing") is None:
+if os.environ.get("SERVER_TIMING") == "1" and importlib.util.find_spec("sitewide.timing") is None:
     _first.append("bench.middleware.ServerTimingBackportMiddleware")
 MIDDLEWARE = [*_first, *MIDDLEWARE]

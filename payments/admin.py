@@ -13,7 +13,7 @@ from currencies.minor_units import CurrencyError, from_minor_units
 from payments import redeliveries
 from payments.admin_accounts import accounts_view
 from payments.errors import PaymentError
-from payments.models import Dispute, Payment, ReconcileRun, Refund, WebhookEvent, rail_words
+from payments.models import Dispute, Payment, ReceivedNotification, ReconcileRun, Refund, rail_words
 from payments.rails import rail_named
 from payments.values import DISPUTE_NEEDS_RESPONSE, DISPUTE_OPEN, Link
 
@@ -111,9 +111,9 @@ def account_label(rail: str, account: str) -> str:
 
 def refund_flag(refund: Refund) -> str:
     """What the merchant must look at on a refund ("-" when nothing)."""
-    if not refund.flag:
+    if not refund.attention_note:
         return "-"
-    return format_html('<strong class="needs-merchant">⚠ {}</strong>', refund.flag)
+    return format_html('<strong class="needs-merchant">⚠ {}</strong>', refund.attention_note)
 
 
 class RefundFlaggedFilter(admin.SimpleListFilter):
@@ -125,7 +125,7 @@ class RefundFlaggedFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
-            return queryset.exclude(flag="")
+            return queryset.exclude(attention_note="")
         return queryset
 
 
@@ -180,11 +180,18 @@ class DisputeInline(ReadOnlyInline):
     """A payment's disputes (they follow the provider)."""
 
     model = Dispute
-    fields = ["provider_ref", "amount_display", "reason", "status", "evidence_due_by", "flag"]
+    fields = [
+        "provider_ref",
+        "amount_display",
+        "reason",
+        "status",
+        "evidence_due_by",
+        "attention_note",
+    ]
     readonly_fields = fields
 
     @admin.display(description="needs")
-    def flag(self, obj: Dispute) -> str:
+    def attention_note(self, obj: Dispute) -> str:
         return dispute_flag(obj)
 
 
@@ -204,7 +211,7 @@ class RefundInline(ReadOnlyInline):
     ]
     readonly_fields = fields
 
-    @admin.display(description="flag")
+    @admin.display(description="attention note")
     def flag_display(self, obj: Refund) -> str:
         return refund_flag(obj)
 
@@ -223,7 +230,7 @@ class PaymentAdmin(ReadOnlyAdmin):
         "started",
         "dispute_display",
         "links",
-        "flag",
+        "attention_note",
     ]
     list_filter = [DisputedFilter, "status", "rail", "livemode", "created"]
     inlines = [RefundInline, DisputeInline]
@@ -319,7 +326,7 @@ class RefundAdmin(ReadOnlyAdmin):
     def amount_display(self, obj: Refund) -> str:
         return minor_amount(obj.amount, obj.currency)
 
-    @admin.display(description="flag")
+    @admin.display(description="attention note")
     def flag_display(self, obj: Refund) -> str:
         return refund_flag(obj)
 
@@ -337,7 +344,7 @@ class DisputeAdmin(ReadOnlyAdmin):
         "reason",
         "status",
         "respond_by",
-        "flag",
+        "attention_note",
     ]
     list_filter = ["status", "created"]
     search_fields = ["=provider_ref", "payment__reference", "=payment__provider_ref"]
@@ -349,7 +356,7 @@ class DisputeAdmin(ReadOnlyAdmin):
         "reason",
         "status",
         "evidence_due_by",
-        "flag",
+        "attention_note",
         "appealed",
         "links",
         "observed_at",
@@ -376,7 +383,7 @@ class DisputeAdmin(ReadOnlyAdmin):
         return minor_amount(obj.amount, obj.currency)
 
     @admin.display(description="needs")
-    def flag(self, obj: Dispute) -> str:
+    def attention_note(self, obj: Dispute) -> str:
         return dispute_flag(obj)
 
     @admin.display(description="where to answer it")
@@ -384,8 +391,8 @@ class DisputeAdmin(ReadOnlyAdmin):
         return payment_links_html(obj.payment)
 
 
-@admin.register(WebhookEvent)
-class WebhookEventAdmin(ReadOnlyAdmin):
+@admin.register(ReceivedNotification)
+class ReceivedNotificationAdmin(ReadOnlyAdmin):
     list_display = [
         "event_id",
         "type",
@@ -416,17 +423,17 @@ class WebhookEventAdmin(ReadOnlyAdmin):
     readonly_fields = ["deliveries"]
 
     @admin.display(description="deliveries")
-    def deliveries(self, obj: WebhookEvent) -> int:
+    def deliveries(self, obj: ReceivedNotification) -> int:
         """The first delivery and every redelivery counted (for a rejected row: each refused
         delivery of its hour)."""
         return 1 + redeliveries.duplicates_counted(obj)
 
     @admin.display(description="account", ordering="account")
-    def account_display(self, obj: WebhookEvent) -> str:
+    def account_display(self, obj: ReceivedNotification) -> str:
         return account_label(obj.rail, obj.account)
 
     @admin.display(description="received", ordering="received_at")
-    def received(self, obj: WebhookEvent) -> str:
+    def received(self, obj: ReceivedNotification) -> str:
         return list_time(obj.received_at)
 
 

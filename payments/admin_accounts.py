@@ -11,15 +11,15 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
-from payments.models import ReconcileRun, WebhookEvent
+from payments.models import ReceivedNotification, ReconcileRun
 from payments.rails import all_rails
 
 # A failure is a delivery we could not take: refused (not authentic), failed while processed,
 # or contradicting an earlier one.
 FAILURE_STATUSES = (
-    WebhookEvent.Status.FAILED,
-    WebhookEvent.Status.REJECTED,
-    WebhookEvent.Status.CONFLICT,
+    ReceivedNotification.Status.FAILED,
+    ReceivedNotification.Status.REJECTED,
+    ReceivedNotification.Status.CONFLICT,
 )
 FAILURE_WINDOW = timedelta(hours=24)
 
@@ -30,7 +30,7 @@ class AccountStatus:
     rail_name: str
     account: str
     label: str
-    last_event: WebhookEvent | None
+    last_event: ReceivedNotification | None
     failures: int
     failures_url: str
     last_run: ReconcileRun | None
@@ -41,11 +41,11 @@ def account_statuses() -> list[AccountStatus]:
     """Every account of every rail this site runs, with its latest notification, its failed
     deliveries of the last 24 hours and its latest reconcile run."""
     since = timezone.now() - FAILURE_WINDOW
-    events_url = reverse("admin:payments_webhookevent_changelist")
+    events_url = reverse("admin:payments_receivednotification_changelist")
     statuses = []
     for rail in all_rails().values():
         for account in rail.accounts():
-            events = WebhookEvent.objects.filter(rail=rail.name, account=account)
+            events = ReceivedNotification.objects.filter(rail=rail.name, account=account)
             # A rejected row stands for every refusal of its hour (`duplicates` more).
             failed = events.filter(status__in=FAILURE_STATUSES, received_at__gte=since)
             failures = failed.aggregate(n=Sum(F("duplicates") + 1))["n"] or 0

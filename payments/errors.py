@@ -35,7 +35,7 @@ class AccountUnavailable(PaymentError):
         super().__init__(message, status=503)
 
 
-class WebhookRejected(PaymentError):
+class NotificationRejected(PaymentError):
     """A notification that failed authentication; `message` says why (for the log, not money).
 
     `account` is the rail's identity of the account whose endpoint it reached, when known;

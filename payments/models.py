@@ -34,8 +34,8 @@ class Payment(models.Model):
 
     A rail records it when it starts the payment; only a notification or a confirmation from
     the same rail and account moves it. `status` follows the provider; `fulfilled_at` says when
-    what was bought was marked paid (exactly once); `flag` is a note for the merchant when a
-    payment needs a person (an amount that does not match, a second payment for an order
+    what was bought was marked paid (exactly once); `attention_note` is a note for the merchant when
+    a payment needs a person (an amount that does not match, a second payment for an order
     already paid).
     """
 
@@ -127,7 +127,7 @@ class Payment(models.Model):
         return self.provider_payment_ref or self.provider_ref
 
 
-class WebhookEvent(models.Model):
+class ReceivedNotification(models.Model):
     """Every notification that reached us, recorded before it is acted on.
 
     An authentic notification is stored once per rail, account and event id (the database
@@ -220,7 +220,7 @@ class Refund(models.Model):
     made in the provider's dashboard and learnt from a notification. The database keeps it
     once: `request_key` is unique, and so is the provider's id per payment. Succeeded, failed
     and canceled are final against older news (`payments.refunds`); what is counted as
-    refunded never exceeds what the payment received (the rest is flagged, `flag`).
+    refunded never exceeds what the payment received (the rest is flagged, `attention_note`).
     """
 
     FINAL = ("succeeded", "failed", "canceled")

@@ -45,7 +45,7 @@ class Rail:
     they support; the defaults say "not supported".
     """
 
-    #: Short, stable name: stored on every Payment and WebhookEvent, used in URLs.
+    #: Short, stable name: stored on every Payment and ReceivedNotification, used in URLs.
     name: ClassVar[str]
     #: What the merchant reads in the admin.
     verbose_name: ClassVar[str]
@@ -100,7 +100,7 @@ class Rail:
 
     def notification_read(self, *, request: HttpRequest, account: str) -> Notification:
         """Authenticate a notification posted to this rail's endpoint for `account` (the slug
-        in its URL) and read it. Raises WebhookRejected when it is not authentic, and
+        in its URL) and read it. Raises NotificationRejected when it is not authentic, and
         PaymentError(404) when `account` names no account of this rail.
         """
         raise PaymentError(f"{self.verbose_name} takes no notifications.", status=404)

@@ -27,10 +27,10 @@ from payments import fulfilment, redeliveries
 from payments.disputes import dispute_apply
 from payments.errors import NotificationConflict
 from payments.lookups import UnknownPayment, started_payment
-from payments.models import Payment, WebhookEvent
+from payments.models import Payment, ReceivedNotification
 from payments.rails import rail_named
 from payments.refunds import refund_apply
-from payments.signals import payment_failed, payment_succeeded, webhook_rejected
+from payments.signals import notification_rejected, payment_failed, payment_succeeded
 from payments.values import Notification, ProviderState, ProviderStatus
 
 logger = logging.getLogger(__name__)
@@ -136,9 +136,9 @@ def _succeed(payment: Payment, state: ProviderState) -> Payment:
     if outcome.fulfilled:
         payment.fulfilled_at = now
     else:
-        payment.fulfilled_at, payment.flag = None, outcome.note
+        payment.fulfilled_at, payment.attention_note = None, outcome.note
         logger.error("payment %s not fulfilled: %s", payment.pk, outcome.note)
-        Payment.objects.filter(pk=payment.pk).update(fulfilled_at=None, flag=outcome.note)
+        Payment.objects.filter(pk=payment.pk).update(fulfilled_at=None, attention_note=outcome.note)
     transaction.on_commit(
         lambda: payment_succeeded.send(sender=Payment, payment=payment), robust=True
     )
@@ -184,9 +184,9 @@ def payments_close(
     note = f"Closed unpaid: {reason}"
     Payment.objects.filter(
         pk__in=[payment.pk for payment in closing], status=Payment.Status.PENDING
-    ).update(status=Payment.Status.EXPIRED, flag=note, updated=timezone.now())
+    ).update(status=Payment.Status.EXPIRED, attention_note=note, updated=timezone.now())
     for payment in closing:
-        payment.status, payment.flag = Payment.Status.EXPIRED, note
+        payment.status, payment.attention_note = Payment.Status.EXPIRED, note
         transaction.on_commit(
             lambda payment=payment: payment_failed.send(
                 sender=Payment, payment=payment, reason=note
@@ -227,10 +227,10 @@ def payment_apply(state: ProviderState) -> Payment:
         return payment
 
 
-def _act_on(notification: Notification) -> tuple[WebhookEvent.Status, str]:
+def _act_on(notification: Notification) -> tuple[ReceivedNotification.Status, str]:
     """Do what a notification means; return how its record should read."""
     acted = rail_named(notification.rail).notification_act(notification)
-    done = WebhookEvent.Status.PROCESSED if acted else WebhookEvent.Status.IGNORED
+    done = ReceivedNotification.Status.PROCESSED if acted else ReceivedNotification.Status.IGNORED
     about = [
         (apply, value)
         for apply, value in (
@@ -249,23 +249,23 @@ def _act_on(notification: Notification) -> tuple[WebhookEvent.Status, str]:
             ref = getattr(value, "payment_provider_id", None) or value.provider_ref
             notes.append(f"No payment {ref} was started on this account.")
         else:
-            done = WebhookEvent.Status.PROCESSED
+            done = ReceivedNotification.Status.PROCESSED
     if notes:
         logger.warning("notification %s: %s", notification.event_id, " ".join(notes))
     return done, " ".join(notes)
 
 
-def _conflict(notification: Notification, record: WebhookEvent, payload: str) -> None:
+def _conflict(notification: Notification, record: ReceivedNotification, payload: str) -> None:
     """Keep a redelivery that contradicts the first one for the merchant, then refuse it."""
     note = f"Event {notification.event_id} was received before with other content."
-    WebhookEvent.objects.create(
+    ReceivedNotification.objects.create(
         rail=notification.rail,
         account=notification.account,
         event_id=notification.event_id,
         type=notification.type[:100],
         fingerprint=notification.fingerprint,
         signature_valid=True,
-        status=WebhookEvent.Status.CONFLICT,
+        status=ReceivedNotification.Status.CONFLICT,
         payload=payload[:REJECTED_PAYLOAD_LIMIT],
         error=f"{note} First recorded as #{record.pk}.",
     )
@@ -279,7 +279,7 @@ class _Duplicate(Exception):
 
 def notification_receive(
     notification: Notification, *, payload: str, ask_cache: bool = True
-) -> tuple[WebhookEvent | None, bool]:
+) -> tuple[ReceivedNotification | None, bool]:
     """Record an authentic notification and act on it, once per rail, account and event id.
 
     The event row and everything the notification changes commit together. A second delivery
@@ -320,9 +320,9 @@ def notification_receive(
             try:
                 # Written as processed, when processing begins: what it commits with, unless
                 # acting on it says otherwise (ignored, or a note).
-                record = WebhookEvent.objects.create(
+                record = ReceivedNotification.objects.create(
                     **fields,
-                    status=WebhookEvent.Status.PROCESSED,
+                    status=ReceivedNotification.Status.PROCESSED,
                     payload=payload,
                     processed_at=timezone.now(),
                 )
@@ -339,8 +339,11 @@ def notification_receive(
         _count_duplicate(notification, payload)
         return None, True
     except Exception as exc:
-        WebhookEvent.objects.create(
-            **fields, status=WebhookEvent.Status.FAILED, payload=payload, error=repr(exc)[:2000]
+        ReceivedNotification.objects.create(
+            **fields,
+            status=ReceivedNotification.Status.FAILED,
+            payload=payload,
+            error=repr(exc)[:2000],
         )
         raise
     return record, False
@@ -353,7 +356,7 @@ def _counted_as_duplicate(notification: Notification) -> bool:
     (rail, account, once_event_id) holds, so this is one index lookup however many events are
     stored. Once counted, the cache knows the row: the next redeliveries are counted there.
     """
-    counted = WebhookEvent.objects.filter(
+    counted = ReceivedNotification.objects.filter(
         rail=notification.rail,
         account=notification.account,
         once_event_id=notification.event_id,
@@ -368,8 +371,8 @@ def _counted_as_duplicate(notification: Notification) -> bool:
 def _count_duplicate(notification: Notification, payload: str) -> None:
     """Count a redelivery on the first delivery's row when it says the same (one UPDATE);
     one that says something else is a conflict (NotificationConflict)."""
-    first = WebhookEvent.objects.exclude(
-        status__in=[WebhookEvent.Status.FAILED, WebhookEvent.Status.CONFLICT]
+    first = ReceivedNotification.objects.exclude(
+        status__in=[ReceivedNotification.Status.FAILED, ReceivedNotification.Status.CONFLICT]
     ).filter(
         rail=notification.rail,
         account=notification.account,
@@ -407,32 +410,32 @@ def notification_reject(*, rail: str, account: str, payload: bytes, reason: str)
     }
     with transaction.atomic():
         record = (
-            WebhookEvent.objects.select_for_update()
+            ReceivedNotification.objects.select_for_update()
             .filter(
                 rail=rail,
                 account=account,
-                status=WebhookEvent.Status.REJECTED,
+                status=ReceivedNotification.Status.REJECTED,
                 received_at__gte=now - REJECTION_WINDOW,
             )
             .order_by("-received_at", "-pk")
             .first()
         )
         if record is None:
-            record = WebhookEvent.objects.create(
+            record = ReceivedNotification.objects.create(
                 rail=rail,
                 account=account,
                 signature_valid=False,
-                status=WebhookEvent.Status.REJECTED,
+                status=ReceivedNotification.Status.REJECTED,
                 **latest,
             )
         else:
-            WebhookEvent.objects.filter(pk=record.pk).update(
+            ReceivedNotification.objects.filter(pk=record.pk).update(
                 duplicates=F("duplicates") + 1, **latest
             )
             record.refresh_from_db()
         transaction.on_commit(
-            lambda: webhook_rejected.send(
-                sender=WebhookEvent, account=account, reason=reason, record=record
+            lambda: notification_rejected.send(
+                sender=ReceivedNotification, account=account, reason=reason, record=record
             ),
             robust=True,
         )

@@ -36,7 +36,7 @@ from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
-from payments.models import WebhookEvent
+from payments.models import ReceivedNotification
 from payments.values import Notification, NotificationKey
 
 logger = logging.getLogger(__name__)
@@ -89,7 +89,7 @@ def _notification_key(notification: Notification | NotificationKey) -> str:
     )
 
 
-def _record_key(record: WebhookEvent) -> str:
+def _record_key(record: ReceivedNotification) -> str:
     return _key(
         rail=record.rail,
         account=record.account,
@@ -120,7 +120,7 @@ def counted(notification: Notification | NotificationKey) -> bool:
     return True
 
 
-def duplicates_counted(record: WebhookEvent) -> int:
+def duplicates_counted(record: ReceivedNotification) -> int:
     """How many times `record`'s notification was delivered again: its `duplicates` and what
     the cache has counted since the last fold."""
     if record.once_event_id is None:  # counted on the row alone
@@ -133,7 +133,7 @@ def duplicates_counted(record: WebhookEvent) -> int:
     return record.duplicates + pending
 
 
-def _fold(record: WebhookEvent, key: str, count: int, *, retire: bool) -> int:
+def _fold(record: ReceivedNotification, key: str, count: int, *, retire: bool) -> int:
     """Move `count` from the entry `key` into `record`'s row; the count moved."""
     if count:
         # Taken out of the entry first: a fold that stops half-way loses a count, it never
@@ -142,7 +142,7 @@ def _fold(record: WebhookEvent, key: str, count: int, *, retire: bool) -> int:
             cache.decr(key, count)
         except ValueError:  # expired since it was read: its count went with it
             return 0
-        WebhookEvent.objects.filter(pk=record.pk).update(duplicates=F("duplicates") + count)
+        ReceivedNotification.objects.filter(pk=record.pk).update(duplicates=F("duplicates") + count)
     if retire:
         cache.delete(key)
     return count
@@ -159,7 +159,7 @@ def redeliveries_fold(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     retire_before = now - REMEMBERED_FOR
     rows = (
-        WebhookEvent.objects.filter(
+        ReceivedNotification.objects.filter(
             received_at__gte=now - REMEMBERED_FOR - ENTRY_TIMEOUT, once_event_id__isnull=False
         )
         .only("pk", "rail", "account", "event_id", "fingerprint", "received_at")
@@ -174,7 +174,9 @@ def redeliveries_fold(*, now: datetime | None = None) -> int:
     return moved
 
 
-def _batches(rows: Iterable[WebhookEvent], size: int) -> Iterable[list[WebhookEvent]]:
+def _batches(
+    rows: Iterable[ReceivedNotification], size: int
+) -> Iterable[list[ReceivedNotification]]:
     batch = []
     for row in rows:
         batch.append(row)

@@ -23,8 +23,8 @@ older news and changes nothing. Where the provider cannot be asked, the row keep
 and is flagged for the merchant.
 
 What is counted as refunded never exceeds what the payment received: a refund the provider
-reports beyond it is recorded as it says, flagged for the merchant (`Refund.flag`), sends the
-buyer no notice, and counts only up to what was received (`refunded`).
+reports beyond it is recorded as it says, flagged for the merchant (`Refund.attention_note`), sends
+the buyer no notice, and counts only up to what was received (`refunded`).
 """
 
 import logging
@@ -202,9 +202,13 @@ def _money(amount: int, currency: str) -> str:
 
 def _flag(refund: Refund, note: str) -> None:
     """Say `note` to the merchant on `refund` (kept with what was said before)."""
-    flag = f"{refund.flag}\n{note}".strip() if note not in refund.flag else refund.flag
-    Refund.objects.filter(pk=refund.pk).update(flag=flag[:4000], updated=timezone.now())
-    refund.flag = flag[:4000]
+    flag = (
+        f"{refund.attention_note}\n{note}".strip()
+        if note not in refund.attention_note
+        else refund.attention_note
+    )
+    Refund.objects.filter(pk=refund.pk).update(attention_note=flag[:4000], updated=timezone.now())
+    refund.attention_note = flag[:4000]
     logger.warning("refund %s flagged: %s", refund.pk, note)
 
 

@@ -7,7 +7,8 @@ Each is sent once per real change, after the transaction that made it commits.
   provider's dashboard).
 - `refund_failed(sender=Refund, refund=...)`: a refund was refused, failed or was cancelled.
 - `dispute_changed(sender=Dispute, dispute=...)`: a dispute was opened, or its status moved.
-- `webhook_rejected(sender=WebhookEvent, account=..., reason=...)`: a delivery failed verification.
+- `notification_rejected(sender=ReceivedNotification, account=..., reason=...)`: a delivery failed
+  verification.
 """
 
 from django.dispatch import Signal
@@ -17,4 +18,4 @@ payment_failed = Signal()
 refund_succeeded = Signal()
 refund_failed = Signal()
 dispute_changed = Signal()
-webhook_rejected = Signal()
+notification_rejected = Signal()

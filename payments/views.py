@@ -8,7 +8,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from payments import redeliveries
-from payments.errors import PaymentError, WebhookRejected
+from payments.errors import NotificationRejected, PaymentError
 from payments.rails import rail_named
 from payments.records import notification_receive, notification_reject
 
@@ -26,7 +26,7 @@ def notification(request: HttpRequest, rail: str, account: str) -> JsonResponse:
         if known is not None and redeliveries.counted(known):
             return _answer(known.event_id, "duplicate")
         read = found.notification_read(request=request, account=account)
-    except WebhookRejected as exc:
+    except NotificationRejected as exc:
         notification_reject(
             rail=rail, account=exc.account or account, payload=request.body, reason=exc.message
         )

@@ -14,7 +14,7 @@ class StorefrontConfig(AppConfig):
         # scrolled out of sight). The home page and the breadcrumbs still lead everywhere.
         admin.site.enable_nav_sidebar = False
 
-        from storefront.checks import (
+        from storefront.plumbing.checks import (
             check_connection_budget,
             check_email,
             check_mysql,
@@ -25,3 +25,7 @@ class StorefrontConfig(AppConfig):
         checks.register(check_email, deploy=True)
         checks.register(check_connection_budget, deploy=True)
         checks.register(check_mysql, checks.Tags.database)
+
+        # The back office's admin: Django's autodiscovery finds only an app's own
+        # admin.py, and it is storefront/backoffice/admin.py.
+        import storefront.backoffice.admin  # noqa: F401

@@ -11,14 +11,14 @@ Two things are wired here for every task:
 - logging stays Django's (`settings.LOGGING`: one line per record, JSON in production), in the
   worker as in the web process, instead of Celery's own set-up;
 - the request id of the request that queued a task travels in the message's headers and is on
-  every line the task logs (`storefront.logging.task_request_id_*`).
+  every line the task logs (`storefront.plumbing.logging.task_request_id_*`).
 """
 
 import os
 
 from celery import Celery, signals
 
-from storefront.logging import (
+from storefront.plumbing.logging import (
     task_request_id_bind,
     task_request_id_header,
     task_request_id_unbind,

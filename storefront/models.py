@@ -42,7 +42,7 @@ class Item(models.Model):
 
     class Meta:
         ordering = ["name", "pk"]
-        # The catalogue's pages, in this order (storefront.catalogue); built CONCURRENTLY on
+        # The catalogue's pages, in this order (storefront.shop.catalogue); built CONCURRENTLY on
         # PostgreSQL, as every index of storefront 0005.
         indexes = [models.Index(fields=["name", "id"], name="item_name")]
         constraints = [
@@ -226,7 +226,7 @@ class Order(models.Model):
         help_text="The buyer's e-mail address, for receipts.",
     )
     # What the order costs (minor units of its currency) as the shop last priced it, when a
-    # payment of it started (`storefront.services.order_priced`): a paying notification is
+    # payment of it started (`storefront.shop.services.order_priced`): a paying notification is
     # compared with it, not priced again. NULL when never priced, and as soon as anything it
     # is priced from changes, by whatever writes the change (the shop's services, the admin,
     # a previous release, SQL by hand): the database clears it (storefront 0006's triggers on
@@ -304,7 +304,7 @@ class Order(models.Model):
             )
 
 
-class OrderItem(models.Model):
+class OrderLine(models.Model):
     """One line of an order: an item, how many, and its unit price when last priced."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")

@@ -76,8 +76,8 @@ _PRODUCTION = not (DEBUG or TESTING)
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not _PRODUCTION and not SECRET_KEY:
     # Good enough for a laptop or a test run. In production a missing or weak key is a system
-    # check error (storefront.checks): gunicorn's workers and the release step refuse to start,
-    # while offline commands (makemigrations, shell) still run, as in stock Django.
+    # check error (storefront.plumbing.checks): gunicorn's workers and the release step refuse to
+    # start, while offline commands (makemigrations, shell) still run, as in stock Django.
     SECRET_KEY = "django-insecure-local-development-only"  # noqa: S105
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
@@ -95,7 +95,7 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # How many proxies of ours stand in front of the app, each appending to X-Forwarded-For the
 # address it was connected from: 1 on Heroku and Render (their router), 0 with nothing in front
 # (docker-compose, a laptop). The client is the entry that many from the right; with 0 the
-# header is ignored (storefront.client_address). Never more than there are: a client would
+# header is ignored (storefront.plumbing.client_address). Never more than there are: a client would
 # then choose its own address (and its throttle bucket) by sending the header itself.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=_PRODUCTION)
@@ -140,12 +140,12 @@ if importlib.util.find_spec("django_migration_linter") is not None:
 
 MIDDLEWARE = [
     # First, so its time is the whole request's; only with SERVER_TIMING=1.
-    "storefront.server_timing.ServerTimingMiddleware",
+    "storefront.plumbing.server_timing.ServerTimingMiddleware",
     # REMOTE_ADDR becomes the client's address (TRUSTED_PROXY_COUNT) before anything reads it.
-    "storefront.client_address.ClientAddressMiddleware",
-    "storefront.logging.RequestIdMiddleware",
+    "storefront.plumbing.client_address.ClientAddressMiddleware",
+    "storefront.plumbing.logging.RequestIdMiddleware",
     # A NUL anywhere in the path or query: 400 before any view or query sees it.
-    "storefront.nul_guard.RefuseNulMiddleware",
+    "storefront.plumbing.nul_guard.RefuseNulMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Permissions-Policy and Content-Security-Policy on every response (see below).
     "django_permissions_policy.PermissionsPolicyMiddleware",
@@ -156,11 +156,11 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     # /healthz, ahead of the ALLOWED_HOSTS check (CommonMiddleware): platform probes use
     # internal Host headers.
-    "storefront.health.HealthCheckMiddleware",
+    "storefront.plumbing.health.HealthCheckMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    # The signed cookies naming a buyer's orders (storefront.access), instead of session rows.
-    "storefront.access.OrderCookiesMiddleware",
+    # The signed cookies naming a buyer's orders (storefront.shop.access), instead of session rows.
+    "storefront.shop.access.OrderCookiesMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -188,16 +188,16 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 # The JSON API (Django REST framework; DESIGN.md, "The JSON API"; docs/api.md). JSON in and out
-# whatever the client's Accept says, one error shape (storefront.api_errors), nothing allowed
+# whatever the client's Accept says, one error shape (sitewide.api_errors), nothing allowed
 # unless a view says who may call it, and drf-spectacular's OpenAPI schema as the contract.
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "storefront.api_errors.AlwaysJson",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "sitewide.api_errors.AlwaysJson",
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_THROTTLE_CLASSES": [],
-    "EXCEPTION_HANDLER": "storefront.api_errors.api_exception_handler",
+    "EXCEPTION_HANDLER": "sitewide.api_errors.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
@@ -221,7 +221,7 @@ SPECTACULAR_SETTINGS = {
     "SORT_OPERATION_PARAMETERS": True,
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_GENERATE_CHOICE_DESCRIPTION": False,
-    "PREPROCESSING_HOOKS": ["storefront.api_docs.one_spelling_per_route"],
+    "PREPROCESSING_HOOKS": ["storefront.plumbing.api_docs.one_spelling_per_route"],
 }
 
 # Browser features no page of the shop uses are off, for it and for any frame it embeds;
@@ -237,8 +237,9 @@ PERMISSIONS_POLICY = {
     "payment": ["self", "https://js.stripe.com"],
 }
 
-# `Server-Timing: app;dur=..., provider;dur=...` on responses (storefront.server_timing): the
-# request's time and the part spent waiting for payment providers. Off: it tells outsiders timings.
+# `Server-Timing: app;dur=..., provider;dur=...` on responses (storefront.plumbing.server_timing):
+# the request's time and the part spent waiting for payment providers. Off: it tells outsiders
+# timings.
 SERVER_TIMING = env.bool("SERVER_TIMING", default=False)
 
 ROOT_URLCONF = "storefront.urls"
@@ -342,18 +343,18 @@ STORAGES = {
 }
 
 # One line per record on stdout (what Heroku and Render collect), each with the request's id
-# (storefront.logging); JSON in production, plain text on a laptop. Stripe secrets are
+# (storefront.plumbing.logging); JSON in production, plain text on a laptop. Stripe secrets are
 # redacted from every record, whichever logger it comes from.
 LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {
-        "request_id": {"()": "storefront.logging.RequestIdFilter"},
-        "redact_secrets": {"()": "storefront.logging.RedactSecretsFilter"},
+        "request_id": {"()": "storefront.plumbing.logging.RequestIdFilter"},
+        "redact_secrets": {"()": "storefront.plumbing.logging.RedactSecretsFilter"},
     },
     "formatters": {
-        "json": {"()": "storefront.logging.JsonLineFormatter"},
+        "json": {"()": "storefront.plumbing.logging.JsonLineFormatter"},
         "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
     },
     "handlers": {
@@ -371,7 +372,8 @@ LOGGING = {
     # they never carry keys.
 }
 
-# --- Error reporting (storefront.error_reporting) ------------------------------------------
+# --- Error reporting (storefront.plumbing.error_reporting)
+# ------------------------------------------
 
 # Sentry, when SENTRY_DSN is set (nothing is sent otherwise): errors of requests and of tasks,
 # no personal data, Stripe secrets scrubbed as the logs scrub them. Without it, ADMINS (comma-
@@ -379,7 +381,7 @@ LOGGING = {
 SENTRY_DSN = env.str("SENTRY_DSN", default="")
 ADMINS = [("", address) for address in env.list("ADMINS", default=[])]
 if SENTRY_DSN and not TESTING:
-    from storefront.error_reporting import sentry_init
+    from storefront.plumbing.error_reporting import sentry_init
 
     sentry_init(
         dsn=SENTRY_DSN,
@@ -499,9 +501,9 @@ SHOP_CURRENCIES = [
     if code not in {RAIL_CURRENCIES[path] for path in PAYMENT_RAILS if path in RAIL_CURRENCIES}
 ]
 # What a succeeded payment fulfils, by the kind of its reference ("order-5" → "order").
-PAYMENT_FULFILMENT = {"order": "storefront.services.order_mark_paid"}
-PAYMENT_FULFILMENT_FACTS = {"order": "storefront.services.order_payment_facts"}
-PAYMENT_REFUNDED = {"order": "storefront.services.order_refunded"}
+PAYMENT_FULFILMENT = {"order": "storefront.shop.services.order_mark_paid"}
+PAYMENT_FULFILMENT_FACTS = {"order": "storefront.shop.services.order_payment_facts"}
+PAYMENT_REFUNDED = {"order": "storefront.shop.services.order_refunded"}
 
 # --- Stripe ---------------------------------------------------------------------------------
 
@@ -544,11 +546,13 @@ CHECKOUT_EXPIRES_MINUTES = env.int("CHECKOUT_EXPIRES_MINUTES", default=30)
 SHOP_NAME = env.str("SHOP_NAME", default="Storefront")
 SHOP_ADDRESS = env.str("SHOP_ADDRESS", default="").replace("\\n", "\n")
 
-# --- E-mail: receipts and refund notices (storefront.mail) -------------------------------------
+# --- E-mail: receipts and refund notices (storefront.documents.mail)
+# -------------------------------------
 
 # Where buyers' e-mails go out: smtp+tls://user:password@smtp.example.com:587 (STARTTLS),
 # smtp+ssl://user:password@smtp.example.com:465, or consolemail:// (the default: written to the
-# log, nothing sent; a production site warns, see storefront.checks). Tests use Django's locmem.
+# log, nothing sent; a production site warns, see storefront.plumbing.checks). Tests use Django's
+# locmem.
 EMAIL_URL_SET = bool(env.str("EMAIL_URL", default=""))
 globals().update(
     {
@@ -558,9 +562,9 @@ globals().update(
     }
 )
 # The console backend names each attachment rather than printing it as base64 (a receipt's PDF
-# buried the server's log under 600 lines of it): storefront.mail_console.
+# buried the server's log under 600 lines of it): storefront.plumbing.mail_console.
 if globals().get("EMAIL_BACKEND") == "django.core.mail.backends.console.EmailBackend":
-    EMAIL_BACKEND = "storefront.mail_console.EmailBackend"
+    EMAIL_BACKEND = "storefront.plumbing.mail_console.EmailBackend"
 # Seconds one mail server may take before a send counts as failed (and is retried).
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=f"{SHOP_NAME} <shop@localhost>")
@@ -592,8 +596,8 @@ if REDIS_URL.startswith("rediss://") and "ssl_cert_reqs=" not in REDIS_URL:
 if REDIS_URL:
     CACHES = {
         "default": {
-            # Django's, keeping its redis clients (storefront.redis_cache).
-            "BACKEND": "storefront.redis_cache.RedisCache",
+            # Django's, keeping its redis clients (storefront.plumbing.redis_cache).
+            "BACKEND": "storefront.plumbing.redis_cache.RedisCache",
             "LOCATION": REDIS_URL,
             # A Redis that does not answer costs a request a second, not a hang: the throttle
             # then lets it through and /healthz says the cache is degraded.
@@ -639,7 +643,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS |= {
     "unacked_restore_interval": min(10, max(1, CELERY_VISIBILITY_TIMEOUT // 10)),
     "unacked_restore_throttle": 1,
 }
-# Log lines keep this site's format and request ids (storefront.logging), in the worker too.
+# Log lines keep this site's format and request ids (storefront.plumbing.logging), in the worker
+# too.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = TIME_ZONE
 # celery beat's schedule (one beat process per site). Each run expires when the next is due, so
@@ -679,16 +684,16 @@ CELERY_BEAT_SCHEDULE = {
 # Items per catalogue page (`/?page=2`): a page costs the same however large the catalogue.
 SHOP_CATALOGUE_PAGE_SIZE = 24
 # The catalogue's and item pages are kept as rendered, in each process's memory, until what they
-# show changes (storefront.page_cache). Whether a kept page is current is asked of the shared
-# cache, so it is on where there is one (REDIS_URL) and in tests (one process); off on a laptop
-# (DEBUG: edited templates show at once) and where processes share no cache.
+# show changes (storefront.plumbing.page_cache). Whether a kept page is current is asked of the
+# shared cache, so it is on where there is one (REDIS_URL) and in tests (one process); off on a
+# laptop (DEBUG: edited templates show at once) and where processes share no cache.
 SHOP_PAGE_CACHE = TESTING or (bool(REDIS_URL) and not DEBUG)
 # How long a process trusts the page version it last read from the shared cache (seconds): a
 # change made in another process shows there this much later at most; 0 asks on every request.
 SHOP_PAGE_VERSION_SECONDS = 0.25
 
 # How many payments one client may start (/buy/..., the pay pages) per window before a 429
-# (storefront.throttle; the window slides, and is every limit below's).
+# (storefront.plumbing.throttle; the window slides, and is every limit below's).
 SHOP_START_LIMIT = env.int("SHOP_START_LIMIT", default=30)
 SHOP_START_WINDOW_SECONDS = env.int("SHOP_START_WINDOW_SECONDS", default=60)
 # How many return pages (where a provider sends the buyer back) one client may open per window.

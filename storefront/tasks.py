@@ -22,8 +22,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.utils import timezone
 
-from storefront.mail import MAX_ATTEMPTS, Delivery, mail_attempt, mails_stranded
-from storefront.services import orders_expire
+from storefront.documents.mail import MAX_ATTEMPTS, Delivery, mail_attempt, mails_stranded
+from storefront.shop.services import orders_expire
 
 logger = logging.getLogger(__name__)
 

@@ -3,7 +3,8 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from storefront import api_docs, health, order_api, views
+from storefront.buyer import order_api, views
+from storefront.plumbing import api_docs, health
 
 
 def both_spellings(route: str, view, *, name: str) -> list:
@@ -17,17 +18,19 @@ shop_patterns = (
     [
         path("", views.catalogue, name="catalogue"),
         *both_spellings("item/<int:item_id>", views.item_detail, name="item"),
-        path("item/<int:item_id>/pay/", views.item_pay, name="item_pay"),
-        *both_spellings("buy/order/<str:order_id>", views.BuyOrderView.as_view(), name="buy_order"),
-        *both_spellings("buy/<str:item_id>", views.BuyItemView.as_view(), name="buy"),
+        path("item/<int:item_id>/pay/", views.item_pay_redirect, name="item_pay_redirect"),
+        *both_spellings(
+            "buy/order/<str:order_id>", views.OrderPayJsonView.as_view(), name="order_pay_json"
+        ),
+        *both_spellings("buy/<str:item_id>", views.ItemPayJsonView.as_view(), name="item_pay_json"),
         path("order/", views.cart, name="cart"),
         path("order/add/", views.order_add, name="order_add"),
         path("order/<int:order_id>/", views.order_detail, name="order"),
         path("order/<int:order_id>/lines/<int:line_id>/", views.order_line, name="order_line"),
         path("order/<int:order_id>/discount/", views.order_discount, name="order_discount"),
-        path("order/<int:order_id>/empty/", views.order_clear, name="order_empty"),
+        path("order/<int:order_id>/empty/", views.order_empty, name="order_empty"),
         path("order/<int:order_id>/email/", views.order_email, name="order_email"),
-        path("order/<int:order_id>/pay/", views.order_pay, name="order_pay"),
+        path("order/<int:order_id>/pay/", views.order_pay_form, name="order_pay_form"),
         path("order/<int:order_id>/invoice.pdf", views.order_invoice, name="order_invoice"),
         path("payment/<slug:rail>/return/", views.payment_return, name="payment_return"),
         # Return links made before there was more than one rail are Stripe's: Checkout's
@@ -40,7 +43,7 @@ shop_patterns = (
 )
 
 urlpatterns = [
-    # Normally answered by storefront.health.HealthCheckMiddleware before routing.
+    # Normally answered by storefront.plumbing.health.HealthCheckMiddleware before routing.
     path("healthz", health.healthz, name="healthz"),
     # Browsers ask for /favicon.ico on pages that name no icon (a JSON answer, say).
     path("favicon.ico", RedirectView.as_view(url=f"{settings.STATIC_URL}favicon.svg")),

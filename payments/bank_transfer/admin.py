@@ -32,18 +32,18 @@ class FlaggedFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
-            return queryset.exclude(flag="")
+            return queryset.exclude(attention_note="")
         if self.value() == "no":
-            return queryset.filter(flag="")
+            return queryset.filter(attention_note="")
         return queryset
 
 
 @admin.register(Organisation)
 class OrganisationAdmin(ReadOnlyAdmin):
-    list_display = ["inn", "name", "balance_display", "flag", "created"]
+    list_display = ["inn", "name", "balance_display", "attention_note", "created"]
     list_filter = [FlaggedFilter]
     search_fields = ["=inn", "name"]
-    readonly_fields = ["balance_display", "flag"]
+    readonly_fields = ["balance_display", "attention_note"]
 
     @admin.display(description="balance", ordering="balance")
     def balance_display(self, obj: Organisation) -> str:
@@ -58,7 +58,7 @@ class BankOperationAdmin(ReadOnlyAdmin):
         "organisation",
         "amount_display",
         "credited",
-        "flag",
+        "attention_note",
         "received_at",
     ]
     list_filter = [FlaggedFilter, "credited", "received_at"]

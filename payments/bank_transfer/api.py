@@ -26,8 +26,8 @@ from payments.bank_transfer import webhook
 from payments.bank_transfer.models import Organisation
 from payments.signatures import TOLERANCE_SECONDS
 from payments.views import notification
-from storefront.api import SITE_TOKEN, BearerTokenAuthentication, ErrorSerializer, error_responses
-from storefront.api_errors import error_body
+from sitewide.api import SITE_TOKEN, BearerTokenAuthentication, ErrorSerializer, error_responses
+from sitewide.api_errors import error_body
 
 VIEW_PERMISSIONS = (
     "payments_bank_transfer.view_organisation",

@@ -115,12 +115,12 @@ def transfer_credit(transfer: Transfer) -> tuple[BankOperation, Organisation]:
             f"{organisation.inn} past {MAX_BALANCE} {transfer.currency} (minor units), the "
             "most it holds. Book it by hand."
         )
-    flag = organisation.flag
+    flag = organisation.attention_note
     for note in notes:
         flag = _flag_add(flag, note)
-    if flag != organisation.flag:
-        organisation.flag = flag
-        organisation.save(update_fields=["flag"])
+    if flag != organisation.attention_note:
+        organisation.attention_note = flag
+        organisation.save(update_fields=["attention_note"])
     operation = BankOperation.objects.create(
         operation_id=transfer.operation_id,
         organisation=organisation,
@@ -129,7 +129,7 @@ def transfer_credit(transfer: Transfer) -> tuple[BankOperation, Organisation]:
         document_number=transfer.document_number,
         document_date=transfer.document_date,
         credited=credited,
-        flag="\n".join(notes),
+        attention_note="\n".join(notes),
     )
     if credited:
         _move(organisation, transfer.amount, operation=operation)
@@ -176,8 +176,8 @@ def _not_pending(references: set[str], *, account: str) -> list[str]:
             why = "was paid already"
         else:
             why = f"is {payment.get_status_display().lower()}"
-            if payment.flag:
-                why += f" ({payment.flag.rstrip('.')})"
+            if payment.attention_note:
+                why += f" ({payment.attention_note.rstrip('.')})"
         notes.append(f"{reference} {why}; the money stays on the balance.")
     return notes
 
@@ -197,7 +197,7 @@ def _pay_from_balance(organisation: Organisation, payment: Payment) -> Payment |
     try:
         with transaction.atomic():
             _move(organisation, -payment.amount_expected, payment=payment)
-            Payment.objects.filter(pk=payment.pk).update(flag="", updated=timezone.now())
+            Payment.objects.filter(pk=payment.pk).update(attention_note="", updated=timezone.now())
             paid = payment_apply(
                 ProviderState(
                     rail=NAME,
@@ -210,17 +210,19 @@ def _pay_from_balance(organisation: Organisation, payment: Payment) -> Payment |
                 )
             )
             if paid.fulfilled_at is None:
-                raise _NotPaid(paid.flag)
+                raise _NotPaid(paid.attention_note)
     except _NotPaid as refused:
         organisation.balance = before  # what the rolled-back UPDATE left in the row
-        payment.flag = (
+        payment.attention_note = (
             f"Not paid from the balance of INN {organisation.inn}, and nothing was debited: "
             f"{refused.note}"
         )
         Payment.objects.filter(pk=payment.pk, status=Payment.Status.PENDING).update(
-            status=Payment.Status.EXPIRED, flag=payment.flag, updated=timezone.now()
+            status=Payment.Status.EXPIRED,
+            attention_note=payment.attention_note,
+            updated=timezone.now(),
         )
-        logger.warning("bank payment %s closed: %s", payment.pk, payment.flag)
+        logger.warning("bank payment %s closed: %s", payment.pk, payment.attention_note)
         return None
     return paid
 
@@ -235,9 +237,9 @@ def balance_settle(
     succeeded and fulfils what it paid for, once, with its usual signals, all in one
     savepoint. The order no longer payable by it (changed, cancelled, paid): nothing is
     debited, the payment is closed (a reference stands for one amount) and flagged. Not
-    covered: the money stays on the balance and the payment's `flag` says why. A quoted
+    covered: the money stays on the balance and the payment's `attention_note` says why. A quoted
     reference that names no pending payment leaves the money on the balance. Each of these
-    is noted on the operation's `flag`, for the merchant. Returns the payments settled.
+    is noted on the operation's `attention_note`, for the merchant. Returns the payments settled.
     """
     references = _quoted(operation.document_number)
     payments = _quoted_payments(references, account=account)
@@ -249,24 +251,26 @@ def balance_settle(
     settled = []
     for payment in payments:
         if organisation.balance < payment.amount_expected:
-            payment.flag = (
+            payment.attention_note = (
                 f"Transfer {operation.document_number} from INN {organisation.inn}: balance "
                 f"{organisation.balance} is short of {payment.amount_expected} "
                 f"{payment.currency} (minor units); the order stays open until it is covered."
             )
-            payment.save(update_fields=["flag", "updated"])
-            notes.append(f"{payment.provider_ref}: {payment.flag}")
-            logger.info("bank payment %s not settled: %s", payment.pk, payment.flag)
+            payment.save(update_fields=["attention_note", "updated"])
+            notes.append(f"{payment.provider_ref}: {payment.attention_note}")
+            logger.info("bank payment %s not settled: %s", payment.pk, payment.attention_note)
             continue
         paid = _pay_from_balance(organisation, payment)
         if paid is None:
-            notes.append(f"{payment.provider_ref}: {payment.flag} The money stays on the balance.")
+            notes.append(
+                f"{payment.provider_ref}: {payment.attention_note} The money stays on the balance."
+            )
         else:
             settled.append(paid)
     if notes:
-        flag = operation.flag
+        flag = operation.attention_note
         for note in notes:
             flag = _flag_add(flag, note)
-        operation.flag = flag
-        operation.save(update_fields=["flag"])
+        operation.attention_note = flag
+        operation.save(update_fields=["attention_note"])
     return settled

@@ -1,8 +1,8 @@
 """What the bank-transfer rail remembers: organisations and their balances, each incoming
 bank operation once, and a ledger row for every change of a balance.
 
-`flag` (on an organisation and on an operation) is a note for the merchant: an INN whose check
-digits fail, a transfer whose money stayed on the balance although it quoted a payment (the
+`attention_note` (on an organisation and on an operation) is a note for the merchant: an INN whose
+check digits fail, a transfer whose money stayed on the balance although it quoted a payment (the
 order had changed, was cancelled or paid), a credit the balance bound would not take.
 """
 

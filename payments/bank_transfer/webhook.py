@@ -25,7 +25,7 @@ from rest_framework import serializers
 from stdnum.ru import inn as inn_number
 
 from payments.bank_transfer import config
-from payments.errors import WebhookRejected
+from payments.errors import NotificationRejected
 from payments.signatures import SignatureInvalid, signature_verify
 
 SIGNATURE_HEADER = "X-Bank-Signature"
@@ -73,8 +73,8 @@ class Transfer:
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _refuse(message: str, *, account: str, status: int = 400) -> WebhookRejected:
-    return WebhookRejected(message, account=account, status=status)
+def _refuse(message: str, *, account: str, status: int = 400) -> NotificationRejected:
+    return NotificationRejected(message, account=account, status=status)
 
 
 def body_read(request: HttpRequest, *, account: str) -> bytes:
@@ -290,7 +290,7 @@ def _json(text: str, *, account: str) -> object:
 
 
 def transfer_read(body: bytes, *, account: str) -> Transfer:
-    """Validate an authentic body into a Transfer; WebhookRejected(400) names each field."""
+    """Validate an authentic body into a Transfer; NotificationRejected(400) names each field."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
@@ -304,7 +304,7 @@ def transfer_read(body: bytes, *, account: str) -> Transfer:
     if not fields.is_valid():
         messages = {name: [str(text) for text in texts] for name, texts in fields.errors.items()}
         summary = "; ".join(f"{name}: {texts[0]}" for name, texts in messages.items())
-        raise WebhookRejected(summary, account=account, status=400, fields=messages)
+        raise NotificationRejected(summary, account=account, status=400, fields=messages)
     valid = fields.validated_data
     return Transfer(
         operation_id=valid["operation_id"],

@@ -10,13 +10,13 @@ class PayPartsRailConfig(AppConfig):
     verbose_name = "PrivatBank Pay in parts"
 
     def ready(self) -> None:
-        from payments.models import WebhookEvent
+        from payments.models import ReceivedNotification
         from payments.payparts.checks import check_payparts_store
         from payments.payparts.receivers import invalid_callback_announce
-        from payments.signals import webhook_rejected
+        from payments.signals import notification_rejected
 
         # Tagged `deploy`, as Stripe's: `check --deploy`, the release step and every worker.
         checks.register(check_payparts_store, checks.Tags.security, deploy=True)
-        webhook_rejected.connect(
-            invalid_callback_announce, sender=WebhookEvent, dispatch_uid="payparts-invalid"
+        notification_rejected.connect(
+            invalid_callback_announce, sender=ReceivedNotification, dispatch_uid="payparts-invalid"
         )

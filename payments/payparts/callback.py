@@ -10,7 +10,7 @@ new event.
 What was read is kept for the rail's signals (`signals.py`, django-ok-payparts's `log` and
 `request`): an authentic callback's in its Notification's `detail`; a refused one's in
 `callback_reading` until the core's rejection is announced (`receivers.py`), since the core's
-`webhook_rejected` carries the record but not the request.
+`notification_rejected` carries the record but not the request.
 """
 
 import hashlib
@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from django.http import HttpRequest
 
-from payments.errors import PaymentError, WebhookRejected
+from payments.errors import NotificationRejected, PaymentError
 from payments.models import Payment
 from payments.payparts import NAME, config
 from payments.payparts.signals import CallbackLog
@@ -140,22 +140,22 @@ def field_readable(name: str, value: str) -> bool:
 
 
 def _fields(body: bytes, store_id: str, *, seen: dict[str, str]) -> dict[str, str]:
-    """The callback's five fields, each readable text. Raises WebhookRejected. Fields that are
+    """The callback's five fields, each readable text. Raises NotificationRejected. Fields that are
     readable text are put in `seen` as soon as they are found (for the refusal's signal)."""
     if len(body) > BODY_MAX_BYTES:
-        raise WebhookRejected(
+        raise NotificationRejected(
             f"The body is longer than {BODY_MAX_BYTES} bytes: not a callback.", account=store_id
         )
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise WebhookRejected("The body is not UTF-8 text.", account=store_id) from exc
+        raise NotificationRejected("The body is not UTF-8 text.", account=store_id) from exc
     try:
         data = json.loads(text, object_pairs_hook=_unique_keys)
     except (ValueError, RecursionError) as exc:
-        raise WebhookRejected(f"The body is not JSON ({exc}).", account=store_id) from exc
+        raise NotificationRejected(f"The body is not JSON ({exc}).", account=store_id) from exc
     if not isinstance(data, dict):
-        raise WebhookRejected("The body is not a JSON object.", account=store_id)
+        raise NotificationRejected("The body is not a JSON object.", account=store_id)
     data.setdefault("message", "")
     if data["message"] is None:
         data["message"] = ""
@@ -167,11 +167,11 @@ def _fields(body: bytes, store_id: str, *, seen: dict[str, str]) -> dict[str, st
     )
     missing = [name for name in names if not isinstance(data.get(name), str)]
     if missing:
-        raise WebhookRejected(f"Missing or not text: {', '.join(missing)}.", account=store_id)
+        raise NotificationRejected(f"Missing or not text: {', '.join(missing)}.", account=store_id)
     unreadable = [name for name in names if not field_readable(name, data[name])]
     if unreadable:
         bounds = ", ".join(f"{name} (at most {FIELD_MAX_CHARS[name]})" for name in unreadable)
-        raise WebhookRejected(
+        raise NotificationRejected(
             f"Unreadable: {bounds} characters, none of them control characters.",
             account=store_id,
         )
@@ -180,7 +180,7 @@ def _fields(body: bytes, store_id: str, *, seen: dict[str, str]) -> dict[str, st
 
 def callback_read(request: HttpRequest, *, account: str) -> Notification:
     """Verify a callback for the store `account`; return it as a Notification. Raises
-    WebhookRejected (400) when it is not authentic, PaymentError (404) for another store."""
+    NotificationRejected (400) when it is not authentic, PaymentError (404) for another store."""
     store = config.store_with_identity(account)
     if store is None:
         raise PaymentError("No such PrivatBank store.", status=404)
@@ -188,7 +188,7 @@ def callback_read(request: HttpRequest, *, account: str) -> Notification:
     callback_reading.set(reading)
     fields = _fields(request.body, store.store_id, seen=reading.fields)
     if fields["storeId"] != store.store_id:
-        raise WebhookRejected("The callback is for another store.", account=store.store_id)
+        raise NotificationRejected("The callback is for another store.", account=store.store_id)
     expected = callback_signature(
         password=store.password,
         store_id=store.store_id,
@@ -197,7 +197,7 @@ def callback_read(request: HttpRequest, *, account: str) -> Notification:
         message=fields["message"],
     )
     if not signature_matches(expected, fields["signature"]):
-        raise WebhookRejected("The signature does not match.", account=store.store_id)
+        raise NotificationRejected("The signature does not match.", account=store.store_id)
     callback_reading.set(None)
     said = "\n".join((fields["orderId"], fields["paymentState"], fields["message"]))
     digest = hashlib.sha256(said.encode("utf-8")).hexdigest()

@@ -22,7 +22,7 @@ from django.urls import include, path, reverse
 from currencies.formatting import format_money
 from currencies.minor_units import from_minor_units
 from payments.errors import AccountUnavailable, PaymentError
-from payments.models import Payment, WebhookEvent
+from payments.models import Payment, ReceivedNotification
 from payments.payparts import NAME, callback, client, config, views
 from payments.payparts.create_request import CreateRequest
 from payments.payparts.instalments import instalments_text
@@ -216,7 +216,7 @@ class PayPartsRail(Rail):
         if isinstance(received, callback.CallbackReceived) and state is not None:
             transaction.on_commit(
                 lambda: pay_parts_success_callback.send(
-                    sender=WebhookEvent,
+                    sender=ReceivedNotification,
                     log=received.log,
                     request=received.request,
                     store_id=state.account,

@@ -6,16 +6,16 @@ A project moving from `django-ok-payparts` keeps its receivers as they are, e.g.
         if log.is_success:
             Order.objects.get(pk=log.order_id).set_success_payment_state()
 
-- `pay_parts_success_callback(sender=WebhookEvent, log, request, store_id, order_id, message)`:
-  a callback whose signature holds, in any state (SUCCESS, FAIL, CANCELED, ...), as the library
-  sent it; `log.is_success` and its kin say which.
-- `pay_parts_invalid_callback(sender=WebhookEvent, log, request, store_id, reason, record)`:
+- `pay_parts_success_callback(sender=ReceivedNotification, log, request, store_id, order_id,
+  message)`: a callback whose signature holds, in any state (SUCCESS, FAIL, CANCELED, ...), as the
+  library sent it; `log.is_success` and its kin say which.
+- `pay_parts_invalid_callback(sender=ReceivedNotification, log, request, store_id, reason, record)`:
   a delivery to the callback address that was refused (a bad signature, as the library sent
   it, and also a body that is not a readable callback); `reason` says why.
 
 `log` is a `CallbackLog`: the library's `Log` attributes (`type`, `state`, `store_id`,
 `order_id`, `token`, `signature`, `message`), its `is_*` state tests, and `record`, our
-notification log's row (`payments.WebhookEvent`), which replaces the library's `Log` table;
+notification log's row (`payments.ReceivedNotification`), which replaces the library's `Log` table;
 `request` is the `HttpRequest` the callback came in. How they differ from the library's, and why:
 
 - Sent after the transaction that recorded the callback commits (the library sent them before
@@ -27,7 +27,7 @@ notification log's row (`payments.WebhookEvent`), which replaces the library's `
   `payment_succeeded`) whether or not anyone listens, so receivers should not mark orders paid
   themselves; the library left that to them. A signed callback about an order we never started
   is still sent (the library did too): check `log.order_id` before acting on it.
-- `sender` is `WebhookEvent` (the library's was its `Log` model, which does not exist here).
+- `sender` is `ReceivedNotification` (the library's was its `Log` model, which does not exist here).
 """
 
 from dataclasses import dataclass, field
@@ -58,15 +58,15 @@ class CallbackLog:
 
     @property
     def record(self):
-        """Our notification log's row for this callback (`payments.WebhookEvent`): what the
+        """Our notification log's row for this callback (`payments.ReceivedNotification`): what the
         library's `log` itself was. Read when asked for."""
         if self.rejected is not None or not self.event_id:
             return self.rejected
-        from payments.models import WebhookEvent
+        from payments.models import ReceivedNotification
         from payments.payparts import NAME
 
         return (
-            WebhookEvent.objects.filter(
+            ReceivedNotification.objects.filter(
                 rail=NAME, account=self.store_id, event_id=self.event_id, signature_valid=True
             )
             .order_by("pk")

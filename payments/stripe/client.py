@@ -26,10 +26,10 @@ import stripe
 from django.conf import settings
 from django.templatetags.static import static
 
-from payments.errors import PaymentError, WebhookRejected
+from payments.errors import NotificationRejected, PaymentError
 from payments.signatures import SignatureInvalid, signature_verify
 from payments.stripe.accounts import StripeAccount
-from payments.timing import provider_timed
+from sitewide.timing import provider_timed
 
 logger = logging.getLogger(__name__)
 
@@ -225,7 +225,7 @@ def _stripe_call(account: StripeAccount, action: str, *, explain: bool = False) 
 
     `explain` passes Stripe's own words for a refused request on (for the merchant, who can
     act on "Charge ... has already been refunded"; a buyer gets the generic message).
-    The time it takes counts as the provider's in `Server-Timing` (payments.timing).
+    The time it takes counts as the provider's in `Server-Timing` (sitewide.timing).
     """
     try:
         with provider_timed():
@@ -359,26 +359,26 @@ def webhook_signature_verify(account: StripeAccount, *, payload: bytes, header: 
     bytes, before anything parses them (`webhook_event_parse` then reads the event).
 
     The check is the core's one verifier (`payments.signatures`), which the bank rail uses too.
-    Raises WebhookRejected (with the reason) for a missing or malformed header, a signature made
-    with another secret or over another body, or a timestamp outside five minutes either way.
+    Raises NotificationRejected (with the reason) for a missing or malformed header, a signature
+    made with another secret or over another body, or a timestamp outside five minutes either way.
     """
     try:
         signature_verify(payload=payload, header=header, secret=account.webhook_secret)
     except SignatureInvalid as exc:
-        raise WebhookRejected(exc.message, account=account.identity) from exc
+        raise NotificationRejected(exc.message, account=account.identity) from exc
 
 
 def webhook_event_parse(account: StripeAccount, *, payload: bytes) -> dict[str, Any]:
     """The event a delivery's body holds, once its signature held (`webhook_signature_verify`).
-    Raises WebhookRejected for a body that is not a JSON event."""
+    Raises NotificationRejected for a body that is not a JSON event."""
     try:
         payload.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise WebhookRejected("The body is not UTF-8 text.", account=account.identity) from exc
+        raise NotificationRejected("The body is not UTF-8 text.", account=account.identity) from exc
     try:
         event = json.loads(payload)
     except ValueError as exc:
-        raise WebhookRejected("The body is not JSON.", account=account.identity) from exc
+        raise NotificationRejected("The body is not JSON.", account=account.identity) from exc
     if not (isinstance(event, dict) and event.get("object") == "event" and event.get("id")):
-        raise WebhookRejected("The body is not a Stripe event.", account=account.identity)
+        raise NotificationRejected("The body is not a Stripe event.", account=account.identity)
     return event

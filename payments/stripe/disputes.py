@@ -106,7 +106,7 @@ def dispute_state(
 ) -> DisputeState | None:
     """What a Dispute object (an event's `data.object`, read strictly) says as of
     `observed_at` (the event's `created`), or None for a status this API version does not
-    list (the event is then recorded and changes nothing). Raises WebhookRejected."""
+    list (the event is then recorded and changes nothing). Raises NotificationRejected."""
     dispute_id = fields.identifier("id", required=True)
     raw_status = fields.string("status", required=True, max_length=MAX_ID_LENGTH)
     amount = fields.integer("amount", required=True)

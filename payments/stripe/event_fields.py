@@ -3,7 +3,7 @@ before anything is made of them.
 
 A signed event is authentic, but its fields are still whatever the body holds: Stripe's own
 are well formed, and anything else (a wrong type, a huge number, a missing key, text a database
-refuses) must be a bounded rejection answered 400 (`WebhookRejected`, recorded by
+refuses) must be a bounded rejection answered 400 (`NotificationRejected`, recorded by
 `payments.records.notification_reject`), never an exception deep in the processing (a 500 the
 provider retries forever, with a failed row per retry). So the parsers of refund and dispute
 events read every field they use through `EventFields`, which either returns a value of the
@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from payments.errors import WebhookRejected
+from payments.errors import NotificationRejected
 
 MAX_MINOR_UNITS = 10**15 - 1
 MAX_ID_LENGTH = 255
@@ -38,7 +38,7 @@ class EventFields:
     """The fields of one object of a verified event (`data` at `path`), read strictly.
 
     Each reader takes the field's `name`; `required` fields that are absent or null refuse the
-    delivery, optional ones read as None. Raises WebhookRejected (for `account`).
+    delivery, optional ones read as None. Raises NotificationRejected (for `account`).
     """
 
     def __init__(self, data: Any, *, account: str, path: str = "data.object") -> None:
@@ -49,7 +49,7 @@ class EventFields:
         self.data = data
 
     def refuse(self, reason: str):
-        raise WebhookRejected(f"The event's {reason}.", account=self.account)
+        raise NotificationRejected(f"The event's {reason}.", account=self.account)
 
     def _value(self, name: str, required: bool) -> Any:
         value = self.data.get(name, _MISSING)

@@ -22,7 +22,7 @@ Every other type is recorded and acknowledged, and changes nothing.
 
 The envelope (`id`, `type`, `livemode`, `created`) and the refund and dispute objects are read
 strictly (`event_fields.EventFields`): a signed event whose fields are not as Stripe sends
-them (a wrong type, a huge number, a missing key) raises WebhookRejected, a bounded rejection
+them (a wrong type, a huge number, a missing key) raises NotificationRejected, a bounded rejection
 answered 400, never a 500.
 """
 
@@ -30,7 +30,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from payments.errors import WebhookRejected
+from payments.errors import NotificationRejected
 from payments.stripe import NAME
 from payments.stripe.accounts import StripeAccount
 from payments.stripe.checkout import session_state
@@ -137,7 +137,7 @@ def event_id_leading(payload: bytes) -> str | None:
 
 def event_id(account: StripeAccount, event: Mapping[str, Any]) -> str:
     """The id of a verified event (a dict) received on `account`'s endpoint, read as strictly
-    as `event_read` reads it, and nothing else of it. Raises WebhookRejected."""
+    as `event_read` reads it, and nothing else of it. Raises NotificationRejected."""
     envelope = EventFields(event, account=account.identity, path="event")
     return envelope.string("id", required=True, max_length=MAX_ID_LENGTH)
 
@@ -146,7 +146,7 @@ def event_read(account: StripeAccount, event: Mapping[str, Any]) -> Notification
     """Read a verified event (a dict) received on `account`'s endpoint.
 
     The state carries the event's own `livemode`, so a test-mode event never moves a live
-    payment (nor the reverse). Raises WebhookRejected for a signed body that is not an event
+    payment (nor the reverse). Raises NotificationRejected for a signed body that is not an event
     of the shape Stripe sends.
     """
     envelope = EventFields(event, account=account.identity, path="event")
@@ -157,7 +157,7 @@ def event_read(account: StripeAccount, event: Mapping[str, Any]) -> Notification
     state = None
     if event_type in (*SESSION_PAID, SESSION_FAILED, SESSION_EXPIRED, *INTENT_EVENTS):
         if not isinstance(data, dict) or not isinstance(data.get("id"), str):
-            raise WebhookRejected(
+            raise NotificationRejected(
                 "The event has no data.object with an id.", account=account.identity
             )
         state = _state(account, event_type, {**data, "livemode": livemode})

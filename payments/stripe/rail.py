@@ -57,7 +57,7 @@ PAYMENT_FORM_TEMPLATE = "payments/stripe/payment_form.html"
 
 def _signed(request: HttpRequest, account: str) -> StripeAccount:
     """The account whose endpoint `request` was posted to, once the signature of its body holds
-    (WebhookRejected otherwise): checked once per request, however many times the core asks
+    (NotificationRejected otherwise): checked once per request, however many times the core asks
     (`notification_identify`, then `notification_read`)."""
     signed = getattr(request, "_stripe_signed", None)
     if signed is not None and signed[0] == account:

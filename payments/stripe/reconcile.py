@@ -15,7 +15,7 @@ import logging
 from collections.abc import Iterator
 from datetime import datetime
 
-from payments.errors import PaymentError, WebhookRejected
+from payments.errors import NotificationRejected, PaymentError
 from payments.stripe import client
 from payments.stripe.accounts import StripeAccount, account_with_identity
 from payments.stripe.checkout import checkout_confirm
@@ -53,7 +53,7 @@ def missed_notifications(
         seen.add(event.get("id"))
         try:
             notification = event_read(account, event)
-        except WebhookRejected as exc:
+        except NotificationRejected as exc:
             # Stripe's own list never holds such a thing; if it did, a webhook would have been
             # refused just the same.
             logger.error("stripe event %s on %s: %s", event.get("id"), account.label, exc)

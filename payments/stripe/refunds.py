@@ -101,7 +101,7 @@ def refund_state(account: StripeAccount, refund: Refund, *, livemode: bool) -> R
 
 def refund_from_event(fields: EventFields) -> Refund:
     """The Refund an event's `data.object` describes, every field read strictly. Raises
-    WebhookRejected naming the first field that is not as Stripe sends it."""
+    NotificationRejected naming the first field that is not as Stripe sends it."""
     metadata = fields.metadata()
     request_key = metadata.get(REQUEST_KEY_METADATA, "")
     if len(request_key) > REQUEST_KEY_MAX_LENGTH:

@@ -4,7 +4,7 @@
 import hashlib
 import json
 
-from payments.errors import PaymentError, WebhookRejected
+from payments.errors import NotificationRejected, PaymentError
 from payments.rails import Rail
 from payments.values import Notification, ProviderState, ProviderStatus
 
@@ -19,7 +19,7 @@ class EchoRail(Rail):
         if account != "main":
             raise PaymentError("No such account.", status=404)
         if request.headers.get("X-Echo-Secret") != "s3cret":
-            raise WebhookRejected("Not signed.", account=account, status=401)
+            raise NotificationRejected("Not signed.", account=account, status=401)
         body = json.loads(request.body)
         state = None
         if body.get("payment"):

@@ -72,7 +72,7 @@ def test_every_payment_error_in_the_code_is_called_as_its_constructor_allows():
     import payments.lookups  # noqa: F401 (UnknownPayment, a subclass defined there)
 
     classes = _error_classes()
-    assert {"PaymentError", "AccountUnavailable", "WebhookRejected"} <= set(classes)
+    assert {"PaymentError", "AccountUnavailable", "NotificationRejected"} <= set(classes)
     checked, wrong = 0, []
     for folder in CODE:
         for path in sorted((ROOT / folder).rglob("*.py")):

@@ -196,7 +196,7 @@ def fill_runs(accounts) -> None:
     ("path", "filler", "table", "index"),
     [
         ("/admin/payments/payment/", fill_payments, PAYMENTS, "payment_created"),
-        ("/admin/payments/webhookevent/", fill_events, EVENTS, "webhook_event_received"),
+        ("/admin/payments/receivednotification/", fill_events, EVENTS, "webhook_event_received"),
         ("/admin/payments/refund/", fill_refunds, "payments_refund", "refund_created"),
         (
             "/admin/payments/reconcilerun/",

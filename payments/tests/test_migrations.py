@@ -61,8 +61,8 @@ def test_payments_and_events_made_before_rails_are_carried_over(at_0002, setting
     assert (intent.account, intent.livemode) == ("pk_live_u", True)
     assert (intent.provider_ref, intent.provider_payment_ref) == ("pi_b", None)
     assert (intent.amount_expected, intent.amount_received) == (5142, None)
-    WebhookEvent = apps.get_model("payments", "WebhookEvent")
-    assert sorted(WebhookEvent.objects.values_list("rail", "account", "event_id")) == [
+    ReceivedNotification = apps.get_model("payments", "WebhookEvent")
+    assert sorted(ReceivedNotification.objects.values_list("rail", "account", "event_id")) == [
         ("stripe", "pk_live_u", ""),
         ("stripe", "pk_test_sandbox_eur", "evt_1"),
     ]

@@ -7,7 +7,7 @@ import json
 import pytest
 from django.test import Client
 
-from payments.models import WebhookEvent
+from payments.models import ReceivedNotification
 from payments.stripe.accounts import account_for
 from payments.stripe.tests.webhook_tools import event_for, paid_session, post_event, sign
 from storefront.tests.factories import make_item
@@ -58,7 +58,7 @@ def test_a_notification_to_a_host_the_site_does_not_serve_is_a_400_and_records_n
     )
 
     assert answer.status_code == 400
-    assert not WebhookEvent.objects.exists()
+    assert not ReceivedNotification.objects.exists()
 
 
 def test_a_get_of_a_notification_endpoint_is_still_a_405(client):

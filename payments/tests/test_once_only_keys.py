@@ -9,7 +9,7 @@ from django.core import checks
 from django.db import IntegrityError, connection, models, transaction
 from django.db.migrations.executor import MigrationExecutor
 
-from payments.models import WebhookEvent
+from payments.models import ReceivedNotification
 from payments.stripe.sandbox.models import SandboxRequest
 
 payments_0007 = importlib.import_module("payments.migrations.0007_webhook_event_once_key")
@@ -18,7 +18,7 @@ sandbox_0002 = importlib.import_module(
 )
 
 
-def event(**fields) -> WebhookEvent:
+def event(**fields) -> ReceivedNotification:
     values = {
         "rail": "stripe",
         "account": "pk_test_usd",
@@ -26,7 +26,7 @@ def event(**fields) -> WebhookEvent:
         "signature_valid": True,
         "status": "processed",
     }
-    return WebhookEvent.objects.create(**{**values, **fields})
+    return ReceivedNotification.objects.create(**{**values, **fields})
 
 
 @pytest.mark.django_db
@@ -36,7 +36,7 @@ def test_no_model_declares_a_constraint_this_database_would_not_create():
     issues = checks.run_checks(databases=["default"])
 
     assert [issue for issue in issues if issue.id.startswith("models.")] == []
-    for model in [WebhookEvent, SandboxRequest]:
+    for model in [ReceivedNotification, SandboxRequest]:
         for constraint in model._meta.constraints:
             assert getattr(constraint, "condition", None) is None, constraint.name
 
@@ -70,19 +70,19 @@ def test_an_event_id_is_kept_once_per_rail_and_account_and_failures_leave_it_fre
         event(status="ignored")
     with pytest.raises(IntegrityError), transaction.atomic():
         event(event_id="evt_2")
-    assert WebhookEvent.objects.filter(event_id="evt_1").count() == 6
+    assert ReceivedNotification.objects.filter(event_id="evt_1").count() == 6
 
 
 @pytest.mark.django_db
 def test_a_status_saved_later_moves_the_key_with_it():
     record = event(status="failed")
-    record.status = WebhookEvent.Status.PROCESSED
+    record.status = ReceivedNotification.Status.PROCESSED
     record.save(update_fields=["status"])
-    assert WebhookEvent.objects.get(pk=record.pk).once_event_id == "evt_1"
+    assert ReceivedNotification.objects.get(pk=record.pk).once_event_id == "evt_1"
 
-    record.status = WebhookEvent.Status.CONFLICT
+    record.status = ReceivedNotification.Status.CONFLICT
     record.save(update_fields=["status", "error"])
-    assert WebhookEvent.objects.get(pk=record.pk).once_event_id is None
+    assert ReceivedNotification.objects.get(pk=record.pk).once_event_id is None
     event()  # the id is free again
 
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from payments.models import Payment, ReconcileRun, WebhookEvent
+from payments.models import Payment, ReceivedNotification, ReconcileRun
 from payments.records import payment_record
 from payments.services import payments_reconcile
 from payments.tests.rails_for_tests import LedgerRail
@@ -54,14 +54,14 @@ def test_after_a_database_restore_what_the_cache_remembers_is_applied_again(
     with django_capture_on_commit_callbacks(execute=True):
         run()
     # The database as a backup from before e1 had it; the cache as it was.
-    WebhookEvent.objects.all().delete()
+    ReceivedNotification.objects.all().delete()
     Payment.objects.filter(pk=payment.pk).update(status=Payment.Status.PENDING)
 
     with django_capture_on_commit_callbacks(execute=True):
         again = run()[("ledger", "main")]
 
     assert (again.found, again.processed, again.duplicates) == (1, 1, 0)
-    assert WebhookEvent.objects.get().status == "processed"
+    assert ReceivedNotification.objects.get().status == "processed"
     assert Payment.objects.get(pk=payment.pk).status == Payment.Status.SUCCEEDED
 
 
@@ -73,7 +73,7 @@ def test_what_the_provider_sent_is_applied_once_and_then_counted_as_duplicates()
 
     assert (first.found, first.processed, first.duplicates, first.failed) == (2, 2, 0, 0)
     assert Payment.objects.get(provider_ref="p1").status == Payment.Status.SUCCEEDED
-    assert sorted(WebhookEvent.objects.values_list("event_id", "status")) == [
+    assert sorted(ReceivedNotification.objects.values_list("event_id", "status")) == [
         ("e1", "processed"),
         ("e2", "ignored"),
     ]
@@ -83,7 +83,7 @@ def test_what_the_provider_sent_is_applied_once_and_then_counted_as_duplicates()
 
     assert (second.found, second.processed, second.duplicates) == (2, 0, 2)
     assert second.actions == []
-    assert WebhookEvent.objects.count() == 2
+    assert ReceivedNotification.objects.count() == 2
     runs = ReconcileRun.objects.filter(rail="ledger", account="main").order_by("started_at")
     assert [(r.ok, r.found, r.processed, r.duplicates) for r in runs] == [
         (True, 2, 2, 0),
@@ -103,7 +103,9 @@ def test_a_notification_that_fails_is_counted_recorded_and_processed_next_time()
     assert (report.found, report.processed, report.failed) == (2, 1, 1)
     assert report.ok  # the provider answered; processing here failed
     assert "e1: failed: RuntimeError('e1 breaks')" in "\n".join(report.actions)
-    assert WebhookEvent.objects.get(event_id="e1").status == WebhookEvent.Status.FAILED
+    assert (
+        ReceivedNotification.objects.get(event_id="e1").status == ReceivedNotification.Status.FAILED
+    )
     assert Payment.objects.get().status == Payment.Status.PENDING
 
     LedgerRail.BREAKS.clear()

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from payments.models import Payment, WebhookEvent
+from payments.models import Payment, ReceivedNotification
 from payments.redeliveries import duplicates_counted
 from payments.tests import rails_for_tests
 
@@ -36,7 +36,7 @@ def test_a_first_delivery_is_acted_on_once_and_a_resend_is_a_duplicate(client):
     assert (first.status_code, first.json()["outcome"]) == (200, "processed")
     assert (again.status_code, again.json()["outcome"]) == (200, "duplicate")
     assert rails_for_tests.ACTED == ["op-1"]
-    record = WebhookEvent.objects.get()
+    record = ReceivedNotification.objects.get()
     assert (record.rail, record.account, duplicates_counted(record)) == ("echo", "main", 1)
 
 
@@ -50,9 +50,9 @@ def test_the_same_event_id_saying_something_else_is_a_409_recorded_for_the_merch
     assert "received before with other content" in conflict.json()["error"]
     assert after.json()["outcome"] == "duplicate"
     assert rails_for_tests.ACTED == ["op-1"]
-    statuses = sorted(WebhookEvent.objects.values_list("status", flat=True))
+    statuses = sorted(ReceivedNotification.objects.values_list("status", flat=True))
     assert statuses == ["conflict", "processed"]
-    assert "credit 999" in WebhookEvent.objects.get(status="conflict").payload
+    assert "credit 999" in ReceivedNotification.objects.get(status="conflict").payload
 
 
 def test_a_rail_can_refuse_with_its_own_status_and_the_rejection_is_recorded(client):
@@ -60,7 +60,7 @@ def test_a_rail_can_refuse_with_its_own_status_and_the_rejection_is_recorded(cli
 
     assert response.status_code == 401
     assert rails_for_tests.ACTED == []
-    record = WebhookEvent.objects.get()
+    record = ReceivedNotification.objects.get()
     assert (record.rail, record.status, record.signature_valid) == ("echo", "rejected", False)
 
 
@@ -74,14 +74,14 @@ def test_a_state_for_a_payment_this_rail_never_started_moves_nothing(client):
 
     assert response.json()["outcome"] == "processed"  # the rail's own act happened
     assert Payment.objects.get().status == "pending"
-    assert "No payment p-1 was started" in WebhookEvent.objects.get().error
+    assert "No payment p-1 was started" in ReceivedNotification.objects.get().error
 
 
 def test_a_rail_the_site_does_not_run_answers_404(client, settings):
     settings.PAYMENT_RAILS = ["payments.stripe.rail.StripeRail"]
 
     assert post(client, {"id": "op-1"}).status_code == 404
-    assert not WebhookEvent.objects.exists()
+    assert not ReceivedNotification.objects.exists()
 
 
 def test_rejections_however_many_take_one_bounded_row_per_account_and_hour(client):
@@ -95,7 +95,7 @@ def test_rejections_however_many_take_one_bounded_row_per_account_and_hour(clien
         )
         assert response.status_code == 401
 
-    record = WebhookEvent.objects.get()
+    record = ReceivedNotification.objects.get()
     assert (record.status, record.signature_valid, record.duplicates) == ("rejected", False, 199)
     assert len(record.payload) <= 4 * 500  # a sample, whatever the bodies' size
     assert record.fingerprint == hashlib.sha256(bodies[-1]).hexdigest()
@@ -107,11 +107,11 @@ def test_a_rejection_after_the_hour_starts_a_new_row(client):
     from django.utils import timezone
 
     post(client, {"id": "op-1"}, secret="wrong")
-    WebhookEvent.objects.update(received_at=timezone.now() - timedelta(hours=2))
+    ReceivedNotification.objects.update(received_at=timezone.now() - timedelta(hours=2))
 
     post(client, {"id": "op-2"}, secret="wrong")
 
-    assert WebhookEvent.objects.filter(status="rejected").count() == 2
+    assert ReceivedNotification.objects.filter(status="rejected").count() == 2
 
 
 def test_a_nul_in_a_rejected_body_is_kept_visibly_not_a_500(client):
@@ -120,4 +120,4 @@ def test_a_nul_in_a_rejected_body_is_kept_visibly_not_a_500(client):
     )
 
     assert response.status_code == 401
-    assert "\\x00" in WebhookEvent.objects.get().payload
+    assert "\\x00" in ReceivedNotification.objects.get().payload

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from payments import records
-from payments.models import WebhookEvent
+from payments.models import ReceivedNotification
 from payments.redeliveries import REMEMBERED_FOR, duplicates_counted, redeliveries_fold
 from payments.stripe.tests.webhook_tools import event_for, paid_session, post_event
 from payments.tasks import notification_redeliveries_fold_task
@@ -45,9 +45,9 @@ def paid_event():
     return event_for(paid_session(Client(), make_item(price="19.99", currency="USD")))
 
 
-def deliveries_shown(admin_client, record: WebhookEvent) -> int:
+def deliveries_shown(admin_client, record: ReceivedNotification) -> int:
     """The deliveries the event's admin page shows."""
-    page = admin_client.get(reverse("admin:payments_webhookevent_change", args=[record.pk]))
+    page = admin_client.get(reverse("admin:payments_receivednotification_change", args=[record.pk]))
     found = re.search(
         r'field-deliveries.*?<div class="readonly">(\d+)</div>', page.content.decode(), re.S
     )
@@ -59,7 +59,7 @@ def first_delivery(client, event, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         response = post_event(client, event)
     assert response.json()["outcome"] == "processed"
-    return WebhookEvent.objects.get(event_id=event["id"])
+    return ReceivedNotification.objects.get(event_id=event["id"])
 
 
 def test_n_redeliveries_show_n_plus_one_deliveries_on_the_events_admin_page(
@@ -103,9 +103,9 @@ def test_a_delivery_whose_first_attempt_rolled_back_is_recorded_on_retry(
     assert failed.status_code == 500
     assert Order.objects.get().status == Order.Status.PAID
     assert (retried.json()["outcome"], again.json()["outcome"]) == ("processed", "duplicate")
-    statuses = Counter(WebhookEvent.objects.values_list("status", flat=True))
+    statuses = Counter(ReceivedNotification.objects.values_list("status", flat=True))
     assert statuses == {"failed": 1, "processed": 1}
-    assert duplicates_counted(WebhookEvent.objects.get(status="processed")) == 1
+    assert duplicates_counted(ReceivedNotification.objects.get(status="processed")) == 1
 
 
 def test_a_redelivery_with_a_bad_signature_is_refused_and_counts_nothing(
@@ -117,7 +117,7 @@ def test_a_redelivery_with_a_bad_signature_is_refused_and_counts_nothing(
 
     assert forged.status_code == 400
     assert duplicates_counted(record) == 0
-    assert WebhookEvent.objects.filter(status="rejected").count() == 1
+    assert ReceivedNotification.objects.filter(status="rejected").count() == 1
 
 
 def test_an_event_written_in_another_key_order_is_still_known(
@@ -160,7 +160,7 @@ def test_an_event_older_than_a_day_is_counted_on_its_row_and_its_entry_retired(
 ):
     record = first_delivery(client, paid_event, django_capture_on_commit_callbacks)
     post_event(client, paid_event)  # counted in the cache
-    WebhookEvent.objects.filter(pk=record.pk).update(
+    ReceivedNotification.objects.filter(pk=record.pk).update(
         received_at=timezone.now() - REMEMBERED_FOR - timedelta(minutes=1)
     )
 
@@ -186,7 +186,7 @@ def test_fifty_simultaneous_redeliveries_touch_no_row_and_are_all_counted(paid_e
     statuses = run_at_once([lambda c: post_event(c, paid_event)] * 50)
 
     assert Counter(statuses) == {200: 50}
-    record = WebhookEvent.objects.get()
+    record = ReceivedNotification.objects.get()
     assert (record.duplicates, duplicates_counted(record)) == (0, 50)
     assert redeliveries_fold() == 50
     record.refresh_from_db()

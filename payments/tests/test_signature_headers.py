@@ -8,7 +8,7 @@ import time
 import pytest
 from django.test import Client
 
-from payments.models import WebhookEvent
+from payments.models import ReceivedNotification
 from payments.signatures import (
     HEADER_MAX_CHARS,
     TIMESTAMP_MAX_DIGITS,
@@ -64,8 +64,11 @@ def test_an_unreadable_signature_header_is_a_400_and_no_traceback(url, header, c
     assert "Unable to extract timestamp and signatures" in response.json()["error"]
     assert not [record for record in caplog.records if record.exc_info]
     assert "Traceback" not in caplog.text
-    rejected = WebhookEvent.objects.get()
-    assert (rejected.status, rejected.signature_valid) == (WebhookEvent.Status.REJECTED, False)
+    rejected = ReceivedNotification.objects.get()
+    assert (rejected.status, rejected.signature_valid) == (
+        ReceivedNotification.Status.REJECTED,
+        False,
+    )
     assert len(rejected.error) <= 500 and len(rejected.payload) <= 500
 
 
@@ -73,7 +76,7 @@ def test_an_unreadable_signature_header_is_a_400_and_no_traceback(url, header, c
 def test_ten_unreadable_headers_share_one_bounded_row(url):
     for size in range(4301, 4311):
         assert post(url, "t=" + "7" * size + ",v1=ab").status_code == 400
-    rejected = WebhookEvent.objects.get()
+    rejected = ReceivedNotification.objects.get()
     assert rejected.duplicates == 9
 
 

@@ -5,7 +5,7 @@ from itertools import count
 
 from djmoney.money import Money
 
-from storefront.models import Discount, Item, Order, OrderItem, Tax
+from storefront.models import Discount, Item, Order, OrderLine, Tax
 
 _numbers = count(1)
 
@@ -52,6 +52,6 @@ def make_order(
 ) -> Order:
     order = Order.objects.create(currency=lines[0][0].currency, discount=discount)
     for item, quantity in lines:
-        OrderItem.objects.create(order=order, item=item, quantity=quantity, unit_price=item.price)
+        OrderLine.objects.create(order=order, item=item, quantity=quantity, unit_price=item.price)
     order.taxes.set(taxes)
     return order

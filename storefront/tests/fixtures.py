@@ -10,12 +10,12 @@ from storefront.tests.browser import CHROMIUM_ARGS, TIMEOUT_MS, require_chromium
 
 @pytest.fixture(autouse=True)
 def fresh_cache():
-    """Each test starts with empty counters (storefront.throttle counts in the cache), no kept
-    pages (storefront.page_cache) and no memory of an earlier test's cache outage (during one,
-    the throttle lets calls through and pages are rendered every time)."""
+    """Each test starts with empty counters (storefront.plumbing.throttle counts in the cache), no
+    kept pages (storefront.plumbing.page_cache) and no memory of an earlier test's cache outage
+    (during one, the throttle lets calls through and pages are rendered every time)."""
     from django.core.cache import cache
 
-    from storefront import page_cache, throttle
+    from storefront.plumbing import page_cache, throttle
 
     cache.clear()
     page_cache.pages_forget()

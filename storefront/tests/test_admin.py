@@ -12,8 +12,8 @@ from django.core.management import call_command
 from django.test import RequestFactory
 from django.urls import reverse
 
-from payments.models import Refund, WebhookEvent
-from storefront.models import Discount, Item, Order, OrderItem, Tax
+from payments.models import ReceivedNotification, Refund
+from storefront.models import Discount, Item, Order, OrderLine, Tax
 from storefront.tests.backoffice_tools import demo_with_usd_order_paid, pdf_text
 from storefront.tests.factories import make_discount, make_item, make_order, make_tax
 
@@ -31,10 +31,10 @@ def demo(pay_order):
 
 def test_every_registered_model_has_a_list_and_an_object_page_that_load(admin_client, demo):
     call_command("stripe_sync")  # coupons and tax rates remembered per account
-    WebhookEvent.objects.create(
+    ReceivedNotification.objects.create(
         rail="stripe", account="pk_test_sandbox_usd", event_id="evt_1",
         type="checkout.session.completed",
-        signature_valid=True, status=WebhookEvent.Status.PROCESSED, payload="{}",
+        signature_valid=True, status=ReceivedNotification.Status.PROCESSED, payload="{}",
     )  # fmt: skip
     _, payment = demo
     Refund.objects.create(payment=payment, amount=100, currency="USD", status="succeeded")
@@ -59,7 +59,7 @@ def test_every_registered_model_has_a_list_and_an_object_page_that_load(admin_cl
         "storefront.Discount",
         "storefront.Tax",
         "payments.Payment",
-        "payments.WebhookEvent",
+        "payments.ReceivedNotification",
         "payments.Refund",
         "payments_stripe.StripeObjectRef",
         "sandbox.SandboxObject",
@@ -205,8 +205,8 @@ def bulk_orders(count: int) -> None:
         Order(currency="USD", discount=discount, status="paid" if n % 4 else "open")
         for n in range(count)
     )
-    OrderItem.objects.bulk_create(
-        OrderItem(order=order, item=item, quantity=quantity, unit_price=item.price)
+    OrderLine.objects.bulk_create(
+        OrderLine(order=order, item=item, quantity=quantity, unit_price=item.price)
         for order in orders
         for item, quantity in ((notebook, 2), (mug, 1))
     )
@@ -252,14 +252,14 @@ def test_the_admin_invoice_view(admin_client, client, demo):
 
 def test_payments_and_webhook_events_are_read_only_and_searchable(admin_client, demo):
     _, payment = demo
-    WebhookEvent.objects.create(
+    ReceivedNotification.objects.create(
         rail="stripe", account="pk_test_sandbox_usd", event_id="evt_findme",
         type="checkout.session.completed",
-        signature_valid=True, status=WebhookEvent.Status.PROCESSED,
+        signature_valid=True, status=ReceivedNotification.Status.PROCESSED,
         payload=f'{{"data": {{"object": {{"id": "{payment.provider_ref}"}}}}}}',
     )  # fmt: skip
     payments = reverse("admin:payments_payment_changelist")
-    events = reverse("admin:payments_webhookevent_changelist")
+    events = reverse("admin:payments_receivednotification_changelist")
 
     def found(url: str, query: str) -> int:
         return admin_client.get(url, {"q": query}).context["cl"].result_count

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from storefront import catalogue
+from storefront.shop import catalogue
 from storefront.tests.factories import make_item
 
 pytestmark = pytest.mark.django_db

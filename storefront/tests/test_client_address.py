@@ -7,8 +7,8 @@ from django.test import Client
 from payments.bank_transfer.models import Organisation
 from payments.bank_transfer.tests.bank_tools import PAYEE, SECRET, post, transfer
 from payments.stripe.sandbox.models import SandboxObject, SandboxRequest
-from storefront.client_address import client_address
 from storefront.models import Order
+from storefront.plumbing.client_address import client_address
 from storefront.tests.factories import make_item
 
 pytestmark = pytest.mark.django_db

@@ -3,7 +3,7 @@ may open more database connections than the database allows (README, Deploy)."""
 
 import sys
 
-from storefront.checks import check_connection_budget, connection_budget
+from storefront.plumbing.checks import check_connection_budget, connection_budget
 from storefront.tests.test_deploy import production_env, run
 
 # Never connected to: `check --deploy` reads the settings only.

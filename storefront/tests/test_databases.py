@@ -18,9 +18,9 @@ from django.db.utils import OperationalError
 from django.test.utils import CaptureQueriesContext
 
 from payments.tests.concurrency import SERVER_DATABASE_ONLY
-from storefront.checks import check_mysql
 from storefront.models import Discount, Order
-from storefront.row_locks import locked
+from storefront.plumbing.checks import check_mysql
+from storefront.plumbing.row_locks import locked
 from storefront.tests.factories import make_discount, make_item, make_order
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent

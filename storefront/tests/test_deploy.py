@@ -35,7 +35,7 @@ import yaml
 from django.conf import settings as django_settings
 from django.db import OperationalError
 
-from storefront.logging import JsonLineFormatter, current_request_id, redact
+from storefront.plumbing.logging import JsonLineFormatter, current_request_id, redact
 
 BASE_DIR = Path(django_settings.BASE_DIR)
 # The venv's bin directory (python, gunicorn): not resolved, so the venv stays active.
@@ -733,7 +733,7 @@ class _UnreachableDatabase:
 
 
 def test_healthz_names_the_error_class_only(client, monkeypatch, caplog):
-    monkeypatch.setattr("storefront.health.connection", _UnreachableDatabase())
+    monkeypatch.setattr("storefront.plumbing.health.connection", _UnreachableDatabase())
 
     response = client.get("/healthz")
 

@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import sentry_sdk
 
-from storefront.error_reporting import event_scrub, sentry_init
+from storefront.plumbing.error_reporting import event_scrub, sentry_init
 from storefront.tests.test_deploy import BASE_DIR, production_env
 
 SECRET = "sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc"

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from payments.models import Payment
-from storefront.exports import BOM, HEADER, csv_rows, orders_csv_response
+from storefront.backoffice.exports import BOM, HEADER, csv_rows, orders_csv_response
 from storefront.models import Order
 from storefront.tests.factories import make_discount, make_item, make_order, make_tax
 
@@ -135,7 +135,7 @@ def test_the_payment_that_fulfilled_the_order_is_named_not_a_flagged_second_one(
         amount_received=5142,
         currency="USD",
         status=Payment.Status.SUCCEEDED,
-        flag="already paid: refund this payment",
+        attention_note="already paid: refund this payment",
     )
 
     rows = read_csv(orders_csv_response(Order.objects.filter(pk=usd.pk)))

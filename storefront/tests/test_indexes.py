@@ -11,9 +11,9 @@ import pytest
 from django.db import connection
 from django.test import Client
 
-from storefront.mail import mails_stranded
+from storefront.documents.mail import mails_stranded
 from storefront.models import Item
-from storefront.services import orders_expire
+from storefront.shop.services import orders_expire
 from storefront.tests.explain_tools import POSTGRES_ONLY, Captured, assert_indexed, fill
 
 pytestmark = [POSTGRES_ONLY, pytest.mark.django_db]
@@ -210,7 +210,7 @@ def test_a_catalogue_page_costs_the_same_at_100000_items_as_at_10(settings, monk
     # A page of 10 either way, so that both render the same; the items differ only in number.
     # Committed and vacuumed rows, as a production table's are.
     settings.SHOP_CATALOGUE_PAGE_SIZE = 10
-    # Rendered every time (a kept page costs the same at any size: storefront.page_cache).
+    # Rendered every time (a kept page costs the same at any size: storefront.plumbing.page_cache).
     settings.SHOP_PAGE_CACHE = False
     # Each request's log line goes into pytest's growing capture: not the page's cost.
     monkeypatch.setattr(logging.getLogger("storefront.requests"), "level", logging.WARNING)

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from pypdf import PdfReader
 
-from storefront.invoices import invoice_money, order_invoice_pdf
+from storefront.documents.invoices import invoice_money, order_invoice_pdf
 from storefront.models import Order
 from storefront.tests.backoffice_tools import pdf_text, render_first_page
 from storefront.tests.browser import ARTIFACTS

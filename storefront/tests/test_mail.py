@@ -16,11 +16,11 @@ from payments.refunds import refund_apply
 from payments.services import payment_confirm
 from payments.stripe.tests.checkout_tools import checkout_paid, order_paid
 from payments.values import RefundState, RefundStatus
-from storefront.checks import check_email
-from storefront.mail import MAX_ATTEMPTS
+from storefront.documents.mail import MAX_ATTEMPTS
 from storefront.management.commands.order_mail_send import duration
 from storefront.models import Order, OrderMail
-from storefront.services import order_set_email
+from storefront.plumbing.checks import check_email
+from storefront.shop.services import order_set_email
 from storefront.tasks import order_mail_send_task
 from storefront.tests.backoffice_tools import pdf_text
 from storefront.tests.factories import make_discount, make_item, make_order, make_tax
@@ -49,7 +49,7 @@ def pay(order: Order, *, email: str = ""):
     """Pay `order` in a sandbox Checkout (typing `email` there), then come back as the buyer
     does; return the payment."""
     payment = order_paid(order, email=email)
-    assert order.status == Order.Status.PAID, payment.flag
+    assert order.status == Order.Status.PAID, payment.attention_note
     return payment
 
 

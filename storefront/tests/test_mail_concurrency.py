@@ -13,7 +13,7 @@ from django.test import Client
 
 from payments.stripe.tests.webhook_tools import event_for, paid_session, post_event
 from payments.tests.concurrency import POSTGRES_ONLY, run_at_once
-from storefront.mail import mail_send
+from storefront.documents.mail import mail_send
 from storefront.models import Order, OrderMail
 from storefront.tests.factories import make_item, make_order
 

@@ -10,9 +10,9 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 
 from payments.stripe.tests.checkout_tools import order_paid
-from storefront.mail import message_for
-from storefront.mail_console import EmailBackend
+from storefront.documents.mail import message_for
 from storefront.models import OrderMail
+from storefront.plumbing.mail_console import EmailBackend
 from storefront.tests.factories import make_item, make_order
 
 
@@ -66,4 +66,4 @@ def test_the_shop_without_email_url_uses_it():
         text=True,
         check=True,
     )
-    assert answer.stdout.strip() == "storefront.mail_console.EmailBackend"
+    assert answer.stdout.strip() == "storefront.plumbing.mail_console.EmailBackend"

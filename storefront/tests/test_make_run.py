@@ -40,7 +40,7 @@ import os, sys
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "storefront.settings")
 import django
 django.setup()
-from storefront.mail import shop_link
+from storefront.documents.mail import shop_link
 print(" ".join(sys.argv[2:4]), shop_link("/order/1/"))
 ' "$@"
 """

@@ -8,9 +8,9 @@ from django.urls import reverse
 from payments.disputes import dispute_apply
 from payments.refunds import refund_apply
 from payments.values import DisputeState, DisputeStatus, RefundState, RefundStatus
-from storefront.exports import HEADER, csv_rows
+from storefront.backoffice.exports import HEADER, csv_rows
 from storefront.models import Order
-from storefront.settlement import order_settlement
+from storefront.shop.settlement import order_settlement
 from storefront.tests.backoffice_tools import demo_with_usd_order_paid, pdf_text
 
 pytestmark = pytest.mark.django_db

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from storefront.models import Order, OrderItem
+from storefront.models import Order, OrderLine
 from storefront.tests.factories import make_discount, make_item, make_order, make_tax
 
 pytestmark = pytest.mark.django_db
@@ -85,7 +85,7 @@ def test_bad_quantities_are_refused_in_words_and_save_nothing(client, quantity, 
     response = add(client, item, quantity)
 
     assert message in client.get(response["Location"]).content.decode()
-    assert not OrderItem.objects.exists()
+    assert not OrderLine.objects.exists()
 
 
 def test_unknown_item_is_refused(client):
@@ -102,7 +102,7 @@ def test_quantity_over_the_limit_in_total_is_refused(client):
     response = add(client, item, 2)
 
     assert "at most 999" in client.get(response["Location"]).content.decode()
-    assert OrderItem.objects.get().quantity == 998
+    assert OrderLine.objects.get().quantity == 998
 
 
 def test_changing_and_removing_lines(client):
@@ -151,7 +151,7 @@ def test_someone_elses_order_is_not_found(client):
     order = make_order((make_item(), 1))
 
     assert client.get(reverse("storefront:order", args=[order.pk])).status_code == 404
-    assert client.get(reverse("storefront:buy_order", args=[order.pk])).status_code == 404
+    assert client.get(reverse("storefront:order_pay_json", args=[order.pk])).status_code == 404
     line = order.lines.get()
     client.post(reverse("storefront:order_line", args=[order.pk, line.pk]), {"quantity": 9})
     assert order.lines.get().quantity == 1
@@ -167,7 +167,7 @@ def test_a_share_link_opens_the_order(client):
     assert wrong.status_code == 404 and foreign.status_code == 404
     assert right.status_code == 200 and "Notebook" in right.content.decode()
     # The browser may now pay it.
-    assert client.get(reverse("storefront:buy_order", args=[order.pk])).status_code == 200
+    assert client.get(reverse("storefront:order_pay_json", args=[order.pk])).status_code == 200
 
 
 def test_reading_a_share_link_writes_no_session(client, django_assert_num_queries):
@@ -248,9 +248,9 @@ def test_paying_an_empty_or_paid_order_is_refused(client):
     order = Order.objects.get()
     order.lines.all().delete()
 
-    empty = client.get(reverse("storefront:buy_order", args=[order.pk]))
+    empty = client.get(reverse("storefront:order_pay_json", args=[order.pk]))
     Order.objects.update(status=Order.Status.PAID)
-    paid = client.get(reverse("storefront:buy_order", args=[order.pk]))
+    paid = client.get(reverse("storefront:order_pay_json", args=[order.pk]))
 
     assert (empty.status_code, empty.json()) == (409, {"error": "Your order is empty."})
     assert paid.status_code == 409 and "can no longer change" in paid.json()["error"]

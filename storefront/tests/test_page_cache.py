@@ -1,5 +1,5 @@
-"""Kept pages (storefront.page_cache) as buyers and the merchant see them: a change made in the
-admin shows on the next view, no browser gets another's CSRF token, messages or cart, the forms
+"""Kept pages (storefront.plumbing.page_cache) as buyers and the merchant see them: a change made in
+the admin shows on the next view, no browser gets another's CSRF token, messages or cart, the forms
 of a kept page post, and a kept page is answered without a query."""
 
 import http.client
@@ -19,8 +19,8 @@ from django.middleware.csrf import _unmask_cipher_token
 from django.test import Client
 from django.urls import reverse
 
-from storefront import page_cache
 from storefront.models import Item, Order
+from storefront.plumbing import page_cache
 from storefront.tests.factories import make_item, make_tax
 from storefront.tests.worker_tools import (
     app_env,
@@ -393,14 +393,14 @@ def test_with_the_shared_cache_down_pages_are_rendered_and_it_is_said_once(
         }
     }
 
-    with caplog.at_level(logging.WARNING, logger="storefront.page_cache"):
+    with caplog.at_level(logging.WARNING, logger="storefront.plumbing.page_cache"):
         first = Client().get(item.get_absolute_url())
         with django_assert_num_queries(2):  # not asked again for a while: rendered
             second = Client().get(item.get_absolute_url())
 
     assert first.status_code == second.status_code == 200
     assert "Linen tote" in second.content.decode() and tokens(second.content.decode())
-    said = [r for r in caplog.records if r.name == "storefront.page_cache"]
+    said = [r for r in caplog.records if r.name == "storefront.plumbing.page_cache"]
     assert len(said) == 1 and "ConnectionError" in said[0].getMessage()
 
 

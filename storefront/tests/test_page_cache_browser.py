@@ -1,5 +1,5 @@
-"""Kept pages in a real browser (storefront.page_cache): a buyer whose catalogue and item pages
-were rendered for someone else adds to its order from both and pays with Buy."""
+"""Kept pages in a real browser (storefront.plumbing.page_cache): a buyer whose catalogue and item
+pages were rendered for someone else adds to its order from both and pays with Buy."""
 
 import pytest
 from playwright.sync_api import expect

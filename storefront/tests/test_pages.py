@@ -31,7 +31,7 @@ def test_item_page_shows_name_description_price_and_buy_button(client):
     assert response.status_code == 200
     assert "Tote bag" in page and "Washed linen." in page and "€24.00" in page
     assert 'id="buy-button"' in page and ">Buy</button>" in page
-    assert f'data-buy-url="{reverse("storefront:buy", args=[item.pk])}"' in page
+    assert f'data-buy-url="{reverse("storefront:item_pay_json", args=[item.pk])}"' in page
 
 
 def test_item_page_carries_the_publishable_key_of_its_currency_and_no_secret(client):

@@ -13,9 +13,9 @@ from payments.models import Payment
 from payments.services import payment_confirm
 from payments.stripe.sandbox.hosted_checkout import checkout_session_pay
 from payments.stripe.tests.checkout_tools import CARD, checkout_opened, order_paid
-from storefront.models import Discount, Order, OrderItem, Tax
-from storefront.pricing import order_totals
-from storefront.services import order_priced
+from storefront.models import Discount, Order, OrderLine, Tax
+from storefront.shop.pricing import order_totals
+from storefront.shop.services import order_priced
 from storefront.tests.factories import make_discount, make_item, make_order, make_tax
 
 pytestmark = pytest.mark.django_db
@@ -50,7 +50,7 @@ def test_starting_a_payment_remembers_what_the_order_costs():
 CHANGES = {
     "a line's quantity": lambda order: order.lines.update(quantity=3),
     "a line's price": lambda order: order.lines.update(unit_price=Decimal("9.00")),
-    "a line added": lambda order: OrderItem.objects.create(
+    "a line added": lambda order: OrderLine.objects.create(
         order=order, item=make_item(price="1.00"), quantity=1, unit_price=Money("1.00", "USD")
     ),
     "a line removed": lambda order: order.lines.all().delete(),
@@ -139,8 +139,8 @@ def test_an_order_changed_behind_the_shops_back_is_not_paid_for_what_it_cost_bef
     order.refresh_from_db()
     assert order.status == Order.Status.OPEN and not order.mails.exists()
     assert payment.status == Payment.Status.SUCCEEDED and payment.fulfilled_at is None
-    assert "Paid 1944 USD" in payment.flag and "costs 2916 USD" in payment.flag
-    assert Payment.objects.get().flag == payment.flag
+    assert "Paid 1944 USD" in payment.attention_note and "costs 2916 USD" in payment.attention_note
+    assert Payment.objects.get().attention_note == payment.attention_note
 
 
 def test_an_order_written_again_unchanged_is_priced_afresh_and_paid(order):
@@ -154,7 +154,7 @@ def test_an_order_written_again_unchanged_is_priced_afresh_and_paid(order):
 
     order.refresh_from_db()
     assert order.status == Order.Status.PAID
-    assert payment.fulfilled_at is not None and payment.flag == ""
+    assert payment.fulfilled_at is not None and payment.attention_note == ""
     assert order.mails.get().to == "buyer@example.com"
 
 
@@ -162,7 +162,7 @@ def test_a_priced_order_is_paid_as_priced(order):
     payment = order_paid(order)
 
     assert order.status == Order.Status.PAID and order.priced_total == 1944
-    assert payment.fulfilled_at is not None and payment.flag == ""
+    assert payment.fulfilled_at is not None and payment.attention_note == ""
     # No address of its own: the one the buyer typed at Stripe, and the receipt goes there.
     assert order.email == "buyer@example.com"
     assert order.mails.get().to == "buyer@example.com"

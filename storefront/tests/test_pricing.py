@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from storefront.pricing import TaxRule, compute_totals
+from storefront.shop.pricing import TaxRule, compute_totals
 
 VAT19_INCL = TaxRule(key="vat", percentage=Decimal("19"), inclusive=True)
 VAT7_INCL = TaxRule(key="vat7", percentage=Decimal("7"), inclusive=True)

@@ -155,7 +155,7 @@ def test_redis_url_makes_redis_the_broker_and_the_shared_cache(tmp_path):
 
     found = probe(env)
 
-    assert found["cache"] == "storefront.redis_cache.RedisCache"  # Django's, clients kept
+    assert found["cache"] == "storefront.plumbing.redis_cache.RedisCache"  # Django's, clients kept
     assert found["location"] == found["broker"] == "redis://cache.internal:6379/0"
     assert found["eager"] is False
     assert (found["concurrency"], found["time_limit"], found["soft_time_limit"]) == (2, 120, 90)

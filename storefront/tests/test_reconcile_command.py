@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from payments.models import Payment, ReconcileRun, WebhookEvent
+from payments.models import Payment, ReceivedNotification, ReconcileRun
 from payments.redeliveries import duplicates_counted
 from payments.stripe.accounts import account_for
 from payments.stripe.sandbox.client import sandbox_outage
@@ -47,7 +47,7 @@ def test_orders_paid_while_webhooks_were_lost_are_paid_once_however_often_it_run
     first = reconcile()
 
     assert (status(usd), status(eur)) == (Order.Status.PAID, Order.Status.PAID)
-    assert sorted(WebhookEvent.objects.values_list("event_id", flat=True)) == sorted(
+    assert sorted(ReceivedNotification.objects.values_list("event_id", flat=True)) == sorted(
         events.values_list("id", flat=True)
     )  # one record per event (a payment_intent.succeeded and a completed session each)
     assert "stripe USD account (sandbox): 2 notification(s) found: 2 processed now" in first
@@ -58,8 +58,8 @@ def test_orders_paid_while_webhooks_were_lost_are_paid_once_however_often_it_run
 
     assert "2 notification(s) found: 0 processed now, 2 already received, 0 failed" in second
     assert second.count("already received") == 2  # both Stripe accounts
-    assert WebhookEvent.objects.count() == 4
-    assert {duplicates_counted(record) for record in WebhookEvent.objects.all()} == {1}
+    assert ReceivedNotification.objects.count() == 4
+    assert {duplicates_counted(record) for record in ReceivedNotification.objects.all()} == {1}
     fulfilled = Payment.objects.filter(fulfilled_at__isnull=False)
     assert sorted(fulfilled.values_list("reference", flat=True)) == sorted(
         [f"order-{usd.pk}", f"order-{eur.pk}"]

@@ -11,7 +11,7 @@ from itertools import cycle
 import pytest
 
 from payments.tests.concurrency import POSTGRES_ONLY
-from storefront import health, throttle
+from storefront.plumbing import health, throttle
 from storefront.tests.factories import make_item
 from storefront.tests.worker_tools import (
     app_env,
@@ -49,7 +49,7 @@ def test_healthz_says_the_cache_is_degraded_and_the_shop_keeps_selling(
 ):
     item = make_item(price="19.99", currency="USD")
 
-    with caplog.at_level(logging.WARNING, logger="storefront.health"):
+    with caplog.at_level(logging.WARNING, logger="storefront.plumbing.health"):
         first = client.get("/healthz")
         second = client.get("/healthz")
     bought = client.get(f"/buy/{item.pk}")
@@ -57,7 +57,7 @@ def test_healthz_says_the_cache_is_degraded_and_the_shop_keeps_selling(
     assert first.status_code == second.status_code == 200
     assert first.json() == {"status": "degraded", "database": "ok", "cache": "degraded"}
     # Probed every few seconds: said once a minute, not on every probe.
-    warnings = [r for r in caplog.records if r.name == "storefront.health"]
+    warnings = [r for r in caplog.records if r.name == "storefront.plumbing.health"]
     assert len(warnings) == 1 and "ConnectionError" in warnings[0].getMessage()
     assert bought.status_code == 200 and bought.json()["url"]
 

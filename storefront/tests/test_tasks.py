@@ -22,14 +22,14 @@ from django.test import Client
 from django.utils import timezone
 
 from payments.stripe.tests.checkout_tools import checkout_paid
-from storefront.logging import (
+from storefront.documents.mail import MAX_ATTEMPTS
+from storefront.models import Order, OrderMail
+from storefront.plumbing.logging import (
     current_request_id,
     task_request_id_bind,
     task_request_id_unbind,
 )
-from storefront.mail import MAX_ATTEMPTS
-from storefront.models import Order, OrderMail
-from storefront.services import order_set_email
+from storefront.shop.services import order_set_email
 from storefront.tasks import (
     mail_claim_lease,
     order_mail_send_task,
@@ -254,7 +254,7 @@ def test_with_redis_down_the_payment_goes_through_and_the_receipt_stays_owed(cli
 @pytest.fixture
 def console_log():
     """What the configured console handler writes (one JSON object a line, as in production)."""
-    from storefront.logging import JsonLineFormatter
+    from storefront.plumbing.logging import JsonLineFormatter
 
     (console,) = [h for h in logging.getLogger().handlers if h.get_name() == "console"]
     stream = io.StringIO()
@@ -280,7 +280,7 @@ def test_without_a_broker_the_task_logs_with_the_paying_requests_id(console_log)
 
     records = [json.loads(line) for line in console_log.getvalue().splitlines()]
     (sent,) = [r for r in records if r["message"].endswith(") sent")]
-    assert sent["logger"] == "storefront.mail" and sent["request_id"] == "req-eager-1"
+    assert sent["logger"] == "storefront.documents.mail" and sent["request_id"] == "req-eager-1"
 
 
 def test_a_worker_puts_the_queuing_requests_id_on_the_tasks_lines_and_takes_it_off_after():

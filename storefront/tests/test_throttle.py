@@ -1,6 +1,6 @@
-"""The per-client limits (storefront.throttle): a window that slides, so no span of a window's
-length lets more than the limit through; counts in the shared cache; a cache that is down lets
-the shop keep selling, and says so in the log once a minute."""
+"""The per-client limits (storefront.plumbing.throttle): a window that slides, so no span of a
+window's length lets more than the limit through; counts in the shared cache; a cache that is down
+lets the shop keep selling, and says so in the log once a minute."""
 
 import logging
 import math
@@ -14,8 +14,8 @@ from django.core.cache import caches
 from django.test import Client, RequestFactory
 from django.test.utils import override_settings
 
-from storefront import shared_cache, throttle
 from storefront.models import Order
+from storefront.plumbing import shared_cache, throttle
 from storefront.tests.factories import make_item
 
 pytestmark = pytest.mark.django_db
@@ -139,7 +139,7 @@ def test_with_the_cache_down_the_shop_keeps_selling_and_logs_it_once(settings, m
 
     assert [response.status_code for response in answers] == [200] * 4
     assert Order.objects.count() == 4
-    lines = [record for record in caplog.records if record.name == "storefront.throttle"]
+    lines = [record for record in caplog.records if record.name == "storefront.plumbing.throttle"]
     assert len(lines) == 1
     assert "cache cannot be reached" in lines[0].getMessage()
     assert "ConnectionError" in lines[0].getMessage()
@@ -154,7 +154,7 @@ def test_the_cache_down_warning_comes_again_after_a_minute(settings, monkeypatch
             clock.now += step
             assert Client().get(f"/buy/{item.pk}").status_code == 200
 
-    assert len([r for r in caplog.records if r.name == "storefront.throttle"]) == 2
+    assert len([r for r in caplog.records if r.name == "storefront.plumbing.throttle"]) == 2
 
 
 class FailingCache:
@@ -236,14 +236,14 @@ def test_filling_one_order_is_not_limited(client, settings):
 
 @pytest.fixture
 def redis_cache(settings):
-    """The shop's RedisCache (storefront.redis_cache) on the machine's Redis, under a key prefix
-    of this test's own (no other key is touched); skipped, saying so, where no Redis answers
+    """The shop's RedisCache (storefront.plumbing.redis_cache) on the machine's Redis, under a key
+    prefix of this test's own (no other key is touched); skipped, saying so, where no Redis answers
     (never under CI)."""
     location = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
     prefix = f"throttle-test-{uuid.uuid4().hex}"
     config = {
         "default": {
-            "BACKEND": "storefront.redis_cache.RedisCache",
+            "BACKEND": "storefront.plumbing.redis_cache.RedisCache",
             "LOCATION": location,
             "KEY_PREFIX": prefix,
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},

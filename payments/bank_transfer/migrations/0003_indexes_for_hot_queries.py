@@ -1,13 +1,13 @@
 """Indexes for the hot queries (README, Performance and Deploy), each built without blocking
 writes: CONCURRENTLY on PostgreSQL (hence atomic = False: PostgreSQL builds such an index outside
 a transaction), online by InnoDB on MySQL and MariaDB, plainly on SQLite
-(storefront.migration_operations.AddIndexOnline). Nothing else changes: the previous release
+(sitewide.migration_operations.AddIndexOnline). Nothing else changes: the previous release
 serves on while they build, and uses them.
 """
 
 from django.db import migrations, models
 
-from storefront.migration_operations import AddIndexOnline
+from sitewide.migration_operations import AddIndexOnline
 
 
 class Migration(migrations.Migration):

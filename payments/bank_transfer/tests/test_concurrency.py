@@ -9,7 +9,7 @@ from django.test import Client
 
 from payments.bank_transfer.models import BankOperation, LedgerEntry, Organisation
 from payments.bank_transfer.tests.bank_tools import INN, post, transfer
-from payments.models import Payment, WebhookEvent
+from payments.models import Payment, ReceivedNotification
 from payments.redeliveries import duplicates_counted
 from payments.tests.concurrency import POSTGRES_ONLY, run_at_once
 from storefront.models import Order
@@ -28,7 +28,7 @@ def test_fifty_deliveries_of_one_operation_credit_once():
     assert BankOperation.objects.count() == 1
     assert LedgerEntry.objects.count() == 1
     assert Organisation.objects.get().balance == 145000
-    record = WebhookEvent.objects.get()
+    record = ReceivedNotification.objects.get()
     assert (record.status, duplicates_counted(record)) == ("processed", THREADS - 1)
 
 
@@ -176,7 +176,7 @@ class _Answer:
 def test_a_transfer_racing_the_expiry_of_its_order_pays_it_or_leaves_the_money(client):
     from datetime import timedelta
 
-    from storefront.services import orders_expire
+    from storefront.shop.services import orders_expire
 
     rounds = [order_shown() for _ in range(10)]
     bodies = [

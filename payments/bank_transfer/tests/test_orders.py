@@ -118,7 +118,11 @@ def test_a_transfer_quoting_the_reference_pays_the_order_once(
     order.refresh_from_db()
     assert order.status == Order.Status.PAID
     payment = Payment.objects.get()
-    assert (payment.status, payment.amount_received, payment.flag) == ("succeeded", 145000, "")
+    assert (payment.status, payment.amount_received, payment.attention_note) == (
+        "succeeded",
+        145000,
+        "",
+    )
     assert payment.fulfilled_at is not None
     assert succeeded == [payment.pk]
     assert Organisation.objects.get(inn=INN).balance == 5000
@@ -136,7 +140,7 @@ def test_a_transfer_short_of_the_total_leaves_the_order_open_and_says_why(client
     assert order.status == Order.Status.OPEN
     payment = Payment.objects.get()
     assert payment.status == "pending"
-    assert "short of 145000" in payment.flag
+    assert "short of 145000" in payment.attention_note
     assert Organisation.objects.get().balance == 100000
 
     # The rest arrives, quoting the reference again: now the balance covers it.
@@ -144,7 +148,7 @@ def test_a_transfer_short_of_the_total_leaves_the_order_open_and_says_why(client
 
     order.refresh_from_db()
     assert order.status == Order.Status.PAID
-    assert Payment.objects.get().flag == ""
+    assert Payment.objects.get().attention_note == ""
     assert Organisation.objects.get().balance == 0
 
 
@@ -161,7 +165,7 @@ def test_a_transfer_quoting_another_reference_only_credits(client, order):
 def test_the_invoice_of_an_unpaid_order_in_roubles_says_where_to_transfer_and_what_to_quote(
     order,
 ):
-    from storefront.invoices import order_invoice_pdf
+    from storefront.documents.invoices import order_invoice_pdf
     from storefront.tests.backoffice_tools import pdf_text
 
     text = pdf_text(order_invoice_pdf(order=order))
@@ -173,7 +177,7 @@ def test_the_invoice_of_an_unpaid_order_in_roubles_says_where_to_transfer_and_wh
 
 
 def test_the_invoice_of_an_order_in_another_currency_has_no_bank_details():
-    from storefront.invoices import order_invoice_pdf
+    from storefront.documents.invoices import order_invoice_pdf
     from storefront.tests.backoffice_tools import pdf_text
 
     usd = make_order((make_item(price="19.99", currency="USD"), 1))
@@ -217,9 +221,9 @@ def test_a_transfer_for_an_order_that_changed_after_its_reference_was_shown(clie
     assert list(LedgerEntry.objects.values_list("delta", flat=True)) == [250000]
     closed = Payment.objects.get(provider_ref=first)
     assert closed.status == Payment.Status.EXPIRED
-    assert f"order #{order.pk} changed" in closed.flag
+    assert f"order #{order.pk} changed" in closed.attention_note
     operation = organisation.operations.get()
-    assert first in operation.flag and "stays on the balance" in operation.flag
+    assert first in operation.attention_note and "stays on the balance" in operation.attention_note
 
     # The pay page is not a 409: it shows a new reference, for the new total.
     page = client.get(f"/order/{order.pk}/pay/?rail=bank_transfer")
@@ -238,7 +242,7 @@ def test_a_transfer_for_an_order_that_changed_after_its_reference_was_shown(clie
     organisation.refresh_from_db()
     assert organisation.balance == 0
     paid = Payment.objects.get(provider_ref=second)
-    assert (paid.status, paid.amount_received, paid.flag) == ("succeeded", 500000, "")
+    assert (paid.status, paid.amount_received, paid.attention_note) == ("succeeded", 500000, "")
     assert list(LedgerEntry.objects.filter(delta__lt=0).values_list("delta", "payment")) == [
         (-500000, paid.pk)
     ]
@@ -249,7 +253,7 @@ def test_a_transfer_quoting_a_cancelled_orders_reference_only_credits(client):
     reference was shown; a transfer quoting it later debits nothing and asks for no refund."""
     from datetime import timedelta
 
-    from storefront.services import orders_expire
+    from storefront.shop.services import orders_expire
 
     order = shop_order(client, make_item(price="1450.00", currency="RUB"))
     reference = shown_reference(client.get(f"/order/{order.pk}/pay/?rail=bank_transfer"))
@@ -257,7 +261,7 @@ def test_a_transfer_quoting_a_cancelled_orders_reference_only_credits(client):
     assert orders_expire(untouched_for=timedelta(0)) == 1
     payment = Payment.objects.get()
     assert payment.status == Payment.Status.EXPIRED
-    assert "cancelled" in payment.flag
+    assert "cancelled" in payment.attention_note
 
     response = post(client, transfer(amount=145000, document_number=f"PAY-9 {reference}"))
 
@@ -268,8 +272,8 @@ def test_a_transfer_quoting_a_cancelled_orders_reference_only_credits(client):
     assert not LedgerEntry.objects.filter(delta__lt=0).exists()
     payment.refresh_from_db()
     assert payment.status == Payment.Status.EXPIRED
-    assert "refund" not in payment.flag
-    assert "stays on the balance" in BankOperation.objects.get().flag
+    assert "refund" not in payment.attention_note
+    assert "stays on the balance" in BankOperation.objects.get().attention_note
 
 
 @pytest.fixture
@@ -353,7 +357,7 @@ def test_an_order_changed_behind_the_shops_back_is_not_paid_by_a_stale_reference
     assert list(LedgerEntry.objects.values_list("delta", flat=True)) == [300000]
     payment = Payment.objects.get()
     assert payment.status == Payment.Status.EXPIRED
-    assert "nothing was debited" in payment.flag
+    assert "nothing was debited" in payment.attention_note
     assert payment.fulfilled_at is None and payment.amount_received is None
     # Its pay page then gives a reference for what it costs now.
     assert shown_reference(pay_page(client, order)) == f"INV-{order.pk}-2"
@@ -368,7 +372,7 @@ def test_a_paid_orders_old_reference_quoted_again_only_credits(client, order):
     assert Organisation.objects.get().balance == 145000
     assert Payment.objects.get().status == Payment.Status.SUCCEEDED
     latest = BankOperation.objects.order_by("-pk").first()
-    assert "was paid already" in latest.flag
+    assert "was paid already" in latest.attention_note
 
 
 def test_a_reference_issued_before_references_had_numbers_is_still_read(client, order):
@@ -389,7 +393,7 @@ def test_a_reference_issued_before_references_had_numbers_is_still_read(client, 
 
 
 def test_the_invoice_quotes_the_pending_reference_for_the_current_total(client, order):
-    from storefront.invoices import order_invoice_pdf
+    from storefront.documents.invoices import order_invoice_pdf
     from storefront.tests.backoffice_tools import pdf_text
 
     pay_page(client, order)

@@ -7,7 +7,7 @@ import pytest
 
 from payments.bank_transfer.models import BankOperation, LedgerEntry, Organisation
 from payments.bank_transfer.tests.bank_tools import INN, INN_12, SECRET, now, post, transfer
-from payments.models import WebhookEvent
+from payments.models import ReceivedNotification
 from payments.redeliveries import duplicates_counted
 from payments.signatures import signature_compute, signature_header
 
@@ -46,7 +46,7 @@ def test_a_new_operation_credits_a_new_organisation_with_one_ledger_row(client):
         145000,
         145000,
     )
-    assert WebhookEvent.objects.get().rail == "bank_transfer"
+    assert ReceivedNotification.objects.get().rail == "bank_transfer"
 
 
 def test_a_second_operation_adds_to_the_balance_and_the_ledger_chains(client):
@@ -71,7 +71,7 @@ def test_the_same_operation_again_is_acknowledged_and_changes_nothing(client):
     assert (again_reordered.status_code, again_reordered.json()["outcome"]) == (200, "duplicate")
     assert balances() == {INN: 145000}
     assert (BankOperation.objects.count(), LedgerEntry.objects.count()) == (1, 1)
-    assert duplicates_counted(WebhookEvent.objects.get()) == 2
+    assert duplicates_counted(ReceivedNotification.objects.get()) == 2
 
 
 @pytest.mark.parametrize(
@@ -90,7 +90,7 @@ def test_the_same_operation_saying_something_else_is_a_recorded_409(client, chan
     assert conflict.status_code == 409
     assert "received before with other content" in conflict.json()["error"]
     assert business_state() == before
-    recorded = WebhookEvent.objects.get(status="conflict")
+    recorded = ReceivedNotification.objects.get(status="conflict")
     assert (recorded.rail, recorded.event_id) == ("bank_transfer", body["operation_id"])
 
 
@@ -119,7 +119,7 @@ def test_a_delivery_whose_signature_does_not_hold_is_refused_and_recorded(client
     assert response.status_code == status
     assert response.json()["error"].startswith("Webhook rejected:")
     assert business_state() == ({}, 0, 0)
-    record = WebhookEvent.objects.get()
+    record = ReceivedNotification.objects.get()
     assert (record.rail, record.status, record.signature_valid) == (
         "bank_transfer",
         "rejected",
@@ -263,7 +263,7 @@ def test_a_bad_body_is_a_400_never_a_500(client, raw):
 
     assert response.status_code == 400
     assert business_state() == ({}, 0, 0)
-    assert WebhookEvent.objects.get().status == "rejected"
+    assert ReceivedNotification.objects.get().status == "rejected"
 
 
 def test_a_rejected_body_with_nul_bytes_is_kept_readable(client):
@@ -271,7 +271,7 @@ def test_a_rejected_body_with_nul_bytes_is_kept_readable(client):
     response = post(client, None, raw=b'{"a": "\x00"}', secret="wrong")
 
     assert response.status_code == 401
-    assert WebhookEvent.objects.get().payload == '{"a": "\\x00"}'
+    assert ReceivedNotification.objects.get().payload == '{"a": "\\x00"}'
 
 
 def test_only_post(client):
@@ -285,8 +285,8 @@ def test_no_refusal_leaves_a_failed_row_or_a_500(client):
         assert post(client, transfer(**change)).status_code == 400
     assert post(client, transfer(amount=10**40)).status_code == 400
 
-    assert not WebhookEvent.objects.filter(status="failed").exists()
-    assert WebhookEvent.objects.filter(status="rejected").count() == 1  # one row an hour
+    assert not ReceivedNotification.objects.filter(status="failed").exists()
+    assert ReceivedNotification.objects.filter(status="rejected").count() == 1  # one row an hour
     assert business_state() == ({}, 0, 0)
 
 
@@ -316,8 +316,8 @@ def test_the_seed_example_as_written_is_booked_and_its_balance_reads_145000(clie
     # Flagged for the merchant, on the organisation and the operation, and shown in the admin.
     organisation = Organisation.objects.get()
     operation = BankOperation.objects.get()
-    assert "fails its check digits" in organisation.flag
-    assert "fails its check digits" in operation.flag
+    assert "fails its check digits" in organisation.attention_note
+    assert "fails its check digits" in operation.attention_note
     flagged = admin_client.get("/admin/payments_bank_transfer/organisation/?flagged=yes")
     assert "1234567890" in flagged.content.decode()
     assert "fails its check digits" in flagged.content.decode()
@@ -334,8 +334,8 @@ def test_the_seed_example_as_written_is_booked_and_its_balance_reads_145000(clie
 def test_a_valid_inn_is_not_flagged(client):
     post(client, transfer())
 
-    assert Organisation.objects.get().flag == ""
-    assert BankOperation.objects.get().flag == ""
+    assert Organisation.objects.get().attention_note == ""
+    assert BankOperation.objects.get().attention_note == ""
 
 
 def test_a_second_transfer_from_a_flagged_inn_adds_up_and_flags_once(client):
@@ -344,8 +344,8 @@ def test_a_second_transfer_from_a_flagged_inn_adds_up_and_flags_once(client):
 
     organisation = Organisation.objects.get()
     assert organisation.balance == 150
-    assert organisation.flag.count("fails its check digits") == 1
-    assert BankOperation.objects.exclude(flag="").count() == 2
+    assert organisation.attention_note.count("fails its check digits") == 1
+    assert BankOperation.objects.exclude(attention_note="").count() == 2
 
 
 @pytest.mark.parametrize(
@@ -433,13 +433,13 @@ def test_a_credit_past_the_balance_bound_is_recorded_flagged_and_not_added(clien
     assert [response.status_code for response in responses] == [200, 200, 200]
     operation = BankOperation.objects.get()
     assert (operation.amount, operation.credited) == (MAX_AMOUNT, False)
-    assert "Not credited" in operation.flag
+    assert "Not credited" in operation.attention_note
     nearly_full.refresh_from_db()
     assert nearly_full.balance == MAX_BALANCE - 10
-    assert "Not credited" in nearly_full.flag
+    assert "Not credited" in nearly_full.attention_note
     assert LedgerEntry.objects.count() == 1
-    assert not WebhookEvent.objects.filter(status="failed").exists()
-    assert duplicates_counted(WebhookEvent.objects.get()) == 2
+    assert not ReceivedNotification.objects.filter(status="failed").exists()
+    assert duplicates_counted(ReceivedNotification.objects.get()) == 2
 
     # What still fits is credited, up to the bound exactly.
     assert post(client, transfer(amount=10)).status_code == 200

@@ -4,7 +4,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from payments.models import Payment, WebhookEvent
+from payments.models import Payment, ReceivedNotification
 from payments.payparts.signals import pay_parts_invalid_callback, pay_parts_success_callback
 from payments.redeliveries import duplicates_counted
 from payments.signals import payment_failed
@@ -52,7 +52,7 @@ def test_a_valid_success_pays_once_and_says_so(client, started, django_capture_o
     payment = Payment.objects.get()
     assert (payment.status, payment.amount_received) == (Payment.Status.SUCCEEDED, 120000)
     assert [kw["order_id"] for kw in got] == [started]
-    event = WebhookEvent.objects.get(rail="payparts")
+    event = ReceivedNotification.objects.get(rail="payparts")
     assert (event.signature_valid, duplicates_counted(event), event.type) == (
         True,
         1,
@@ -71,8 +71,8 @@ def test_a_tampered_callback_is_400_recorded_and_changes_nothing(
         response = post_callback(client, forged)
     assert response.status_code == 400
     assert order().status == Order.Status.OPEN
-    event = WebhookEvent.objects.get()
-    assert (event.signature_valid, event.status) == (False, WebhookEvent.Status.REJECTED)
+    event = ReceivedNotification.objects.get()
+    assert (event.signature_valid, event.status) == (False, ReceivedNotification.Status.REJECTED)
     assert started in event.payload
     assert [kw["reason"] for kw in got] == ["The signature does not match."]
 
@@ -107,7 +107,7 @@ def test_a_failure_leaves_the_order_open_with_the_reason(
     assert response.status_code == 200
     assert order().status == Order.Status.OPEN
     assert Payment.objects.get().status == Payment.Status.FAILED
-    assert "Ліміт перевищено" in WebhookEvent.objects.get().payload
+    assert "Ліміт перевищено" in ReceivedNotification.objects.get().payload
     assert [kw["reason"] for kw in failed] == ["Ліміт перевищено"]
 
 
@@ -134,13 +134,13 @@ def test_a_missing_content_type_is_still_read(client, started):
 def test_a_body_that_is_not_a_json_object_is_400_not_500(client, body):
     response = post_callback(client, body, content_type="application/x-www-form-urlencoded")
     assert response.status_code == 400
-    assert WebhookEvent.objects.get().status == WebhookEvent.Status.REJECTED
+    assert ReceivedNotification.objects.get().status == ReceivedNotification.Status.REJECTED
 
 
 def test_a_callback_for_a_payment_we_never_started_is_recorded_and_ignored(client):
     response = post_callback(client, callback_body("order-404-ffff", "SUCCESS"))
     assert response.status_code == 200
-    assert "No payment order-404-ffff" in WebhookEvent.objects.get().error
+    assert "No payment order-404-ffff" in ReceivedNotification.objects.get().error
 
 
 def test_the_sandbox_bank_delivers_its_signed_callback(
@@ -152,7 +152,7 @@ def test_the_sandbox_bank_delivers_its_signed_callback(
     with django_capture_on_commit_callbacks(execute=True):
         client.post(f"/sandbox/payparts/payment?token={plan.token}", {"decision": "approve"})
     assert order().status == Order.Status.PAID
-    assert WebhookEvent.objects.get().type == "payment.success"
+    assert ReceivedNotification.objects.get().type == "payment.success"
 
 
 def no_traceback_logged(caplog) -> bool:
@@ -184,8 +184,8 @@ def test_a_signed_callback_that_cannot_be_read_is_a_recorded_400(
         assert field in response.json()["error"]
     assert order().status == Order.Status.OPEN
     assert Payment.objects.get().status == Payment.Status.PENDING
-    rejected = WebhookEvent.objects.get()  # one bounded row for all three
-    assert (rejected.status, rejected.duplicates) == (WebhookEvent.Status.REJECTED, 2)
+    rejected = ReceivedNotification.objects.get()  # one bounded row for all three
+    assert (rejected.status, rejected.duplicates) == (ReceivedNotification.Status.REJECTED, 2)
     assert "\x00" not in rejected.payload and len(rejected.payload) <= 500
     assert no_traceback_logged(caplog)
 
@@ -215,7 +215,7 @@ def test_a_message_with_line_breaks_is_read(client, started):
 def test_a_body_no_parser_should_read_is_400_with_no_traceback(client, body, caplog):
     response = post_callback(client, body)
     assert response.status_code == 400, response.content
-    assert WebhookEvent.objects.get().status == WebhookEvent.Status.REJECTED
+    assert ReceivedNotification.objects.get().status == ReceivedNotification.Status.REJECTED
     assert no_traceback_logged(caplog)
 
 
@@ -277,8 +277,8 @@ def test_the_success_signals_log_is_our_notification_record(
     [kwargs] = got
     log = kwargs["log"]
     assert (log.is_success, log.is_fail, log.message, log.token) == (True, False, "", "")
-    assert log.record == WebhookEvent.objects.get(rail="payparts", signature_valid=True)
-    assert log.record.status == WebhookEvent.Status.PROCESSED
+    assert log.record == ReceivedNotification.objects.get(rail="payparts", signature_valid=True)
+    assert log.record.status == ReceivedNotification.Status.PROCESSED
 
 
 def test_an_invalid_callback_receiver_written_for_django_ok_payparts_works_unchanged(
@@ -298,6 +298,6 @@ def test_an_invalid_callback_receiver_written_for_django_ok_payparts_works_uncha
             assert post_callback(client, b"[1]").status_code == 400
     finally:
         pay_parts_invalid_callback.disconnect(invalid_callback)
-    rejected = WebhookEvent.objects.get()
+    rejected = ReceivedNotification.objects.get()
     assert seen == [(started, "SUCCESS", rejected, forged), ("", "", rejected, b"[1]")]
     assert order().status == Order.Status.OPEN

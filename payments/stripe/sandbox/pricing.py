@@ -4,7 +4,7 @@
 exact terms (`RateTerms`) and at most one coupon, to the minor unit as Stripe does, and returns
 each line's `LineAmounts`; `spread` shares an `amount_off` over the lines (largest remainder),
 `round_half_up` rounds each percentage of an amount to a whole minor unit. The rules are
-written out in `checkout_amounts`; the shop's own pricing (`storefront/pricing.py`) follows
+written out in `checkout_amounts`; the shop's own pricing (`storefront/shop/pricing.py`) follows
 them, and the shop's tests pin its totals to the sandbox's `amount_total`.
 
 Pure arithmetic: no database, no parameters, no errors. Whether a total is allowed (Stripe's
@@ -69,7 +69,7 @@ def checkout_amounts(
     """Price the lines of a Checkout Session as Stripe does, in integer minor units.
 
     `lines` holds, per line item, its subtotal (`unit_amount * quantity`) and its tax rates. The
-    rules, which the shop's own pricing (`storefront/pricing.py`) follows to the minor unit:
+    rules, which the shop's own pricing (`storefront/shop/pricing.py`) follows to the minor unit:
 
     1. `amount_subtotal = Σ line subtotals`.
     2. Discount (at most one coupon), taken before tax:

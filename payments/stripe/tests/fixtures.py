@@ -49,7 +49,7 @@ def pay_order():
 
     def pay(order):
         payment = order_paid(order)
-        assert order.status == Order.Status.PAID, payment.flag
+        assert order.status == Order.Status.PAID, payment.attention_note
         return payment
 
     return pay

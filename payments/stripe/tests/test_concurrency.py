@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 from django.test import Client
 
-from payments.models import Payment, WebhookEvent
+from payments.models import Payment, ReceivedNotification
 from payments.redeliveries import duplicates_counted
 from payments.signals import payment_succeeded
 from payments.stripe.tests.webhook_tools import event_for, paid_session, post_event
@@ -47,9 +47,9 @@ def test_fifty_simultaneous_deliveries_of_one_event_fulfil_once(paid, succeeded_
     assert Counter(statuses) == {200: 50}
     assert Order.objects.get().status == Order.Status.PAID
     payment = Payment.objects.get()
-    assert payment.status == "succeeded" and payment.fulfilled_at and not payment.flag
+    assert payment.status == "succeeded" and payment.fulfilled_at and not payment.attention_note
     assert succeeded_signals == [payment.pk]
-    record = WebhookEvent.objects.get()
+    record = ReceivedNotification.objects.get()
     assert (record.status, duplicates_counted(record)) == ("processed", 49)
 
 
@@ -69,9 +69,9 @@ def test_two_events_and_the_success_page_racing_fulfil_once(paid, succeeded_sign
     assert Counter(statuses) == {200: 50}
     assert Order.objects.get().status == Order.Status.PAID
     payment = Payment.objects.get()
-    assert payment.status == "succeeded" and payment.fulfilled_at and not payment.flag
+    assert payment.status == "succeeded" and payment.fulfilled_at and not payment.attention_note
     assert succeeded_signals == [payment.pk]
-    records = WebhookEvent.objects.order_by("event_id")
+    records = ReceivedNotification.objects.order_by("event_id")
     assert sorted((r.event_id, duplicates_counted(r)) for r in records) == sorted(
         [(completed["id"], 12), (async_succeeded["id"], 11)]
     )
@@ -107,7 +107,7 @@ def test_checkout_and_payment_element_racing_for_one_order_pay_it_once(succeeded
     payments = list(Payment.objects.filter(status="succeeded"))
     assert len(payments) == 2
     fulfilled = [p for p in payments if p.fulfilled_at]
-    flagged = [p for p in payments if p.flag]
+    flagged = [p for p in payments if p.attention_note]
     assert len(fulfilled) == 1 and len(flagged) == 1
-    assert "already paid: refund this payment" in flagged[0].flag
+    assert "already paid: refund this payment" in flagged[0].attention_note
     assert sorted(succeeded_signals) == sorted(p.pk for p in payments)

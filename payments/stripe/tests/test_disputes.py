@@ -9,7 +9,7 @@ import urllib.request
 
 import pytest
 
-from payments.models import Dispute, Payment, WebhookEvent
+from payments.models import Dispute, Payment, ReceivedNotification
 from payments.stripe.sandbox.cards import Card
 from payments.stripe.sandbox.disputes import (
     dispute_appeal_open,
@@ -21,7 +21,7 @@ from payments.stripe.sandbox.hosted_checkout import checkout_session_pay
 from payments.stripe.sandbox.models import SandboxObject
 from payments.stripe.tests.webhook_tools import event_for, post_event
 from storefront.models import Order
-from storefront.settlement import order_settlement
+from storefront.shop.settlement import order_settlement
 from storefront.tests.factories import make_item
 
 pytestmark = pytest.mark.django_db
@@ -149,7 +149,7 @@ def test_a_dispute_signed_by_another_account_changes_nothing(client, disputed):
 
     assert answer.status_code == 200 and answer.json()["outcome"] == "ignored"
     assert not Dispute.objects.exists()
-    record = WebhookEvent.objects.get(type="charge.dispute.created")
+    record = ReceivedNotification.objects.get(type="charge.dispute.created")
     assert record.account == "pk_test_sandbox_eur" and record.status == "ignored"
     assert disputed["payment_intent"] in record.error
 
@@ -226,7 +226,7 @@ def test_the_shops_own_endpoint_receives_the_dispute_of_a_dispute_card(live_serv
     for thread in threading.enumerate():
         if thread.name.startswith("sandbox-webhook-"):
             thread.join(timeout=15)
-    records = dict(WebhookEvent.objects.values_list("type", "status"))
+    records = dict(ReceivedNotification.objects.values_list("type", "status"))
     assert records["charge.dispute.created"] == "processed"
     assert records["checkout.session.completed"] == "processed"
     dispute = Dispute.objects.get()

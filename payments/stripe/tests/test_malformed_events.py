@@ -9,7 +9,7 @@ import secrets
 
 import pytest
 
-from payments.models import Dispute, Refund, WebhookEvent
+from payments.models import Dispute, ReceivedNotification, Refund
 from payments.stripe.sandbox import refunds as sandbox_refunds
 from payments.stripe.sandbox.disputes import dispute_open
 from payments.stripe.sandbox.models import SandboxObject
@@ -113,7 +113,7 @@ DISPUTE_FIELDS = [
 def _rejected_once(answer, field: str) -> None:
     assert answer.status_code == 400, answer.content
     assert answer.json()["error"].startswith("Webhook rejected: The event's")
-    [record] = WebhookEvent.objects.all()
+    [record] = ReceivedNotification.objects.all()
     assert (record.status, record.signature_valid) == ("rejected", False)
     assert not Refund.objects.exists() and not Dispute.objects.exists()
 
@@ -156,7 +156,7 @@ def test_every_malformed_delivery_and_every_retry_shares_one_bounded_row(client,
     answers = [post_event(client, event).status_code for event in malformed * 3]
 
     assert set(answers) == {400}
-    [record] = WebhookEvent.objects.all()
+    [record] = ReceivedNotification.objects.all()
     assert record.status == "rejected" and record.duplicates == len(answers) - 1
     assert len(record.payload) <= 500
     assert not Refund.objects.exists() and not Dispute.objects.exists()

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from payments.errors import PaymentError
-from payments.models import Payment, ReconcileRun, WebhookEvent
+from payments.models import Payment, ReceivedNotification, ReconcileRun
 from payments.rails import rail_named
 from payments.services import payments_reconcile
 from payments.stripe import reconcile
@@ -115,7 +115,7 @@ def test_the_accounts_admin_page_shows_last_event_failures_and_last_run(admin_cl
         content_type="application/json",
         HTTP_STRIPE_SIGNATURE="t=1,v1=forged",
     )
-    last = WebhookEvent.objects.filter(signature_valid=True).first()
+    last = ReceivedNotification.objects.filter(signature_valid=True).first()
     run = ReconcileRun.objects.get(account=account_for("USD").identity)
 
     index = admin_client.get(reverse("admin:payments_reconcilerun_changelist")).content.decode()

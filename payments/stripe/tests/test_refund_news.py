@@ -9,7 +9,7 @@ import time
 import pytest
 from django.core import mail
 
-from payments.models import Refund, WebhookEvent
+from payments.models import ReceivedNotification, Refund
 from payments.refunds import refundable, refunded
 from payments.services import payments_reconcile
 from payments.stripe.sandbox import refunds as sandbox_refunds
@@ -18,7 +18,7 @@ from payments.stripe.sandbox.models import SandboxObject, SandboxRequest
 from payments.stripe.tests.checkout_tools import order_paid
 from payments.stripe.tests.webhook_tools import post_event
 from storefront.models import OrderMail
-from storefront.settlement import order_settlement
+from storefront.shop.settlement import order_settlement
 from storefront.tests.factories import make_item, make_order
 
 pytestmark = pytest.mark.django_db
@@ -127,7 +127,7 @@ def test_reconcile_replaying_older_events_does_not_flip_a_failed_refund(
                                    account_filter="USD")  # fmt: skip
 
     assert usd.ok and usd.failed == 0
-    replayed = set(WebhookEvent.objects.values_list("type", flat=True))
+    replayed = set(ReceivedNotification.objects.values_list("type", flat=True))
     assert {"refund.created", "refund.updated", "refund.failed"} <= replayed
     refund = Refund.objects.get()
     assert refund.status == Refund.Status.FAILED
@@ -155,7 +155,7 @@ def test_a_refund_beyond_what_was_received_is_recorded_flagged_and_not_counted(
     assert (answer.status_code, answer.json()["outcome"]) == (200, "processed")
     excess = Refund.objects.get(provider_ref="re_test_excessive")
     assert (excess.status, excess.amount) == (Refund.Status.SUCCEEDED, 9530)  # as Stripe said
-    assert "$88.77 beyond what was received is not counted" in excess.flag
+    assert "$88.77 beyond what was received is not counted" in excess.attention_note
     # Counted: never more than the payment received.
     assert (refunded(payment), refundable(payment)) == (953, 0)
     settlement = order_settlement(order)

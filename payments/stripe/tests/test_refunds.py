@@ -8,7 +8,7 @@ import pytest
 import stripe
 
 from payments.errors import PaymentError
-from payments.models import Refund, WebhookEvent
+from payments.models import ReceivedNotification, Refund
 from payments.redeliveries import duplicates_counted
 from payments.refunds import refund_request, refundable, refunded
 from payments.signals import refund_failed, refund_succeeded
@@ -154,7 +154,7 @@ def test_a_dashboard_refund_is_recorded_once_by_webhook(
     assert (refund.request_key, refund.requested_by) == (None, None)
     assert refunded(payment) == 300
     assert announced == [("succeeded", refund.pk)]
-    records = WebhookEvent.objects.order_by("pk")
+    records = ReceivedNotification.objects.order_by("pk")
     assert [(r.type, duplicates_counted(r)) for r in records] == [
         ("refund.created", 1),
         ("charge.refunded", 1),

@@ -6,9 +6,9 @@ import time
 import pytest
 from django.db import IntegrityError
 
-from payments.models import Payment, WebhookEvent
+from payments.models import Payment, ReceivedNotification
 from payments.redeliveries import duplicates_counted
-from payments.signals import payment_failed, payment_succeeded, webhook_rejected
+from payments.signals import notification_rejected, payment_failed, payment_succeeded
 from payments.stripe.tests.webhook_tools import event_for, paid_session, post_event, sign
 from storefront.models import Order
 from storefront.tests.factories import make_item
@@ -30,7 +30,7 @@ def signals():
     receivers = {
         payment_succeeded: catch("succeeded"),
         payment_failed: catch("failed"),
-        webhook_rejected: catch("rejected"),
+        notification_rejected: catch("rejected"),
     }
     for signal, receiver in receivers.items():
         signal.connect(receiver)
@@ -72,9 +72,9 @@ def test_completed_event_pays_the_order_once_and_says_so_once(
     assert (payment.rail, payment.account) == ("stripe", "pk_test_sandbox_usd")
     assert payment.provider_ref == paid["id"]
     assert payment.provider_payment_ref == paid["payment_intent"]
-    assert payment.fulfilled_at is not None and payment.flag == ""
+    assert payment.fulfilled_at is not None and payment.attention_note == ""
     assert [name for name, _ in signals] == ["succeeded"]
-    record = WebhookEvent.objects.get()
+    record = ReceivedNotification.objects.get()
     assert (record.event_id, record.type, record.signature_valid) == (
         event["id"],
         "checkout.session.completed",
@@ -93,7 +93,7 @@ def test_two_events_for_one_session_fulfil_once(
 
     assert Payment.objects.get().status == "succeeded"
     assert [name for name, _ in signals] == ["succeeded"]
-    assert WebhookEvent.objects.filter(status="processed").count() == 2
+    assert ReceivedNotification.objects.filter(status="processed").count() == 2
 
 
 def test_success_page_then_webhook_fulfil_once(
@@ -153,7 +153,7 @@ def test_unhandled_event_type_is_recorded_and_acknowledged(client):
     response = post_event(client, event)
 
     assert (response.status_code, response.json()["outcome"]) == (200, "ignored")
-    assert WebhookEvent.objects.get().status == "ignored"
+    assert ReceivedNotification.objects.get().status == "ignored"
     assert not Payment.objects.exists()
 
 
@@ -165,7 +165,7 @@ def test_event_for_an_unknown_order_is_acknowledged_and_flagged(client, paid):
     assert response.status_code == 200
     payment = Payment.objects.get()
     assert payment.status == "succeeded" and payment.fulfilled_at is None
-    assert "There is no order" in payment.flag
+    assert "There is no order" in payment.attention_note
 
 
 # --- A notification acts only on a payment the same rail and account started ---------------
@@ -179,7 +179,7 @@ def test_an_event_for_a_session_we_never_started_pays_nothing(client, paid):
     assert (response.status_code, response.json()["outcome"]) == (200, "ignored")
     assert not Payment.objects.exists()
     assert Order.objects.get().status == Order.Status.OPEN
-    record = WebhookEvent.objects.get()
+    record = ReceivedNotification.objects.get()
     assert record.status == "ignored" and paid["id"] in record.error
 
 
@@ -191,7 +191,7 @@ def test_a_usd_session_reported_on_the_eur_account_pays_nothing(client, paid):
     assert (response.status_code, response.json()["outcome"]) == (200, "ignored")
     assert Order.objects.get().status == Order.Status.OPEN
     assert Payment.objects.get().status == "pending"
-    record = WebhookEvent.objects.get()
+    record = ReceivedNotification.objects.get()
     assert (record.account, record.status) == ("pk_test_sandbox_eur", "ignored")
 
 
@@ -226,7 +226,7 @@ def test_a_payment_that_does_not_match_the_order_is_flagged_not_fulfilled(client
 
     assert Order.objects.get().status == Order.Status.OPEN
     payment = Payment.objects.get()
-    assert "Paid 1 USD" in payment.flag and payment.fulfilled_at is None
+    assert "Paid 1 USD" in payment.attention_note and payment.fulfilled_at is None
 
 
 def test_a_second_payment_for_a_paid_order_is_flagged_for_refund(client):
@@ -246,7 +246,7 @@ def test_a_second_payment_for_a_paid_order_is_flagged_for_refund(client):
 
     payments = Payment.objects.order_by("pk")
     assert [p.status for p in payments] == ["succeeded", "succeeded"]
-    assert payments[0].flag == "" and "already paid: refund" in payments[1].flag
+    assert payments[0].attention_note == "" and "already paid: refund" in payments[1].attention_note
 
 
 def test_processing_error_answers_500_keeps_nothing_and_the_retry_works(client, paid, monkeypatch):
@@ -268,9 +268,9 @@ def test_processing_error_answers_500_keeps_nothing_and_the_retry_works(client, 
     assert "retry" in failed.json()["error"]
     assert retried.json()["outcome"] == "processed"
     assert Order.objects.get().status == Order.Status.PAID
-    statuses = sorted(WebhookEvent.objects.values_list("status", flat=True))
+    statuses = sorted(ReceivedNotification.objects.values_list("status", flat=True))
     assert statuses == ["failed", "processed"]
-    assert "database went away" in WebhookEvent.objects.get(status="failed").error
+    assert "database went away" in ReceivedNotification.objects.get(status="failed").error
 
 
 # --- What is refused, and that it changes nothing -------------------------------------------
@@ -306,7 +306,7 @@ def test_bad_signatures_are_400_and_change_nothing(
     assert response.status_code == 400
     assert response.json()["error"].startswith("Webhook rejected:")
     assert business_state() == before
-    record = WebhookEvent.objects.get()
+    record = ReceivedNotification.objects.get()
     assert (record.signature_valid, record.status, record.event_id) == (False, "rejected", "")
     assert [name for name, _ in signals] == ["rejected"]
 
@@ -358,7 +358,7 @@ def test_the_webhook_needs_no_csrf_token_but_the_shop_does(paid):
 
 def test_the_database_refuses_a_second_row_for_one_event():
     def record(rail="stripe", account="pk_test_usd", status="processed"):
-        return WebhookEvent.objects.create(
+        return ReceivedNotification.objects.create(
             rail=rail, account=account, event_id="evt_1", signature_valid=True, status=status
         )
 
@@ -390,7 +390,7 @@ def test_a_signed_but_malformed_event_is_a_400_never_a_500(client, paid, event):
 
     assert response.status_code == 400
     assert Order.objects.get().status == Order.Status.OPEN
-    assert WebhookEvent.objects.get().status == "rejected"
+    assert ReceivedNotification.objects.get().status == "rejected"
 
 
 @pytest.mark.parametrize("header", ["t=abc,v1=00", "t=,v1=00", "t=12.5,v1=00", "v1=00", "t=1"])

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from storefront.models import Item, Order
-from storefront.page_cache import shop_pages_changed
+from storefront.plumbing.page_cache import shop_pages_changed
 
 
 class Command(BaseCommand):

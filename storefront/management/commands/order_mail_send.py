@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from django.core.management.base import BaseCommand
 
-from storefront.mail import mails_send_pending
+from storefront.documents.mail import mails_send_pending
 
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 

@@ -5,7 +5,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from payments.models import Payment, WebhookEvent
+from payments.models import Payment, ReceivedNotification
 from payments.stripe.tests.shop.checkout_pages import CARD_PAYS, CHECKOUT_URL, pay
 from storefront.models import Order
 from storefront.tests.browser import screenshot
@@ -104,7 +104,7 @@ def test_the_webhook_pays_the_order_without_the_success_page(page):
     pay(page, CARD_PAYS)
 
     assert wait_for(lambda: Order.objects.filter(status=Order.Status.PAID).exists())
-    record = WebhookEvent.objects.get(type="checkout.session.completed")
+    record = ReceivedNotification.objects.get(type="checkout.session.completed")
     assert (record.account, record.signature_valid, record.status) == (
         "pk_test_sandbox_usd",
         True,

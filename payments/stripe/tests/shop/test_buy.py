@@ -261,7 +261,7 @@ def test_past_the_limit_a_client_gets_a_clear_429_and_others_do_not(client, sett
 
     settings.SHOP_START_LIMIT = 3
     # At the start of one of the throttle's 5-second slots (a window is counted in 12).
-    monkeypatch.setattr("storefront.throttle._now", lambda: 1_000_000.0)
+    monkeypatch.setattr("storefront.plumbing.throttle._now", lambda: 1_000_000.0)
     items = [make_item(name=f"Thing {n}") for n in range(5)]
 
     answers = [buy(client, item.pk) for item in items]

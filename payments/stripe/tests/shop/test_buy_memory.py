@@ -10,8 +10,8 @@ from django.test import Client
 from django.urls import reverse
 
 from payments.stripe.sandbox.tests.sandbox_tools import requests_of
-from storefront.access import ORDERS_COOKIE
 from storefront.models import Order
+from storefront.shop.access import ORDERS_COOKIE
 from storefront.tests.factories import make_item, make_tax
 
 pytestmark = pytest.mark.django_db
@@ -66,11 +66,11 @@ def test_the_browser_that_bought_sees_and_pays_its_order_and_no_one_else_does(cl
     order = Order.objects.get()
 
     assert client.get(reverse("storefront:order", args=[order.pk])).status_code == 200
-    again = client.get(reverse("storefront:buy_order", args=[order.pk])).json()
+    again = client.get(reverse("storefront:order_pay_json", args=[order.pk])).json()
     assert again["id"] == session_id
     stranger = Client()
     assert stranger.get(reverse("storefront:order", args=[order.pk])).status_code == 404
-    assert stranger.get(reverse("storefront:buy_order", args=[order.pk])).status_code == 404
+    assert stranger.get(reverse("storefront:order_pay_json", args=[order.pk])).status_code == 404
 
 
 def test_a_forged_or_foreign_orders_cookie_is_worthless(client):

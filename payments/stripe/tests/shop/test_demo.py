@@ -40,7 +40,7 @@ def test_demo_orders_show_the_same_total_everywhere(client, order_id, key, total
     assert order.discount is not None and order.taxes.exists()
 
     order_page = client.get(f"{order.get_absolute_url()}?key={key}").content.decode()
-    session_id = client.get(reverse("storefront:buy_order", args=[order_id])).json()["id"]
+    session_id = client.get(reverse("storefront:order_pay_json", args=[order_id])).json()["id"]
     checkout_page = client.get(f"/sandbox/checkout/{session_id}/").content.decode()
     session = session_object(session_id).data
 

@@ -12,7 +12,7 @@ from payments.stripe.models import StripeObjectRef
 from payments.stripe.sandbox.models import SandboxObject
 from payments.stripe.sandbox.tests.sandbox_tools import requests_of, sandbox_account, session_object
 from storefront.models import Discount
-from storefront.pricing import order_totals
+from storefront.shop.pricing import order_totals
 from storefront.tests.factories import make_discount, make_item, make_order, make_tax
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +30,7 @@ def owner(client):
 
 
 def pay(client, order):
-    response = client.get(reverse("storefront:buy_order", args=[order.pk]))
+    response = client.get(reverse("storefront:order_pay_json", args=[order.pk]))
     assert response.status_code == 200, response.content
     return response.json()["id"]
 
@@ -225,7 +225,7 @@ def test_an_amount_off_discount_in_another_currency_is_refused_before_stripe(own
         discount=make_discount(amount_off="5.00", currency="EUR"),
     )
 
-    response = owner(order).get(reverse("storefront:buy_order", args=[order.pk]))
+    response = owner(order).get(reverse("storefront:order_pay_json", args=[order.pk]))
 
     assert response.status_code == 422
     assert "is in EUR, not USD" in response.json()["error"]
@@ -323,9 +323,9 @@ def test_a_discount_withdrawn_after_the_buyer_applied_it_is_not_granted(owner):
     client = owner(order)
     Discount.objects.filter(pk=discount.pk).update(active=False)
 
-    refused = client.get(reverse("storefront:buy_order", args=[order.pk]))
+    refused = client.get(reverse("storefront:order_pay_json", args=[order.pk]))
     page = client.get(order.get_absolute_url()).content.decode()
-    then = client.get(reverse("storefront:buy_order", args=[order.pk]))
+    then = client.get(reverse("storefront:order_pay_json", args=[order.pk]))
 
     assert refused.status_code == 409
     assert "“Spring sale” no longer applies" in refused.json()["error"]
@@ -383,7 +383,7 @@ def test_editing_a_known_tax_makes_its_new_tax_rate_on_the_next_checkout(
 def test_a_tax_rate_row_rolled_back_is_not_remembered(django_capture_on_commit_callbacks):
     from payments.stripe.accounts import account_for
     from payments.stripe.references import tax_rates_ensure
-    from storefront.services import tax_terms
+    from storefront.shop.services import tax_terms
 
     terms = [tax_terms(make_tax(percentage="8"))]
     account = account_for("USD")

@@ -7,7 +7,7 @@ from payments.models import Payment
 from payments.stripe.sandbox.models import SandboxObject
 from payments.stripe.sandbox.tests.sandbox_tools import requests_of, sandbox_account
 from payments.stripe.tests.webhook_tools import event_for, post_event
-from storefront.models import Order, OrderItem
+from storefront.models import Order, OrderLine
 from storefront.tests.factories import make_discount, make_item, make_order, make_tax
 
 pytestmark = pytest.mark.django_db
@@ -36,7 +36,7 @@ def set_intent(intent: SandboxObject, **fields) -> dict:
 
 
 def test_pay_page_creates_a_payment_intent_for_the_order_total_on_its_account(client, eur_order):
-    page = client.get(reverse("storefront:order_pay", args=[eur_order.pk])).content.decode()
+    page = client.get(reverse("storefront:order_pay_form", args=[eur_order.pk])).content.decode()
 
     intent = intent_of(eur_order)
     # 48.00 − 10 % = 43.20; the 19 % VAT is included.
@@ -64,7 +64,7 @@ def test_pay_page_creates_a_payment_intent_for_the_order_total_on_its_account(cl
 
 
 def test_reloading_the_pay_page_reuses_the_payment_intent(client, eur_order):
-    url = reverse("storefront:order_pay", args=[eur_order.pk])
+    url = reverse("storefront:order_pay_form", args=[eur_order.pk])
     client.get(url)
     client.get(url)
 
@@ -73,9 +73,9 @@ def test_reloading_the_pay_page_reuses_the_payment_intent(client, eur_order):
 
 
 def test_a_changed_amount_gets_a_new_payment_intent(client, eur_order):
-    url = reverse("storefront:order_pay", args=[eur_order.pk])
+    url = reverse("storefront:order_pay_form", args=[eur_order.pk])
     client.get(url)
-    OrderItem.objects.update(quantity=3)
+    OrderLine.objects.update(quantity=3)
 
     client.get(url)
 
@@ -88,10 +88,10 @@ def test_a_changed_amount_gets_a_new_payment_intent(client, eur_order):
 def test_item_pay_makes_a_one_line_order_and_goes_to_its_pay_page(client):
     item = make_item(price="19.99", currency="USD")
 
-    response = client.get(reverse("storefront:item_pay", args=[item.pk]))
+    response = client.get(reverse("storefront:item_pay_redirect", args=[item.pk]))
 
     order = Order.objects.get()
-    assert response["Location"] == reverse("storefront:order_pay", args=[order.pk])
+    assert response["Location"] == reverse("storefront:order_pay_form", args=[order.pk])
     assert [(line.item, line.quantity) for line in order.lines.all()] == [(item, 1)]
     assert client.get(response["Location"]).status_code == 200
 
@@ -99,14 +99,14 @@ def test_item_pay_makes_a_one_line_order_and_goes_to_its_pay_page(client):
 def test_someone_elses_pay_page_is_not_found(client):
     order = make_order((make_item(), 1))
 
-    assert client.get(reverse("storefront:order_pay", args=[order.pk])).status_code == 404
+    assert client.get(reverse("storefront:order_pay_form", args=[order.pk])).status_code == 404
     assert not SandboxObject.objects.exists()
 
 
 def test_a_paid_order_has_no_pay_page(client, eur_order):
     Order.objects.update(status=Order.Status.PAID)
 
-    response = client.get(reverse("storefront:order_pay", args=[eur_order.pk]))
+    response = client.get(reverse("storefront:order_pay_form", args=[eur_order.pk]))
 
     assert response["Location"] == eur_order.get_absolute_url()
 
@@ -122,7 +122,7 @@ def test_a_paid_order_has_no_pay_page(client, eur_order):
 def test_return_page_says_how_the_payment_stands_as_stripe_tells_it(
     client, eur_order, status, words
 ):
-    client.get(reverse("storefront:order_pay", args=[eur_order.pk]))
+    client.get(reverse("storefront:order_pay_form", args=[eur_order.pk]))
     intent = set_intent(
         intent_of(eur_order),
         status=status,
@@ -143,7 +143,7 @@ def test_return_page_says_how_the_payment_stands_as_stripe_tells_it(
     assert eur_order.is_open == (status != "succeeded")
     if status == "requires_payment_method":
         assert "Your card was declined." in page
-        assert reverse("storefront:order_pay", args=[eur_order.pk]) in page
+        assert reverse("storefront:order_pay_form", args=[eur_order.pk]) in page
 
 
 @pytest.mark.parametrize("query", ["", "?payment_intent=nope&currency=eur", "?currency=eur"])
@@ -152,7 +152,7 @@ def test_return_page_without_a_payment_is_400(client, query):
 
 
 def test_payment_intent_succeeded_webhook_pays_the_order_once(client, eur_order):
-    client.get(reverse("storefront:order_pay", args=[eur_order.pk]))
+    client.get(reverse("storefront:order_pay_form", args=[eur_order.pk]))
     intent = set_intent(intent_of(eur_order), status="succeeded", amount_received=4320)
     event = event_for(intent, "payment_intent.succeeded")
 
@@ -164,11 +164,15 @@ def test_payment_intent_succeeded_webhook_pays_the_order_once(client, eur_order)
     eur_order.refresh_from_db()
     assert eur_order.status == Order.Status.PAID
     payment = Payment.objects.get(provider_ref=intent["id"])
-    assert (payment.status, payment.amount_received, payment.flag) == ("succeeded", 4320, "")
+    assert (payment.status, payment.amount_received, payment.attention_note) == (
+        "succeeded",
+        4320,
+        "",
+    )
 
 
 def test_a_payment_failed_webhook_leaves_the_order_open(client, eur_order):
-    client.get(reverse("storefront:order_pay", args=[eur_order.pk]))
+    client.get(reverse("storefront:order_pay_form", args=[eur_order.pk]))
     intent = set_intent(
         intent_of(eur_order),
         last_payment_error={"message": "Your card was declined.", "type": "card_error"},
@@ -205,9 +209,9 @@ def test_paying_by_checkout_and_by_payment_element_pays_once_and_flags_the_secon
     from payments.stripe.sandbox.tests.sandbox_tools import session_object
     from payments.stripe.tests.webhook_tools import CARD
 
-    client.get(reverse("storefront:order_pay", args=[eur_order.pk]))
+    client.get(reverse("storefront:order_pay_form", args=[eur_order.pk]))
     intent = set_intent(intent_of(eur_order), status="succeeded")
-    session_id = client.get(reverse("storefront:buy_order", args=[eur_order.pk])).json()["id"]
+    session_id = client.get(reverse("storefront:order_pay_json", args=[eur_order.pk])).json()["id"]
     checkout_session_pay(session_id=session_id, card=CARD, email="")
 
     post_event(client, event_for(intent, "payment_intent.succeeded"), "eur")
@@ -217,9 +221,9 @@ def test_paying_by_checkout_and_by_payment_element_pays_once_and_flags_the_secon
     assert eur_order.status == Order.Status.PAID
     by_intent = Payment.objects.get(provider_ref=intent["id"])
     by_checkout = Payment.objects.get(provider_ref=session_id)
-    assert by_intent.fulfilled_at and not by_intent.flag
+    assert by_intent.fulfilled_at and not by_intent.attention_note
     assert by_checkout.status == "succeeded" and not by_checkout.fulfilled_at
-    assert "already paid: refund this payment" in by_checkout.flag
+    assert "already paid: refund this payment" in by_checkout.attention_note
 
 
 def test_the_flow_setting_picks_the_main_button_and_keeps_the_other(client, settings):

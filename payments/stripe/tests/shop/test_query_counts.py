@@ -15,7 +15,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from payments.models import Payment, WebhookEvent
+from payments.models import Payment, ReceivedNotification
 from payments.redeliveries import duplicates_counted
 from payments.stripe.sandbox.hosted_checkout import checkout_session_pay
 from payments.stripe.sandbox.tests.sandbox_tools import session_object
@@ -249,7 +249,7 @@ def test_a_duplicate_delivery_of_a_committed_event_sends_no_statement(
     assert [(r.status_code, r.json()["outcome"]) for r in responses] == [(200, "duplicate")] * 3
     assert sent == []
     assert not after_commit  # no receipt owed again
-    record = WebhookEvent.objects.get()
+    record = ReceivedNotification.objects.get()
     assert (record.status, record.duplicates) == ("processed", 0)  # the row was not touched
     assert duplicates_counted(record) == 3
     assert Payment.objects.get().fulfilled_at is not None
@@ -278,6 +278,6 @@ def test_a_duplicate_the_cache_does_not_know_costs_one_update_and_no_transaction
     assert len(queries) == 1, "\n".join(queries)
     assert queries[0].startswith(f"UPDATE {table('payments_webhookevent')}")
     assert (again.json()["outcome"], sent_next) == ("duplicate", [])
-    record = WebhookEvent.objects.get()
+    record = ReceivedNotification.objects.get()
     assert (record.status, record.duplicates, duplicates_counted(record)) == ("processed", 1, 2)
     assert Order.objects.get().status == Order.Status.PAID

@@ -63,7 +63,7 @@ def test_ids_we_issued_are_asked_about_once_per_visit(client):
     order = make_order((make_item(price="5.00"), 1))
     client.get(f"{order.get_absolute_url()}?key={order.access_key}")
     session_id = client.get(f"/buy/order/{order.pk}/").json()["id"]
-    client.get(reverse("storefront:order_pay", args=[order.pk]))
+    client.get(reverse("storefront:order_pay_form", args=[order.pk]))
     intent_id = Payment.objects.get(provider_ref__startswith="pi_").provider_ref
     before = SandboxRequest.objects.count()
 

@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from payments.stripe.sandbox.cards import Card
 from payments.stripe.sandbox.hosted_checkout import checkout_session_pay
-from storefront.models import Order, OrderItem
+from storefront.models import Order, OrderLine
 from storefront.tests.backoffice_tools import pdf_text
 from storefront.tests.factories import make_item
 
@@ -97,7 +97,7 @@ def test_a_payment_that_does_not_match_the_order_is_not_fulfilled(client):
     session_id = start(client, item)
     checkout_session_pay(session_id=session_id, card=CARD, email="")
     # The order changed after checkout began: 2 × instead of the 1 × that was paid for.
-    OrderItem.objects.update(quantity=2)
+    OrderLine.objects.update(quantity=2)
 
     page = client.get(f"/success/?session_id={session_id}&currency=eur").content.decode()
 

@@ -13,7 +13,7 @@ import pytest
 import stripe
 from django.core.management import CommandError, call_command
 
-from payments.models import WebhookEvent
+from payments.models import ReceivedNotification
 from payments.stripe.sandbox import events
 from payments.stripe.sandbox.tests.events.event_tools import (
     EUR_SECRET,
@@ -155,7 +155,7 @@ def test_the_shops_own_endpoint_accepts_the_sandboxs_event(live_server, settings
         assert event.private["deliveries"][0]["url"] == f"http://127.0.0.1:{port}{WEBHOOK_PATH}"
     records = {
         record.type: (record.account, record.signature_valid, record.status)
-        for record in WebhookEvent.objects.all()
+        for record in ReceivedNotification.objects.all()
     }
     assert records == {
         # Checkout's own PaymentIntent: acknowledged, left to the session's event.

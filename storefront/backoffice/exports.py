@@ -1,6 +1,6 @@
 """Orders as CSV for a spreadsheet: one row per order line, streamed.
 
-The figures are the ones Checkout charged: `storefront.pricing` in minor units, turned into
+The figures are the ones Checkout charged: `storefront.shop.pricing` in minor units, turned into
 decimals with the currency's own number of places (`currencies.minor_units`): USD and EUR
 `19.99`, JPY `1500`. The file is UTF-8 with a byte-order mark, which is what makes Excel read
 it as UTF-8 ("€", accented item names); other spreadsheets ignore the mark.
@@ -14,7 +14,7 @@ Columns (the header never changes order; new columns would go at the end):
 - `order_total` is the order's, repeated on each of its lines.
 - `payment_id` is the PaymentIntent (or Checkout Session) of the payment that paid the order.
 - `refunded` is what was given back on the order so far (repeated on each line); `state` is
-  `open`, `cancelled`, `paid`, `partly_refunded` or `refunded` (`storefront.settlement`).
+  `open`, `cancelled`, `paid`, `partly_refunded` or `refunded` (`storefront.shop.settlement`).
 - `email` is the buyer's address for receipts (given on the order page, or collected by the
   payment provider), or empty.
 
@@ -33,9 +33,9 @@ from django.utils import timezone
 
 from currencies.minor_units import from_minor_units, to_minor_units
 from payments.models import Payment
-from storefront.models import Order, OrderItem
-from storefront.pricing import order_totals
-from storefront.settlement import Settlement, settlement, settlements
+from storefront.models import Order, OrderLine
+from storefront.shop.pricing import order_totals
+from storefront.shop.settlement import Settlement, settlement, settlements
 
 HEADER = [
     "order_id",
@@ -124,7 +124,7 @@ def orders_for_export(orders: QuerySet) -> QuerySet:
         orders.select_related("discount")
         .prefetch_related(None)  # whatever the caller prefetched, this is what the rows need
         .prefetch_related(
-            Prefetch("lines", queryset=OrderItem.objects.select_related("item")), "taxes"
+            Prefetch("lines", queryset=OrderLine.objects.select_related("item")), "taxes"
         )
         .order_by("pk")
     )

@@ -30,19 +30,19 @@ from payments.values import (
     PaymentStart,
     TaxTerms,
 )
-from storefront.mail import mail_due
 from storefront.models import (
     MAX_QUANTITY,
     PAYMENT_KIND,
     Discount,
     Item,
     Order,
-    OrderItem,
+    OrderLine,
     OrderMail,
     Tax,
 )
-from storefront.pricing import order_totals
-from storefront.row_locks import locked
+from storefront.plumbing.row_locks import locked
+from storefront.shop.mail import mail_due
+from storefront.shop.pricing import order_totals
 
 logger = logging.getLogger(__name__)
 
@@ -116,7 +116,7 @@ def order_add_item(*, order: Order | None, item: Item, quantity: int) -> Order:
         ).first()
     if order is None:
         order = order_create(currency=item.currency)
-        OrderItem.objects.create(order=order, item=item, quantity=quantity, unit_price=item.price)
+        OrderLine.objects.create(order=order, item=item, quantity=quantity, unit_price=item.price)
         return order
     if order.currency != item.currency:
         if order.lines.exists():
@@ -133,7 +133,7 @@ def order_add_item(*, order: Order | None, item: Item, quantity: int) -> Order:
             order.save(update_fields=["discount", "updated"])
     line = order.lines.filter(item=item).first()
     if line is None:
-        OrderItem.objects.create(order=order, item=item, quantity=quantity, unit_price=item.price)
+        OrderLine.objects.create(order=order, item=item, quantity=quantity, unit_price=item.price)
     else:
         if line.quantity + quantity > MAX_QUANTITY:
             raise OrderError(
@@ -266,7 +266,7 @@ def order_priced(order: Order, *, total: int) -> None:
     order.priced_total = total
 
 
-def _reprice(order: Order) -> tuple[Order, list[OrderItem], list[Tax]]:
+def _reprice(order: Order) -> tuple[Order, list[OrderLine], list[Tax]]:
     """Copy the catalogue's current prices into the open order's lines, under a lock, drop
     a discount the merchant has since withdrawn (telling the buyer, who sees the new total
     before paying it), and remember the total (order_priced). Returns the order, its lines,
@@ -301,7 +301,7 @@ def order_payable(
     order: Order,
     *,
     options: Mapping[str, str] | None = None,
-    lines: Sequence[OrderItem] | None = None,
+    lines: Sequence[OrderLine] | None = None,
     taxes: Sequence[Tax] | None = None,
 ) -> Payable:
     """The order as the payment layer's plain value, priced from our database; `options` are
@@ -356,11 +356,11 @@ def order_payment_start(
 
 
 @transaction.atomic
-def _buy_now_order(*, item: Item) -> tuple[Order, list[Tax], OrderItem]:
+def _buy_now_order(*, item: Item) -> tuple[Order, list[Tax], OrderLine]:
     """A new one-line order of `item`, with its taxes and its line: priced as it is made
     (order_priced), so neither read again nor re-priced before it is paid."""
     order, taxes = _order_new(currency=item.currency)
-    line = OrderItem.objects.create(order=order, item=item, quantity=1, unit_price=item.price)
+    line = OrderLine.objects.create(order=order, item=item, quantity=1, unit_price=item.price)
     order_priced(order, total=order_totals(order, lines=[line], taxes=taxes).total)
     return order, taxes, line
 

@@ -1,6 +1,6 @@
 """The JSON API's answers whatever a view does (read by DRF's settings, so importing no view):
 JSON whatever `Accept` says, and every error in one shape, `{"error": "<a sentence>"}` plus
-`"fields": {"<name>": ["<message>"]}` when the request's fields are wrong (see storefront.api).
+`"fields": {"<name>": ["<message>"]}` when the request's fields are wrong (see sitewide.api).
 """
 
 from django.core.exceptions import PermissionDenied

@@ -1,7 +1,7 @@
 """What every JSON endpoint of the shop shares (Django REST framework; DESIGN.md, "The JSON API").
 
 - One error shape: `{"error": "<a sentence>"}`, plus `"fields": {"<name>": ["<message>"]}` when
-  the request's fields are wrong, whatever DRF or a view refuses (storefront.api_errors, which
+  the request's fields are wrong, whatever DRF or a view refuses (sitewide.api_errors, which
   also answers JSON whatever `Accept` says), described by `ErrorSerializer`.
 - `ShopApiView`: DRF's view with a throttle's refusal in the scope's own words.
 - `error_responses`: the schema's entries for the errors an operation answers.
@@ -15,9 +15,6 @@ from django.conf import settings
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers
 from rest_framework.authentication import TokenAuthentication
-from rest_framework.views import APIView
-
-from storefront import throttle
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -42,37 +39,6 @@ def error_responses(**described: str) -> dict[int, OpenApiResponse]:
         int(key.removeprefix("e")): OpenApiResponse(ErrorSerializer, description=text)
         for key, text in described.items()
     }
-
-
-class SharedCacheThrottle:
-    """storefront.throttle's sliding count (the shared cache) as a DRF throttle; `scope` is one
-    of `throttle.SCOPES`. Subclass it with the scope set."""
-
-    scope = "payment-start"
-
-    def __init__(self) -> None:
-        self._wait = 0
-
-    def allow_request(self, request, view) -> bool:
-        self._wait = throttle.wait_needed(request, scope=self.scope)
-        return not self._wait
-
-    def wait(self) -> int:
-        return self._wait
-
-
-class PaymentStartThrottle(SharedCacheThrottle):
-    scope = "payment-start"
-
-
-class ShopApiView(APIView):
-    """An API view whose throttle refusal says the scope's sentence, with Retry-After."""
-
-    def throttled(self, request, wait):
-        scopes = {getattr(cls, "scope", None) for cls in self.throttle_classes}
-        scope = next((name for name in scopes if name in throttle.SCOPES), None)
-        message = throttle.SCOPES[scope].message if scope else None
-        raise exceptions.Throttled(wait=wait, detail=message)
 
 
 #: `request.auth` of a call made with BANK_API_TOKEN: no user, the site's own token (the balance

@@ -52,7 +52,7 @@ from django.shortcuts import render
 from django.utils.html import escape
 from django.utils.translation import get_language
 
-from storefront.shared_cache import CacheOutage
+from storefront.plumbing.shared_cache import CacheOutage
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ _CSRF_MARK_BYTES = _CSRF_MARK.encode()
 _PATH_MARK_BYTES = _PATH_MARK.encode()
 
 _kept = LocMemCache(
-    "storefront.page_cache",
+    "storefront.plumbing.page_cache",
     {"TIMEOUT": KEPT_SECONDS, "OPTIONS": {"MAX_ENTRIES": PAGES_KEPT, "CULL_FREQUENCY": 4}},
 )
 

@@ -11,7 +11,7 @@ given for:
   share link is only a read, its key checked on each request; the page's response carries the
   proof, so the next request (Pay, a change of quantity) needs no key in the URL.
 `OrderCookiesMiddleware` writes them on the response of a request that changed them. The
-session keeps the admin's login and the basket being filled (storefront.views); the orders an
+session keeps the admin's login and the basket being filled (storefront.buyer.views); the orders an
 earlier release listed in a session (`order_ids`) are still its browser's.
 """
 
@@ -27,7 +27,7 @@ from storefront.models import Order
 
 # Cookie: the orders this browser made or paid, and its buy-now order of each item (signed).
 ORDERS_COOKIE = "orders"
-ORDERS_SALT = "storefront.access.orders"
+ORDERS_SALT = "storefront.shop.access.orders"
 ORDERS_KEPT = 50
 BUY_NOW_KEPT = 20
 # Cookie: the orders whose share key this browser presented (signed; ids only).

@@ -4,7 +4,7 @@
 The page is the split view: its settings come in a script of their own rather than inline, and
 its template has no inline style, so the site's Content-Security-Policy ('self' only) holds on
 it as on every page. Both negotiate as DRF does by default (`?format=json` for JSON), unlike
-the API's endpoints (storefront.api_errors.AlwaysJson): the schema has a YAML and a JSON form.
+the API's endpoints (sitewide.api_errors.AlwaysJson): the schema has a YAML and a JSON form.
 """
 
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView

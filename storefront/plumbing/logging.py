@@ -188,4 +188,4 @@ def _forget_request_id(**kwargs) -> None:
     _request_id.set("-")
 
 
-request_finished.connect(_forget_request_id, dispatch_uid="storefront.logging.request_id")
+request_finished.connect(_forget_request_id, dispatch_uid="storefront.plumbing.logging.request_id")

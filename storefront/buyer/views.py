@@ -1,4 +1,4 @@
-"""Catalogue, item and order pages, `/buy/...` (the JSON API's, on DRF: storefront.api) and
+"""Catalogue, item and order pages, `/buy/...` (the JSON API's, on DRF: sitewide.api) and
 the pages Checkout returns the buyer to."""
 
 import secrets
@@ -27,28 +27,35 @@ from payments.services import (
     rails_accepting,
 )
 from payments.values import Method
-from storefront.access import accessible_order, buy_now_order, buy_now_remember, remember
-from storefront.api import PaymentStartThrottle, ShopApiView, error_responses
-from storefront.api_errors import error_body
-from storefront.catalogue import catalogue_page
-from storefront.forms import (
+from sitewide.api import error_responses
+from sitewide.api_errors import error_body
+from storefront.documents.invoices import invoice_response
+from storefront.models import Item, Order, OrderMail
+from storefront.plumbing.page_cache import page_render, shop_page
+from storefront.plumbing.throttle import (
+    PaymentStartThrottle,
+    ShopApiView,
+    limit_payment_starts,
+    limit_return_pages,
+    refusal,
+)
+from storefront.shop import services
+from storefront.shop.access import accessible_order, buy_now_order, buy_now_remember, remember
+from storefront.shop.catalogue import catalogue_page
+from storefront.shop.forms import (
     AddToOrderForm,
     DiscountCodeForm,
     LineQuantityForm,
     ReceiptEmailForm,
     first_error,
 )
-from storefront.invoices import invoice_response
-from storefront.models import Item, Order, OrderMail
-from storefront.page_cache import page_render, shop_page
-from storefront.pricing import order_totals
-from storefront.services import (
+from storefront.shop.pricing import order_totals
+from storefront.shop.services import (
     OrderError,
     item_payment_prepare,
     item_payment_start,
     order_add_item,
     order_apply_discount_code,
-    order_empty,
     order_payment_start,
     order_remove_discount,
     order_remove_line,
@@ -56,10 +63,9 @@ from storefront.services import (
     order_set_quantity,
     taxes_for_new_orders,
 )
-from storefront.throttle import limit_payment_starts, limit_return_pages, refusal
 
 # Session key: the order being filled (what else a browser remembers of its orders is in
-# storefront.access's signed cookies).
+# storefront.shop.access's signed cookies).
 SESSION_CART = "cart_order_id"
 
 
@@ -104,8 +110,9 @@ def _chosen_options(request: HttpRequest) -> dict[str, str]:
 @require_GET
 def catalogue(request: HttpRequest) -> HttpResponse:
     """One page of the catalogue (`?page=`, `?after=`, `?before=`): the same work per page
-    however many items there are (storefront.catalogue); a page past the numbered ones shows
-    the last of them, a malformed number the first. Kept once rendered (storefront.page_cache)."""
+    however many items there are (storefront.shop.catalogue); a page past the numbered ones shows
+    the last of them, a malformed number the first. Kept once rendered
+    (storefront.plumbing.page_cache)."""
     query = {name: request.GET.get(name) for name in ("page", "after", "before")}
 
     def rendered() -> HttpResponse:
@@ -118,7 +125,7 @@ def catalogue(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def item_detail(request: HttpRequest, item_id: int) -> HttpResponse:
-    """An item's page: kept once rendered (storefront.page_cache)."""
+    """An item's page: kept once rendered (storefront.plumbing.page_cache)."""
 
     def rendered() -> HttpResponse:
         item = get_object_or_404(Item, pk=item_id)
@@ -129,8 +136,8 @@ def item_detail(request: HttpRequest, item_id: int) -> HttpResponse:
                 currency=item.currency,
                 amount=to_minor_units(item.price.amount, item.currency),
                 urls={
-                    Method.REDIRECT: reverse("storefront:buy", args=[item.pk]),
-                    Method.ON_PAGE: reverse("storefront:item_pay", args=[item.pk]),
+                    Method.REDIRECT: reverse("storefront:item_pay_json", args=[item.pk]),
+                    Method.ON_PAGE: reverse("storefront:item_pay_redirect", args=[item.pk]),
                 },
             ),
         }
@@ -196,7 +203,7 @@ def _on_page_only(request, currency: str, page_url: str) -> Response | None:
 
 
 @method_decorator(never_cache, name="dispatch")
-class BuyItemView(ShopApiView):
+class ItemPayJsonView(ShopApiView):
     """`GET /buy/<id>`: start paying for one item on the provider's page."""
 
     authentication_classes = [SessionAuthentication]
@@ -244,14 +251,14 @@ class BuyItemView(ShopApiView):
 
 
 @method_decorator(never_cache, name="dispatch")
-class BuyOrderView(ShopApiView):
+class OrderPayJsonView(ShopApiView):
     """`GET /buy/order/<id>`: start paying for a whole order on the provider's page."""
 
     authentication_classes = [SessionAuthentication]
     throttle_classes = [PaymentStartThrottle]
 
     def perform_authentication(self, request):
-        """Lazily, as for BuyItemView."""
+        """Lazily, as for ItemPayJsonView."""
 
     @extend_schema(
         operation_id="buy_order",
@@ -361,8 +368,8 @@ def _render_order(request: HttpRequest, order: Order) -> HttpResponse:
             currency=order.currency,
             amount=totals.total,
             urls={
-                Method.REDIRECT: reverse("storefront:buy_order", args=[order.pk]),
-                Method.ON_PAGE: reverse("storefront:order_pay", args=[order.pk]),
+                Method.REDIRECT: reverse("storefront:order_pay_json", args=[order.pk]),
+                Method.ON_PAGE: reverse("storefront:order_pay_form", args=[order.pk]),
             },
         )
     return render(request, "storefront/order_detail.html", context)
@@ -430,13 +437,13 @@ def order_email(request: HttpRequest, order_id: int) -> HttpResponse:
 
 
 @require_POST
-def order_clear(request: HttpRequest, order_id: int) -> HttpResponse:
+def order_empty(request: HttpRequest, order_id: int) -> HttpResponse:
     """Empty an open order: every line removed."""
     order = accessible_order(request, order_id)
     if order is None:
         return _no_such_order(request)
     try:
-        order_empty(order=order)
+        services.order_empty(order=order)
         messages.success(request, "Your order is empty now.")
     except OrderError as exc:
         messages.error(request, exc.message)
@@ -489,7 +496,7 @@ def checkout_cancel(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_GET
 @limit_payment_starts
-def item_pay(request: HttpRequest, item_id: int) -> HttpResponse:
+def item_pay_redirect(request: HttpRequest, item_id: int) -> HttpResponse:
     """Pay for one item on our own page: its one-line order, then that order's pay page.
 
     The order this browser made for the item before is used again while it is still just
@@ -514,7 +521,7 @@ def item_pay(request: HttpRequest, item_id: int) -> HttpResponse:
             request, "storefront/payment_result.html", {"problem": exc.message}, status=exc.status
         )
     buy_now_remember(request, item.pk, order.pk)
-    pay_url = reverse("storefront:order_pay", args=[order.pk])
+    pay_url = reverse("storefront:order_pay_form", args=[order.pk])
     if rail := request.GET.get("rail"):
         pay_url += f"?rail={rail}"
     return redirect(pay_url)
@@ -523,7 +530,7 @@ def item_pay(request: HttpRequest, item_id: int) -> HttpResponse:
 @never_cache
 @require_GET
 @limit_payment_starts
-def order_pay(request: HttpRequest, order_id: int) -> HttpResponse:
+def order_pay_form(request: HttpRequest, order_id: int) -> HttpResponse:
     """Pay for an order on our own page, with the rail's own form (Stripe: the Payment Element)."""
     order = accessible_order(request, order_id)
     if order is None:
@@ -531,7 +538,7 @@ def order_pay(request: HttpRequest, order_id: int) -> HttpResponse:
     if not order.is_open:
         messages.info(request, f"Order #{order.pk} is {order.get_status_display().lower()}.")
         return redirect(order)
-    template = "storefront/order_pay.html"
+    template = "storefront/order_pay_form.html"
     try:
         rail = _chosen_rail(request, order.currency, Method.ON_PAGE)
         start = order_payment_start(

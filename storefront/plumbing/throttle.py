@@ -7,8 +7,8 @@ Each scope has its own limit per window of `SHOP_START_WINDOW_SECONDS`:
 - "payment-return": the pages a provider sends the buyer back to (`SHOP_RETURN_LIMIT`);
 - "order-create": a new order from `POST /order/add/` (`SHOP_ORDER_LIMIT`).
 
-A client is `REMOTE_ADDR`, which storefront.client_address has set to the client's address as
-the deployment's own proxies saw it (never what the client wrote in X-Forwarded-For); an IPv6
+A client is `REMOTE_ADDR`, which storefront.plumbing.client_address has set to the client's address
+as the deployment's own proxies saw it (never what the client wrote in X-Forwarded-For); an IPv6
 client is its /64, the block one connection is usually handed.
 
 The count slides: a window is counted in `SLOTS` slots, and a call is let through only while
@@ -34,8 +34,10 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from rest_framework import exceptions
+from rest_framework.views import APIView
 
-from storefront import shared_cache
+from storefront.plumbing import shared_cache
 
 logger = logging.getLogger(__name__)
 
@@ -86,8 +88,8 @@ def client_bucket(request: HttpRequest) -> str:
 
 
 class CacheOutage(shared_cache.CacheOutage):
-    """The throttle's memory of the cache failing (storefront.shared_cache): while it lasts,
-    calls are let through uncounted."""
+    """The throttle's memory of the cache failing (storefront.plumbing.shared_cache): while it
+    lasts, calls are let through uncounted."""
 
     def __init__(self) -> None:
         super().__init__(
@@ -188,3 +190,34 @@ def limited(scope: str) -> Callable[[Callable], Callable]:
 
 limit_payment_starts = limited("payment-start")
 limit_return_pages = limited("payment-return")
+
+
+class SharedCacheThrottle:
+    """storefront.plumbing.throttle's sliding count (the shared cache) as a DRF throttle; `scope` is
+    one of `SCOPES`. Subclass it with the scope set."""
+
+    scope = "payment-start"
+
+    def __init__(self) -> None:
+        self._wait = 0
+
+    def allow_request(self, request, view) -> bool:
+        self._wait = wait_needed(request, scope=self.scope)
+        return not self._wait
+
+    def wait(self) -> int:
+        return self._wait
+
+
+class PaymentStartThrottle(SharedCacheThrottle):
+    scope = "payment-start"
+
+
+class ShopApiView(APIView):
+    """An API view whose throttle refusal says the scope's sentence, with Retry-After."""
+
+    def throttled(self, request, wait):
+        scopes = {getattr(cls, "scope", None) for cls in self.throttle_classes}
+        scope = next((name for name in scopes if name in SCOPES), None)
+        message = SCOPES[scope].message if scope else None
+        raise exceptions.Throttled(wait=wait, detail=message)

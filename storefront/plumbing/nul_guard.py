@@ -7,7 +7,7 @@ the door answers every such request 400 instead, whatever view it was meant for.
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 
-from storefront.api_errors import API_PATH_PREFIXES, error_body
+from sitewide.api_errors import API_PATH_PREFIXES, error_body
 
 MESSAGE = "The address of this request contains a NUL character."
 

@@ -1,7 +1,7 @@
 """`Server-Timing: app;dur=<ms>, provider;dur=<ms>` on every response, with SERVER_TIMING=1.
 
 `app` is the whole request as this middleware (the first) sees it; `provider` the part spent
-in payment provider calls (`payments.timing`). The benchmarks read it (bench/buy.py) to tell the
+in payment provider calls (`sitewide.timing`). The benchmarks read it (bench/buy.py) to tell the
 shop's own time from Stripe's. Off by default: timings tell an outsider how long things take.
 """
 
@@ -10,7 +10,7 @@ import time
 from django.conf import settings
 from django.core.exceptions import MiddlewareNotUsed
 
-from payments.timing import tally_start, tally_stop
+from sitewide.timing import tally_start, tally_stop
 
 
 class ServerTimingMiddleware:

@@ -12,7 +12,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 
 from payments.services import refund_of
-from storefront.invoices import (
+from storefront.documents.invoices import (
     FONT,
     FONT_BOLD,
     document_date,

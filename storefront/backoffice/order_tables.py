@@ -57,7 +57,7 @@ def payments_table(order: Order) -> str:
             ),
             payment.get_status_display(),
             payment_amount(payment),
-            payment.flag,
+            payment.attention_note,
             payment_links_html(payment),
         )
         for payment in payments_for(order.payment_reference)

@@ -20,15 +20,20 @@ from currencies.formatting import format_money
 from currencies.minor_units import CurrencyError, from_minor_units, to_minor_units
 from currencies.offered import offered_choices, offered_currencies
 from payments.services import provider_objects
-from storefront.admin_records import disputes_table, mails_table, payments_table, refunds_table
-from storefront.admin_refunds import REFUND_PERMISSION, order_refund_view, refund_offer
-from storefront.credit_notes import credit_note_response
-from storefront.exports import orders_csv_response
-from storefront.invoices import invoice_response, tax_label
-from storefront.models import Discount, Item, Order, OrderItem, Tax
-from storefront.page_cache import shop_pages_changed
-from storefront.pricing import order_totals
-from storefront.settlement import order_settlement, settlements
+from storefront.backoffice.exports import orders_csv_response
+from storefront.backoffice.order_refund import REFUND_PERMISSION, order_refund_view, refund_offer
+from storefront.backoffice.order_tables import (
+    disputes_table,
+    mails_table,
+    payments_table,
+    refunds_table,
+)
+from storefront.documents.credit_notes import credit_note_response
+from storefront.documents.invoices import invoice_response, tax_label
+from storefront.models import Discount, Item, Order, OrderLine, Tax
+from storefront.plumbing.page_cache import shop_pages_changed
+from storefront.shop.pricing import order_totals
+from storefront.shop.settlement import order_settlement, settlements
 
 
 def _money(minor: int, currency: str) -> str:
@@ -72,7 +77,7 @@ class OfferedCurrencies(admin.ModelAdmin):
 
 class ShownOnShopPages(admin.ModelAdmin):
     """Rows the catalogue and the item pages show: saving or deleting one here makes every kept
-    page out of date once it commits (storefront.page_cache)."""
+    page out of date once it commits (storefront.plumbing.page_cache)."""
 
     def save_model(self, request: HttpRequest, obj, form, change: bool) -> None:
         super().save_model(request, obj, form, change)
@@ -124,7 +129,7 @@ class OrderLinesFormSet(BaseInlineFormSet):
         line = form.instance
         widget = getattr(form.fields.get("item"), "widget", None)
         widget = getattr(widget, "widget", widget)  # inside the admin's add/change wrapper
-        if isinstance(widget, LineItemAutocomplete) and OrderItem.item.is_cached(line):
+        if isinstance(widget, LineItemAutocomplete) and OrderLine.item.is_cached(line):
             widget.known = {str(line.item_id): line.item}
         price = form.fields.get("unit_price")
         codes = {self.instance.currency, line.unit_price_currency} - {""}
@@ -155,8 +160,8 @@ class OrderLinesFormSet(BaseInlineFormSet):
                     form.add_error("unit_price", str(exc))
 
 
-class OrderItemInline(admin.TabularInline):
-    model = OrderItem
+class OrderLineInline(admin.TabularInline):
+    model = OrderLine
     formset = OrderLinesFormSet
     extra = 0
     autocomplete_fields = ["item"]
@@ -186,7 +191,7 @@ class OrderItemInline(admin.TabularInline):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     @admin.display(description="amount (before discount and tax)")
-    def amount(self, obj: OrderItem) -> str:
+    def amount(self, obj: OrderLine) -> str:
         if obj.pk is None or obj.unit_price is None:
             return "-"
         return format_money(obj.unit_price.amount * obj.quantity, str(obj.unit_price.currency))
@@ -233,7 +238,7 @@ class ReadOnlyLinesFormSet(BaseInlineFormSet):
 class ReadOnlyLinesInline(admin.TabularInline):
     """The lines of an order that is no longer open: shown, never changed, added or deleted."""
 
-    model = OrderItem
+    model = OrderLine
     formset = ReadOnlyLinesFormSet
     template = "admin/storefront/order/lines_read_only.html"
     fields = ["item", "quantity", "unit_price"]
@@ -288,7 +293,7 @@ class OrderAdmin(OfferedCurrencies):
         ("Record", {"fields": ["created", "updated", "paid_at", "buyer_links"]}),
         ("E-mails to the buyer", {"fields": ["buyer_mails"]}),
     ]
-    inlines = [OrderItemInline]
+    inlines = [OrderLineInline]
     actions = ["export_csv"]
 
     def get_queryset(self, request: HttpRequest):
@@ -297,7 +302,7 @@ class OrderAdmin(OfferedCurrencies):
             super()
             .get_queryset(request)
             .prefetch_related(
-                Prefetch("lines", queryset=OrderItem.objects.select_related("item")), "taxes"
+                Prefetch("lines", queryset=OrderLine.objects.select_related("item")), "taxes"
             )
         )
 

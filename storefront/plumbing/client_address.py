@@ -13,7 +13,7 @@ as under docker-compose; 1 on Heroku and Render), the client is the Nth entry fr
   a bucket of its own by sending garbage).
 
 `ClientAddressMiddleware` writes the result to `request.META["REMOTE_ADDR"]` before anything
-else reads it, so the throttle (storefront.throttle), the bank's address allow-list
+else reads it, so the throttle (storefront.plumbing.throttle), the bank's address allow-list
 (`BANK_WEBHOOK_ALLOWED_IPS`) and the logs all read one value. The address the server saw is
 kept in `request.META["storefront.peer_address"]`.
 """

@@ -2,7 +2,7 @@
 mobile client) as for the buyer's own page.
 
 Who may read an order: a user's API token whose user has the `storefront.view_order`
-permission (any order); otherwise those who may see it in the shop (storefront.access: the
+permission (any order); otherwise those who may see it in the shop (storefront.shop.access: the
 browser that made it, a holder of its share key `?key=`, staff). To anyone else it does not
 exist (404), as on its page; a token that is not valid is 401, a token's user without the
 permission 403 (and BANK_API_TOKEN, which reads balances only).
@@ -16,11 +16,12 @@ from rest_framework.authentication import SessionAuthentication
 from rest_framework.response import Response
 
 from payments.models import Payment
-from storefront.access import accessible_order
-from storefront.api import SITE_TOKEN, BearerTokenAuthentication, ShopApiView, error_responses
-from storefront.api_errors import error_body
+from sitewide.api import SITE_TOKEN, BearerTokenAuthentication, error_responses
+from sitewide.api_errors import error_body
 from storefront.models import Order
-from storefront.pricing import order_totals
+from storefront.plumbing.throttle import ShopApiView
+from storefront.shop.access import accessible_order
+from storefront.shop.pricing import order_totals
 
 VIEW_PERMISSION = "storefront.view_order"
 

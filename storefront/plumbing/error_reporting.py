@@ -4,14 +4,14 @@
 sent anywhere and sentry-sdk is not even started. It reports what breaks in requests
 (Django integration) and in background tasks (Celery integration, when Celery is installed),
 never the buyer's personal data, share-link keys or cookies, and scrubs every string of an
-event with the same rule the logs use (`storefront.logging.redact`), so a Stripe secret in an
-exception's message, a local variable or a breadcrumb reaches Sentry as `sk_live_[REDACTED]`.
+event with the same rule the logs use (`storefront.plumbing.logging.redact`), so a Stripe secret in
+an exception's message, a local variable or a breadcrumb reaches Sentry as `sk_live_[REDACTED]`.
 """
 
 from collections.abc import Mapping
 from typing import Any
 
-from storefront.logging import redact
+from storefront.plumbing.logging import redact
 
 
 def _scrubbed(value: Any, depth: int = 0) -> Any:

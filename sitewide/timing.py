@@ -1,8 +1,9 @@
 """Time spent waiting for payment providers during the current request.
 
-`storefront.server_timing` opens a tally per request (only with SERVER_TIMING=1) and reports it
-in the `Server-Timing` header; a rail's client wraps each provider call in `provider_timed()`.
-Outside such a request, or with the setting off, `provider_timed()` costs one ContextVar read.
+`storefront.plumbing.server_timing` opens a tally per request (only with SERVER_TIMING=1) and
+reports it in the `Server-Timing` header; a rail's client wraps each provider call in
+`provider_timed()`. Outside such a request, or with the setting off, `provider_timed()` costs one
+ContextVar read.
 """
 
 import time

@@ -1,11 +1,11 @@
 """PDF invoices of orders, drawn with ReportLab (pure Python: no system libraries to install).
 
-The figures are `storefront.pricing`'s, the ones Checkout charged, formatted like the shop's
+The figures are `storefront.shop.pricing`'s, the ones Checkout charged, formatted like the shop's
 pages (`currencies.formatting.format_money`). Every receipt carries the invoice, so it is drawn
-straight onto the canvas (`storefront.pdf_pages`), in the documents' font, Bitstream Vera,
+straight onto the canvas (`storefront.documents.pdf_pages`), in the documents' font, Bitstream Vera,
 embedded; a currency symbol Vera lacks (₹, ₩, ...) is written as the ISO code instead
 ("INR 1,500.00"). The seller's header, the styles and `pdf_build` here are also the credit
-notes' (`storefront.credit_notes`, laid out by ReportLab's platypus).
+notes' (`storefront.documents.credit_notes`, laid out by ReportLab's platypus).
 """
 
 import io
@@ -27,9 +27,8 @@ from currencies.formatting import currency_symbol, format_money
 from currencies.minor_units import from_minor_units, to_minor_units
 from payments.models import Payment
 from payments.services import payment_instructions, refunds_for
-from storefront.exports import paying_payments
-from storefront.models import Order, OrderItem, Tax
-from storefront.pdf_pages import (
+from storefront.backoffice.exports import paying_payments
+from storefront.documents.pdf_pages import (
     FONT,
     FONT_BOLD,
     GREY,
@@ -39,9 +38,10 @@ from storefront.pdf_pages import (
     fonts_register,
     wrapped,
 )
-from storefront.pdf_pages import printable as _printable
-from storefront.pricing import Totals, order_totals
-from storefront.settlement import order_settlement
+from storefront.documents.pdf_pages import printable as _printable
+from storefront.models import Order, OrderLine, Tax
+from storefront.shop.pricing import Totals, order_totals
+from storefront.shop.settlement import order_settlement
 
 __all__ = ["FONT", "FONT_BOLD", "fonts_register"]  # the credit notes' too
 
@@ -186,7 +186,7 @@ def _refunds(order: Order) -> tuple[list, int]:
 def order_invoice_pdf(
     *,
     order: Order,
-    lines: list[OrderItem] | None = None,
+    lines: list[OrderLine] | None = None,
     taxes: list[Tax] | None = None,
     totals: Totals | None = None,
 ) -> bytes:
@@ -198,7 +198,7 @@ def order_invoice_pdf(
     An order that is not paid gets a pro-forma invoice, which says so.
     """
     if lines is None:
-        lines = list(OrderItem.objects.filter(order=order).select_related("item"))
+        lines = list(OrderLine.objects.filter(order=order).select_related("item"))
     if taxes is None:
         taxes = list(order.taxes.all())
     totals = totals or order_totals(order, lines=lines, taxes=taxes)
@@ -297,7 +297,7 @@ def _row(pages: Pages, cells: list[str], *, bold=False, wrap_first=False) -> Non
     pages.y -= len(first) * leading + 2 * PAD
 
 
-def _lines_table(pages: Pages, lines: list[OrderItem], totals: Totals, currency: str):
+def _lines_table(pages: Pages, lines: list[OrderLine], totals: Totals, currency: str):
     """Item, quantity, unit price and amount, a line each, under a header row repeated at the
     top of every page the table runs onto; returns what draws that header row."""
 

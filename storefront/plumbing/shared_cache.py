@@ -1,8 +1,8 @@
 """What a process remembers of the shared cache (Redis, with REDIS_URL) not answering.
 
-The throttle counts in that cache (storefront.throttle) and the page cache asks it which kept
-pages are current (storefront.page_cache). When it does not answer, neither stops the shop:
-calls go through uncounted, pages are rendered afresh. Each of them remembers the failure in
+The throttle counts in that cache (storefront.plumbing.throttle) and the page cache asks it which
+kept pages are current (storefront.plumbing.page_cache). When it does not answer, neither stops the
+shop: calls go through uncounted, pages are rendered afresh. Each of them remembers the failure in
 its own `CacheOutage`, so that for a few seconds it does not ask again (a Redis that does not
 answer costs a request its socket timeout, a second) and says so in its own words, at most once
 a minute.
