@@ -77,7 +77,9 @@ class Payment(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True)
     succeeded_at = models.DateTimeField(null=True, blank=True)
     fulfilled_at = models.DateTimeField(null=True, blank=True)
-    flag = models.TextField(blank=True)
+    # Renamed from `flag` (it is a note, not a boolean); the column keeps its name, which the
+    # previous release still reads and writes (docs/deploy.md).
+    attention_note = models.TextField(blank=True, db_column="flag")
     payer_email = models.EmailField(
         blank=True,
         default="",
@@ -170,6 +172,9 @@ class ReceivedNotification(models.Model):
     )
 
     class Meta:
+        # Named WebhookEvent before payments 0012: the table keeps that name, which a serving
+        # release still reads and writes (docs/deploy.md).
+        db_table = "payments_webhookevent"
         ordering = ["-received_at", "-pk"]
         indexes = [
             # The rejected-delivery row of the hour (notification_reject, on every request that
@@ -251,10 +256,11 @@ class Refund(models.Model):
         max_length=255, null=True, blank=True, help_text="The provider's id of the refund."
     )
     message = models.TextField(blank=True, help_text="Why the provider refused it, if it did.")
-    flag = models.TextField(
+    attention_note = models.TextField(
         blank=True,
         default="",
         db_default="",
+        db_column="flag",  # its name before payments 0012, which a serving release still uses
         help_text="For the merchant: what the provider said that we could not act on (a refund "
         "beyond what the payment received; an older word contradicting a final status).",
     )

@@ -317,6 +317,9 @@ class OrderLine(models.Model):
     unit_price = MoneyField(max_digits=14, decimal_places=2, currency_choices=CURRENCY_CHOICES)
 
     class Meta:
+        # Named OrderItem before storefront 0006: the table keeps that name, which a serving
+        # release still reads and writes (docs/deploy.md).
+        db_table = "storefront_orderitem"
         ordering = ["pk"]
         constraints = [
             models.UniqueConstraint(fields=["order", "item"], name="order_item_once"),

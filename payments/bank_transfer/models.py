@@ -21,8 +21,12 @@ class Organisation(models.Model):
     currency = models.CharField(max_length=3)
     balance = models.BigIntegerField(default=0, help_text="Minor units.")
     created = models.DateTimeField(auto_now_add=True)
-    flag = models.TextField(
-        blank=True, default="", db_default="", help_text="For the merchant to review."
+    attention_note = models.TextField(
+        blank=True,
+        default="",
+        db_default="",
+        db_column="flag",  # its name before 0004, which a serving release still uses
+        help_text="For the merchant to review.",
     )
 
     class Meta:
@@ -49,8 +53,12 @@ class BankOperation(models.Model):
         db_default=True,
         help_text="Whether its amount was added to the balance (not past the balance bound).",
     )
-    flag = models.TextField(
-        blank=True, default="", db_default="", help_text="For the merchant to review."
+    attention_note = models.TextField(
+        blank=True,
+        default="",
+        db_default="",
+        db_column="flag",  # its name before 0004, which a serving release still uses
+        help_text="For the merchant to review.",
     )
 
     class Meta:

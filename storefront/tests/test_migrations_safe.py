@@ -62,31 +62,44 @@ def current_state():
     return MigrationLoader(None, ignore_no_migrations=True).project_state()
 
 
+def _tables(state) -> dict[str, tuple[str, dict]]:
+    """Each table of `state`'s models: the model's label and its columns' fields, by column
+    (what an INSERT names; a model or field renamed over the same table or column is the same
+    to the database)."""
+    found = {}
+    for model in state.apps.get_models(include_auto_created=True):
+        label = f"{model._meta.app_label}.{model.__name__}"
+        found[model._meta.db_table] = (
+            label,
+            {field.column: field for field in model._meta.local_concrete_fields},
+        )
+    return found
+
+
 def unsafe_changes(old, new) -> list[str]:
     """What the models of state `new` do that a release with the models of `old` could not
-    write through: its INSERTs name only its own columns, its UPDATEs may write NULL where it
-    allowed NULL."""
+    write through: its INSERTs name only its own tables' columns, its UPDATEs may write NULL
+    where it allowed NULL."""
     problems = []
-    for key, model in new.models.items():
-        before = old.models.get(key)
-        if before is None:
+    before_tables, tables = _tables(old), _tables(new)
+    for table, (label, columns) in tables.items():
+        if table not in before_tables:
             continue  # a new table: the previous release never writes it
-        for name, field in model.fields.items():
-            if field.many_to_many or field.null or field.db_default is not NOT_PROVIDED:
+        before = before_tables[table][1]
+        for column, field in columns.items():
+            if field.null or field.db_default is not NOT_PROVIDED:
                 continue
-            if name not in before.fields:
-                problems.append(f"{key[0]}.{model.name}.{name}: new, NOT NULL, no db_default")
-            elif before.fields[name].null:
-                problems.append(f"{key[0]}.{model.name}.{name}: made NOT NULL")
+            if column not in before:
+                problems.append(f"{label}.{field.name}: new, NOT NULL, no db_default")
+            elif before[column].null:
+                problems.append(f"{label}.{field.name}: made NOT NULL")
         problems += [
-            f"{key[0]}.{model.name}.{name}: gone (renamed or dropped)"
-            for name in before.fields
-            if name not in model.fields
+            f"{label}.{field.name}: gone (renamed or dropped)"
+            for column, field in before.items()
+            if column not in columns
         ]
     problems += [
-        f"{key[0]}.{model.name}: table gone"
-        for key, model in old.models.items()
-        if key not in new.models
+        f"{label}: table gone" for table, (label, _) in before_tables.items() if table not in tables
     ]
     return sorted(problems)
 
