@@ -15,14 +15,8 @@ from payments.admin_accounts import accounts_view
 from payments.errors import PaymentError
 from payments.models import Dispute, Payment, ReceivedNotification, ReconcileRun, Refund, rail_words
 from payments.rails import rail_named
-from payments.values import DISPUTE_NEEDS_RESPONSE, DISPUTE_OPEN, Link
-
-
-def payment_links(payment: Payment) -> list[Link]:
-    try:
-        return rail_named(payment.rail).admin_links(payment)
-    except PaymentError:  # a rail this site no longer runs
-        return []
+from payments.services import payment_links
+from payments.values import DISPUTE_NEEDS_RESPONSE, DISPUTE_OPEN
 
 
 def payment_links_html(payment: Payment) -> str:

@@ -3,15 +3,22 @@
 The shop describes what is to be paid with plain values (`payments.values.Payable`), asks which
 rails can pay it, starts a payment on one, and confirms it when the buyer comes back. It never
 sees a provider's type or id format; errors reach it as `payments.errors.PaymentError`.
+
+The door is this module with the plain values it takes and gives (`payments.values`) and its
+errors (`payments.errors`); it also hands the shop what it implements for fulfilment
+(`Outcome`, `reference_for`: `payments.fulfilment`). The shop imports nothing else of payments
+(`make lint`'s import contracts).
 """
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from django.db.models import OuterRef, Q, Subquery, Sum
+from django.db.models import F, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
 from payments.errors import PaymentError
+from payments.fulfilment import Outcome as Outcome
+from payments.fulfilment import reference_for as reference_for
 from payments.models import Dispute, Payment, Refund
 from payments.rails import all_rails, rail_named
 from payments.reconcile import AccountReport
@@ -25,6 +32,7 @@ from payments.values import (
     Balance,
     DiscountTerms,
     DisputeSummary,
+    Link,
     Method,
     NotRefundable,
     Payable,
@@ -171,6 +179,33 @@ def references_being_paid() -> set[str]:
 def payments_for(reference: str):
     """The payments started for `reference` (`"order-5"`), newest first."""
     return Payment.objects.filter(reference=reference)
+
+
+def payment_statuses() -> list[tuple[str, str]]:
+    """The statuses a payment can have, as (value, label) choices."""
+    return list(Payment.Status.choices)
+
+
+def paying_payments(references: Sequence[str]) -> dict[str, Payment]:
+    """The succeeded payment that paid each of `references`, by reference (one query for all
+    of them): one that fulfilled what it paid for wins over one that was not (say, a second
+    payment, noted for the merchant to refund)."""
+    found: dict[str, Payment] = {}
+    payments = Payment.objects.filter(
+        reference__in=list(references), status=Payment.Status.SUCCEEDED
+    ).order_by(F("fulfilled_at").asc(nulls_first=True), "pk")  # the fulfilling one comes last
+    for payment in payments:
+        found[payment.reference] = payment
+    return found
+
+
+def payment_links(payment: Payment) -> list[Link]:
+    """Where the merchant can look at `payment` at its provider (none for a rail this site no
+    longer runs)."""
+    try:
+        return rail_named(payment.rail).admin_links(payment)
+    except PaymentError:
+        return []
 
 
 def refund_options(reference: str) -> RefundOptions:

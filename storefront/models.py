@@ -15,7 +15,7 @@ from djmoney.models.validators import MinMoneyValidator
 from currencies.formatting import format_money
 from currencies.minor_units import CurrencyError, to_minor_units
 from currencies.offered import CURRENCY_CHOICES, is_offered
-from payments.fulfilment import reference_for
+from payments.services import reference_for
 
 # More of one item than this in one order is a typo, not a purchase.
 MAX_QUANTITY = 999

@@ -27,12 +27,12 @@ import csv
 from collections.abc import Iterable, Iterator
 from itertools import islice
 
-from django.db.models import F, Prefetch, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
 from currencies.minor_units import from_minor_units, to_minor_units
-from payments.models import Payment
+from payments.services import paying_payments
 from storefront.models import Order, OrderLine
 from storefront.shop.pricing import order_totals
 from storefront.shop.settlement import Settlement, settlement, settlements
@@ -71,26 +71,17 @@ def _decimal(minor: int, currency: str) -> str:
     return f"{from_minor_units(minor, currency):f}"
 
 
-def paying_payments(orders: Iterable[Order]) -> dict[int, Payment]:
-    """The payment that paid each order, by order id (one query for all of them).
-
-    A succeeded payment that fulfilled the order wins over one that was flagged (say, a
-    second payment to refund).
-    """
+def payments_by_order(orders: Iterable[Order]) -> dict[int, object]:
+    """The payment that paid each order, by order id (one query for all of them; the payment
+    layer says which: `payments.services.paying_payments`)."""
     by_reference = {order.payment_reference: order.pk for order in orders}
-    found: dict[int, Payment] = {}
-    payments = Payment.objects.filter(
-        reference__in=by_reference, status=Payment.Status.SUCCEEDED
-    ).order_by(F("fulfilled_at").asc(nulls_first=True), "pk")  # the fulfilling one comes last
-    for payment in payments:
-        found[by_reference[payment.reference]] = payment
-    return found
+    paying = paying_payments(list(by_reference))
+    return {by_reference[reference]: payment for reference, payment in paying.items()}
 
 
-def order_rows(
-    order: Order, payment: Payment | None, found: Settlement | None = None
-) -> Iterator[list[str]]:
-    """The CSV rows of one order (its lines and taxes prefetched)."""
+def order_rows(order: Order, payment, found: Settlement | None = None) -> Iterator[list[str]]:
+    """The CSV rows of one order (its lines and taxes prefetched); `payment` is the one that
+    paid it (`payments_by_order`), or None."""
     found = found or settlement(order, None)
     currency = order.currency
     totals = order_totals(order)
@@ -135,7 +126,7 @@ def csv_rows(orders: QuerySet) -> Iterator[list[str]]:
     yield HEADER
     iterator = orders_for_export(orders).iterator(chunk_size=BATCH)
     while batch := list(islice(iterator, BATCH)):
-        payments = paying_payments(batch)
+        payments = payments_by_order(batch)
         states = settlements(batch)
         for order in batch:
             yield from order_rows(order, payments.get(order.pk), states[order.pk])

@@ -10,8 +10,7 @@ from django.utils.html import format_html, format_html_join
 
 from currencies.formatting import format_money
 from currencies.minor_units import from_minor_units
-from payments.admin import payment_amount, payment_links_html
-from payments.services import disputes_for, payments_for, refunds_for
+from payments.services import disputes_for, payment_links, payments_for, refunds_for
 from storefront.models import Order
 
 # A column: its header, and the class of its cells ("amount": no wrapping; "id": wraps anywhere).
@@ -20,6 +19,28 @@ Column = tuple[str, str]
 
 def _money(minor: int, currency: str) -> str:
     return format_money(from_minor_units(minor, currency), currency)
+
+
+def _amount(payment) -> str:
+    """What a payment took (what it asked for, until the provider says)."""
+    received = payment.amount_received
+    return _money(payment.amount_expected if received is None else received, payment.currency)
+
+
+def _links(payment) -> str:
+    """Where to see `payment` at its provider: a dashboard in a tab of its own, a sandbox's
+    record here."""
+    links = payment_links(payment)
+    if not links:
+        return "-"
+    return format_html_join(
+        "",
+        '<div><a href="{}"{}>{}</a></div>',
+        (
+            (link.url, ' target="_blank" rel="noopener"' if link.external else "", link.label)
+            for link in links
+        ),
+    )
 
 
 def _when(value) -> str:
@@ -56,9 +77,9 @@ def payments_table(order: Order) -> str:
                 payment.provider_ref,
             ),
             payment.get_status_display(),
-            payment_amount(payment),
+            _amount(payment),
             payment.attention_note,
-            payment_links_html(payment),
+            _links(payment),
         )
         for payment in payments_for(order.payment_reference)
     ]

@@ -15,7 +15,7 @@ from rest_framework import exceptions, serializers
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.response import Response
 
-from payments.models import Payment
+from payments.services import payment_statuses, payments_for
 from sitewide.api import SITE_TOKEN, BearerTokenAuthentication, error_responses
 from sitewide.api_errors import error_body
 from storefront.models import Order
@@ -28,7 +28,7 @@ VIEW_PERMISSION = "storefront.view_order"
 
 class OrderPaymentSerializer(serializers.Serializer):
     rail = serializers.CharField(help_text="The rail that took it: `stripe`, `bank_transfer`, ...")
-    status = serializers.ChoiceField(Payment.Status.choices, help_text="As its provider says.")
+    status = serializers.ChoiceField(payment_statuses(), help_text="As its provider says.")
     amount_expected = serializers.IntegerField(help_text="Minor units, as it was started.")
     amount_received = serializers.IntegerField(
         allow_null=True, help_text="Minor units the provider says it took; null until known."
@@ -87,7 +87,7 @@ class OrderStateView(ShopApiView):
             order = accessible_order(request, int(order_id))
         if order is None:
             return Response(error_body("There is no such order."), status=404)
-        payments = Payment.objects.filter(reference=order.payment_reference).order_by("-pk")
+        payments = payments_for(order.payment_reference).order_by("-pk")
         state = {
             "id": order.pk,
             "status": order.status,

@@ -25,9 +25,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 
 from currencies.formatting import currency_symbol, format_money
 from currencies.minor_units import from_minor_units, to_minor_units
-from payments.models import Payment
-from payments.services import payment_instructions, refunds_for
-from storefront.backoffice.exports import paying_payments
+from payments.services import paying_payments, payment_instructions, refunds_for
 from storefront.documents.pdf_pages import (
     FONT,
     FONT_BOLD,
@@ -81,7 +79,8 @@ def tax_label(tax: Tax) -> str:
     return f"{tax.display_name} {tax.percentage.normalize():f}% ({kind})"
 
 
-def payment_status(order: Order, payment: Payment | None) -> str:
+def payment_status(order: Order, payment) -> str:
+    """What the invoice says of the payment: `payment` is the one that paid it, or None."""
     if order.status == Order.Status.PAID:
         when = f" on {document_date(order.paid_at)}" if order.paid_at else ""
         reference = ""
@@ -203,7 +202,9 @@ def order_invoice_pdf(
         taxes = list(order.taxes.all())
     totals = totals or order_totals(order, lines=lines, taxes=taxes)
     paid = order.status == Order.Status.PAID
-    payment = paying_payments([order]).get(order.pk) if paid else None
+    payment = (
+        paying_payments([order.payment_reference]).get(order.payment_reference) if paid else None
+    )
     refunds, remaining = _refunds(order) if paid else ([], 0)
     currency = order.currency
 

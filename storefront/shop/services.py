@@ -15,8 +15,8 @@ from django.db.models import JSONField, Subquery
 from django.db.models.functions import JSONObject
 from django.utils import timezone
 
-from payments.fulfilment import Outcome
 from payments.services import (
+    Outcome,
     payment_start,
     payments_close,
     rails_prepare,
