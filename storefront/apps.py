@@ -28,4 +28,7 @@ class StorefrontConfig(AppConfig):
 
         # The back office's admin: Django's autodiscovery finds only an app's own
         # admin.py, and it is storefront/backoffice/admin.py.
-        import storefront.backoffice.admin  # noqa: F401
+        import storefront.backoffice.admin
+
+        # Owed e-mails are queued by storefront.tasks (mail_owed's receiver), in every process.
+        import storefront.tasks  # noqa: F401

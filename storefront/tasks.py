@@ -4,8 +4,9 @@ Every task here may be delivered more than once (tasks are acknowledged when the
 worker killed mid-task has its task handed to another), and the row it works on makes the
 second delivery harmless: an e-mail's `OrderMail` claim, an order's status.
 
-- `order_mail_send_task` sends one owed e-mail; `mail_send_soon` queues it once the paying
-  transaction commits.
+- `order_mail_send_task` sends one owed e-mail; `mail_queue` queues it when
+  `storefront.shop.mail.mail_owed` says the paying transaction committed (connected when the
+  app is ready: storefront.apps).
 - Periodic, queued by celery beat (`settings.CELERY_BEAT_SCHEDULE`), or once each by
   `manage.py periodic_tasks_run`: `order_mails_resend_task` (the stranded-mail sweep),
   `orders_expire_task`, `sessions_clear_task`; reconcile is `payments.tasks`.
@@ -20,9 +21,12 @@ from celery.exceptions import SoftTimeLimitExceeded
 from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 from django.core.management import call_command
+from django.dispatch import receiver
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from storefront.documents.mail import MAX_ATTEMPTS, Delivery, mail_attempt, mails_stranded
+from storefront.shop.mail import mail_owed
 from storefront.shop.services import orders_expire
 
 logger = logging.getLogger(__name__)
@@ -74,6 +78,24 @@ def order_mail_send_task(self, *, mail_id: int) -> str:
         )
         raise self.retry(exc=attempt.error, countdown=max(1, backoff))
     return attempt.outcome.value
+
+
+@receiver(mail_owed, dispatch_uid="storefront.tasks.mail_queue")
+def mail_queue(*, mail_id: int, **kwargs) -> None:
+    """Queue the sending of one owed e-mail (a worker sends it; without a broker, now).
+
+    A broker that does not answer (Redis down) is logged, not raised: the e-mail stays owed,
+    and the stranded-mail sweep queues it again once Redis is back.
+    """
+    try:
+        order_mail_send_task.delay(mail_id=mail_id)
+    except OperationalError as exc:  # kombu's: the broker could not be reached
+        logger.warning(
+            "order mail %s not queued, the broker cannot be reached (%s): the stranded-mail "
+            "sweep will queue it",
+            mail_id,
+            type(exc).__name__,
+        )
 
 
 @shared_task

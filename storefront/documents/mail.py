@@ -1,14 +1,15 @@
 """E-mails the shop owes buyers about their orders (receipts, refund notices).
 
-An e-mail is first written down (`mail_due`, an `OrderMail` row) inside the transaction that
-made it due: the order paid, a refund made. That row is the promise; sending follows after
-the commit, so a rolled-back payment sends nothing and a crash loses nothing.
+An e-mail is first written down (`storefront.shop.mail.mail_due`, an `OrderMail` row) inside
+the transaction that made it due: the order paid, a refund made. That row is the promise;
+sending follows after the commit, so a rolled-back payment sends nothing and a crash loses
+nothing.
 
-Sending is background work (`storefront.tasks.order_mail_send_task`, queued by `mail_send_soon`
-once the paying transaction commits): the request that paid (a provider's webhook, the buyer's
-return page) answers without waiting for the PDF invoice to be drawn or a mail server to
-answer. With a broker (`REDIS_URL`) a worker process sends it; without one (a laptop, tests)
-it runs right there, after the commit.
+Sending is background work (`storefront.tasks.order_mail_send_task`, queued by
+`storefront.tasks.mail_queue` once the paying transaction commits): the request that paid (a
+provider's webhook, the buyer's return page) answers without waiting for the PDF invoice to be
+drawn or a mail server to answer. With a broker (`REDIS_URL`) a worker process sends it;
+without one (a laptop, tests) it runs right there, after the commit.
 
 Sending claims the row first (pending -> sending, one conditional UPDATE), so two processes
 never both send it; a send that raises puts it back to pending with the error (failed after

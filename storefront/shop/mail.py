@@ -1,15 +1,17 @@
-"""The e-mails the shop owes its buyers, written down once in the transaction that
-made them due; storefront.documents.mail composes and sends them."""
+"""The e-mails the shop owes its buyers, written down once in the transaction that made them due
+(the order paid, a refund made): an `OrderMail` row, the promise. Once that transaction commits,
+`mail_owed` says so; storefront.tasks queues the sending, which storefront.documents.mail does
+(the receipt carries the invoice)."""
 
-import logging
 from functools import partial, update_wrapper
 
 from django.db import connection, transaction
-from kombu.exceptions import OperationalError
+from django.dispatch import Signal
 
 from storefront.models import OrderMail
 
-logger = logging.getLogger(__name__)
+#: Sent after the transaction that made an e-mail due commits, with `mail_id`: it can be sent.
+mail_owed = Signal()
 
 
 def mail_due(*, order_id: int, to: str, kind: str, key: str = "") -> OrderMail | None:
@@ -42,19 +44,6 @@ def mail_due(*, order_id: int, to: str, kind: str, key: str = "") -> OrderMail |
 
 
 def mail_send_soon(*, mail_id: int) -> None:
-    """Queue the sending of one owed e-mail (a worker sends it; without a broker, now).
-
-    A broker that does not answer (Redis down) is logged, not raised: the e-mail stays owed,
-    and the stranded-mail sweep queues it again once Redis is back.
-    """
-    from storefront.tasks import order_mail_send_task
-
-    try:
-        order_mail_send_task.delay(mail_id=mail_id)
-    except OperationalError as exc:  # kombu's: the broker could not be reached
-        logger.warning(
-            "order mail %s not queued, the broker cannot be reached (%s): the stranded-mail "
-            "sweep will queue it",
-            mail_id,
-            type(exc).__name__,
-        )
+    """Say that one owed e-mail can be sent now (`mail_owed`): storefront.tasks queues its
+    sending, so the domain never imports the task that sends it."""
+    mail_owed.send(sender=OrderMail, mail_id=mail_id)
