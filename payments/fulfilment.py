@@ -32,10 +32,22 @@ from django.utils.module_loading import import_string
 FACTS = "fulfilment_facts"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Outcome:
+    """What a fulfilment handler answers: `Outcome.done()`, or `Outcome.refused(note)` saying,
+    for the merchant, why what was paid for was not fulfilled (the core writes it on the
+    payment)."""
+
     fulfilled: bool
     note: str = ""  # for the merchant, when not fulfilled
+
+    @classmethod
+    def done(cls) -> "Outcome":
+        return cls(fulfilled=True)
+
+    @classmethod
+    def refused(cls, note: str) -> "Outcome":
+        return cls(fulfilled=False, note=note)
 
 
 Handler = Callable[..., Outcome]
@@ -77,7 +89,7 @@ def fulfil(*, reference: str, amount: int, currency: str, payment) -> Outcome:
     kind, _, ident = reference.partition("-")
     handler = _handler(kind)
     if handler is None or not ident:
-        return Outcome(False, f"Nothing in this shop is called {reference!r}.")
+        return Outcome.refused(f"Nothing in this shop is called {reference!r}.")
     extra = {}
     if kind in getattr(settings, "PAYMENT_FULFILMENT_FACTS", {}) and hasattr(payment, FACTS):
         extra["facts"] = getattr(payment, FACTS)

@@ -529,24 +529,23 @@ def order_mark_paid(
     order is locked and priced afresh.
     """
     if not ident.isdecimal():
-        return Outcome(False, f"There is no order {ident}.")
+        return Outcome.refused(f"There is no order {ident}.")
     if _paid_as_priced(
         order_id=int(ident), amount=amount, currency=currency, payment=payment, facts=facts
     ):
-        return Outcome(True)
+        return Outcome.done()
     order = locked(Order.objects.filter(pk=int(ident)), related=("discount",)).first()
     if order is None:
-        return Outcome(False, f"There is no order {ident}.")
+        return Outcome.refused(f"There is no order {ident}.")
     if order.status == Order.Status.PAID:
-        return Outcome(False, f"Order #{order.pk} was already paid: refund this payment.")
+        return Outcome.refused(f"Order #{order.pk} was already paid: refund this payment.")
     if not order.is_open:
-        return Outcome(False, f"Order #{order.pk} is {order.status}: refund this payment.")
+        return Outcome.refused(f"Order #{order.pk} is {order.status}: refund this payment.")
     expected = order_totals(order).total
     if (amount, currency) != (expected, order.currency):
-        return Outcome(
-            False,
+        return Outcome.refused(
             f"Paid {amount} {currency} for order #{order.pk}, which costs {expected} "
-            f"{order.currency}: check and refund or adjust.",
+            f"{order.currency}: check and refund or adjust."
         )
     also = []
     if payment.payer_email and not order.email:
@@ -554,7 +553,7 @@ def order_mark_paid(
         also.append("email")
     order.mark_paid(also=also)
     mail_due(order_id=order.pk, to=order.email, kind=OrderMail.Kind.RECEIPT)
-    return Outcome(True)
+    return Outcome.done()
 
 
 def order_refunded(*, ident: str, refund) -> None:
