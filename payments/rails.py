@@ -51,9 +51,6 @@ class Rail:
     verbose_name: ClassVar[str]
     #: The ways a buyer can pay through this rail (`Method.REDIRECT`, `Method.ON_PAGE`).
     methods: ClassVar[tuple[Method, ...]] = ()
-    #: Whether the merchant can refund this rail's payments from our admin (`refund`): the
-    #: default answer of `refund_supported`, which the core asks of each payment.
-    refunds: ClassVar[bool] = False
 
     def accepts(self, *, currency: str) -> bool:
         """Whether this rail can take a payment in `currency` now (configured, or sandboxed)."""
@@ -139,9 +136,9 @@ class Rail:
         through `refund`. The core asks it of each payment before it offers a refund (the
         order's Refund button, the refund form) and before it asks the rail to make one; a
         payment it says no to is refunded outside the shop (a bank transfer sent back by
-        hand). The default is the rail's `refunds`; a rail whose payments differ (by account,
-        by method, by age) answers per payment."""
-        return self.refunds
+        hand). The default is no: a rail that refunds overrides it (Stripe: every payment; a
+        rail whose payments differ by account, method or age answers per payment)."""
+        return False
 
     def partial_refund_supported(self, payment) -> bool:
         """Whether `payment` can be refunded in part (`refund` with less than what remains);

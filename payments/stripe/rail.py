@@ -93,7 +93,6 @@ class StripeRail(Rail):
     name = NAME
     verbose_name = "Stripe"
     methods = (Method.REDIRECT, Method.ON_PAGE)
-    refunds = True
 
     def accepts(self, *, currency: str) -> bool:
         if not self.takes(currency):
@@ -179,6 +178,10 @@ class StripeRail(Rail):
     def notification_read(self, *, request: HttpRequest, account: str) -> Notification:
         found = _signed(request, account)
         return event_read(found, _event(request, found))
+
+    def refund_supported(self, payment) -> bool:
+        """Every Stripe payment, in part or in full, through the account that took it."""
+        return True
 
     def refund(self, *, payment, amount: int, reason: str, request_key: str) -> RefundState:
         # Through the account that took the payment (its identity is on the Payment), never
