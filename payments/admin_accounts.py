@@ -4,7 +4,7 @@ reconcile last asked, so a merchant sees a silent webhook before a buyer writes 
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import F, Sum
+from django.db.models import Case, F, Sum, Value, When
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -46,9 +46,20 @@ def account_statuses() -> list[AccountStatus]:
     for rail in all_rails().values():
         for account in rail.accounts():
             events = ReceivedNotification.objects.filter(rail=rail.name, account=account)
-            # A rejected row stands for every refusal of its hour (`duplicates` more).
+            # A rejected row stands for every refusal of its hour (`rejections`), a failed or
+            # conflicting one for its one delivery.
             failed = events.filter(status__in=FAILURE_STATUSES, received_at__gte=since)
-            failures = failed.aggregate(n=Sum(F("duplicates") + 1))["n"] or 0
+            failures = (
+                failed.aggregate(
+                    n=Sum(
+                        Case(
+                            When(status=ReceivedNotification.Status.REJECTED, then=F("rejections")),
+                            default=Value(1),
+                        )
+                    )
+                )["n"]
+                or 0
+            )
             run = ReconcileRun.objects.filter(rail=rail.name, account=account).first()
             statuses.append(
                 AccountStatus(

@@ -158,10 +158,17 @@ class ReceivedNotification(models.Model):
     account = models.CharField(max_length=255)
     event_id = models.CharField(max_length=255, blank=True)
     type = models.CharField(max_length=100, blank=True)
+    # An authentic delivery's row: the rail's digest of what the event says (a redelivery saying
+    # otherwise is a conflict), and how many redeliveries of it came since.
     fingerprint = models.CharField(max_length=64, blank=True)
     signature_valid = models.BooleanField()
     status = models.CharField(max_length=10, choices=Status.choices)
     duplicates = models.PositiveIntegerField(default=0)
+    # A rejected row (one per rail, account and hour): how many deliveries it stands for, and
+    # the SHA-256 of the latest one's body. db_default: the previous release's INSERTs do not
+    # name them (docs/deploy.md).
+    rejections = models.PositiveIntegerField(default=0, db_default=0)
+    body_sha256 = models.CharField(max_length=64, blank=True, default="", db_default="")
     payload = models.TextField(blank=True)
     error = models.TextField(blank=True)
     received_at = models.DateTimeField(auto_now_add=True)

@@ -396,15 +396,15 @@ def notification_reject(*, rail: str, account: str, payload: bytes, reason: str)
 
     Anyone can post to a notification endpoint, so rejections do not each get a row: the
     rejections of one rail and account within an hour share one, which counts them
-    (`duplicates`) and keeps the latest reason, the first REJECTED_SAMPLE_BYTES of the latest
-    body and that body's SHA-256 (`fingerprint`). However many are posted, that is one row per
+    (`rejections`) and keeps the latest reason, the first REJECTED_SAMPLE_BYTES of the latest
+    body and that body's SHA-256 (`body_sha256`). However many are posted, that is one row per
     account and hour, of bounded size.
     """
     logger.warning("%s notification rejected on account %s: %s", rail, account, reason)
     now = timezone.now()
     latest = {
         "payload": _storable(payload[:REJECTED_SAMPLE_BYTES]),
-        "fingerprint": hashlib.sha256(payload).hexdigest(),
+        "body_sha256": hashlib.sha256(payload).hexdigest(),
         "error": reason[:REJECTED_REASON_CHARS],
         "processed_at": now,
     }
@@ -426,11 +426,12 @@ def notification_reject(*, rail: str, account: str, payload: bytes, reason: str)
                 account=account,
                 signature_valid=False,
                 status=ReceivedNotification.Status.REJECTED,
+                rejections=1,
                 **latest,
             )
         else:
             ReceivedNotification.objects.filter(pk=record.pk).update(
-                duplicates=F("duplicates") + 1, **latest
+                rejections=F("rejections") + 1, **latest
             )
             record.refresh_from_db()
         transaction.on_commit(

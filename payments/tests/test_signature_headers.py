@@ -77,7 +77,7 @@ def test_ten_unreadable_headers_share_one_bounded_row(url):
     for size in range(4301, 4311):
         assert post(url, "t=" + "7" * size + ",v1=ab").status_code == 400
     rejected = ReceivedNotification.objects.get()
-    assert rejected.duplicates == 9
+    assert rejected.rejections == 10
 
 
 def test_a_header_at_the_bounds_is_still_read():

@@ -185,7 +185,7 @@ def test_a_signed_callback_that_cannot_be_read_is_a_recorded_400(
     assert order().status == Order.Status.OPEN
     assert Payment.objects.get().status == Payment.Status.PENDING
     rejected = ReceivedNotification.objects.get()  # one bounded row for all three
-    assert (rejected.status, rejected.duplicates) == (ReceivedNotification.Status.REJECTED, 2)
+    assert (rejected.status, rejected.rejections) == (ReceivedNotification.Status.REJECTED, 3)
     assert "\x00" not in rejected.payload and len(rejected.payload) <= 500
     assert no_traceback_logged(caplog)
 
