@@ -1,12 +1,15 @@
-"""What every JSON endpoint of the shop shares (Django REST framework; DESIGN.md, "The JSON API").
+"""What every JSON endpoint of the site shares, the shop's and the rails' (Django REST framework;
+DESIGN.md, "The JSON API").
 
 - One error shape: `{"error": "<a sentence>"}`, plus `"fields": {"<name>": ["<message>"]}` when
   the request's fields are wrong, whatever DRF or a view refuses (sitewide.api_errors, which
   also answers JSON whatever `Accept` says), described by `ErrorSerializer`.
-- `ShopApiView`: DRF's view with a throttle's refusal in the scope's own words.
 - `error_responses`: the schema's entries for the errors an operation answers.
 - `BearerTokenAuthentication`: a user's API token (`rest_framework.authtoken`) as
   `Authorization: Bearer <key>` (DRF's own `Token <key>` too).
+
+The shop's base view, whose throttle refusal speaks the scope's words (`ShopApiView`), lives
+with the throttle it reads, storefront.plumbing.throttle.
 """
 
 import secrets

@@ -1,4 +1,6 @@
-"""The shop's catalogue."""
+"""The shop's records: what it sells (Item, Discount, Tax), orders and their lines (Order,
+OrderLine), and the e-mails owed to buyers (OrderMail). The rules that change them are
+storefront.shop's."""
 
 import secrets
 from collections.abc import Sequence

@@ -1,0 +1,5 @@
+"""The merchant's back office: the admin of items, orders, discounts and taxes (admin), the
+tables of an order's payments, refunds, disputes and e-mails on its page (order_tables), the
+refund form (order_refund) and the CSV export (exports). Django registers it from
+StorefrontConfig.ready(). It builds on the domain and the documents, never on the buyer's views.
+"""

@@ -1,7 +1,7 @@
 """The back office: the catalogue, orders (read-only once paid), discounts and taxes.
 
-An order's page shows its totals as Checkout charged them, its payments with a link to each in
-the Stripe dashboard (or the sandbox's record), and its invoice; the order list exports to CSV.
+An order's page shows its totals as they are charged, its payments with a link to each at its
+provider (or the sandbox's record), and its invoice; the order list exports to CSV.
 """
 
 from django import forms
@@ -288,7 +288,7 @@ class OrderAdmin(OfferedCurrencies):
     ]
     fieldsets = [
         (None, {"fields": ["currency", "status", "discount", "taxes", "email"]}),
-        ("Totals (as Checkout charges them)", {"fields": ["totals"]}),
+        ("Totals (as they are charged)", {"fields": ["totals"]}),
         ("Payments", {"fields": ["money", "payments", "refunds", "disputes"]}),
         ("Record", {"fields": ["created", "updated", "paid_at", "buyer_links"]}),
         ("E-mails to the buyer", {"fields": ["buyer_mails"]}),

@@ -1,6 +1,6 @@
 """Orders as CSV for a spreadsheet: one row per order line, streamed.
 
-The figures are the ones Checkout charged: `storefront.shop.pricing` in minor units, turned into
+The figures are what the order was charged: `storefront.shop.pricing` in minor units, turned into
 decimals with the currency's own number of places (`currencies.minor_units`): USD and EUR
 `19.99`, JPY `1500`. The file is UTF-8 with a byte-order mark, which is what makes Excel read
 it as UTF-8 ("€", accented item names); other spreadsheets ignore the mark.

@@ -1,5 +1,7 @@
-"""Catalogue, item and order pages, `/buy/...` (the JSON API's, on DRF: sitewide.api) and
-the pages Checkout returns the buyer to."""
+"""The buyer's pages: the catalogue, an item, an order, paying on the provider's page (the JSON
+answers of `/buy/...`, on DRF: `ItemPayJsonView`, `OrderPayJsonView`) or on ours
+(`item_pay_redirect` makes the order and redirects to `order_pay_form`, which renders the
+rail's form), and the pages a provider returns the buyer to."""
 
 import secrets
 

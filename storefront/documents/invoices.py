@@ -1,9 +1,9 @@
 """PDF invoices of orders, drawn with ReportLab (pure Python: no system libraries to install).
 
-The figures are `storefront.shop.pricing`'s, the ones Checkout charged, formatted like the shop's
+The figures are `storefront.shop.pricing`'s, what the order is charged, formatted like the shop's
 pages (`currencies.formatting.format_money`). Every receipt carries the invoice, so it is drawn
-straight onto the canvas (`storefront.documents.pdf_pages`), in the documents' font, Bitstream Vera,
-embedded; a currency symbol Vera lacks (₹, ₩, ...) is written as the ISO code instead
+straight onto the canvas (`storefront.documents.pdf_pages`), in the documents' font, Bitstream
+Vera, embedded; a currency symbol Vera lacks (₹, ₩, ...) is written as the ISO code instead
 ("INR 1,500.00"). The seller's header, the styles and `pdf_build` here are also the credit
 notes' (`storefront.documents.credit_notes`, laid out by ReportLab's platypus).
 """

@@ -193,8 +193,8 @@ limit_return_pages = limited("payment-return")
 
 
 class SharedCacheThrottle:
-    """storefront.plumbing.throttle's sliding count (the shared cache) as a DRF throttle; `scope` is
-    one of `SCOPES`. Subclass it with the scope set."""
+    """The sliding count above (the shared cache) as a DRF throttle; `scope` is one of `SCOPES`.
+    Subclass it with the scope set."""
 
     scope = "payment-start"
 
