@@ -19,7 +19,7 @@ def copy(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("storefront", "0006_orderitem_is_orderline"),
+        ("storefront", "0007_orderitem_is_orderline"),
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
     ]

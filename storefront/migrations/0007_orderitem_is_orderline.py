@@ -9,7 +9,7 @@ from django.db import migrations
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("storefront", "0005_indexes_for_hot_queries"),
+        ("storefront", "0006_order_priced_total"),
     ]
 
     operations = [
