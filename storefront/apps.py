@@ -26,9 +26,12 @@ class StorefrontConfig(AppConfig):
         checks.register(check_connection_budget, deploy=True)
         checks.register(check_mysql, checks.Tags.database)
 
-        # The back office's admin: Django's autodiscovery finds only an app's own
-        # admin.py, and it is storefront/backoffice/admin.py.
-        import storefront.backoffice.admin
+        from storefront import tasks
+        from storefront.backoffice import admin as backoffice_admin
+        from storefront.shop.mail import mail_owed
 
-        # Owed e-mails are queued by storefront.tasks (mail_owed's receiver), in every process.
-        import storefront.tasks  # noqa: F401
+        # Said here, not by importing a module for its side effects: the back office's admin
+        # on the admin site, and storefront.tasks queuing each owed e-mail, in every process
+        # (web, worker, commands).
+        backoffice_admin.register(admin.site)
+        mail_owed.connect(tasks.mail_queue, dispatch_uid="storefront.tasks.mail_queue")

@@ -21,12 +21,10 @@ from celery.exceptions import SoftTimeLimitExceeded
 from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 from django.core.management import call_command
-from django.dispatch import receiver
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from storefront.documents.mail import MAX_ATTEMPTS, Delivery, mail_attempt, mails_stranded
-from storefront.shop.mail import mail_owed
 from storefront.shop.services import orders_expire
 
 logger = logging.getLogger(__name__)
@@ -80,7 +78,6 @@ def order_mail_send_task(self, *, mail_id: int) -> str:
     return attempt.outcome.value
 
 
-@receiver(mail_owed, dispatch_uid="storefront.tasks.mail_queue")
 def mail_queue(*, mail_id: int, **kwargs) -> None:
     """Queue the sending of one owed e-mail (a worker sends it; without a broker, now).
 

@@ -92,7 +92,6 @@ class ShownOnShopPages(admin.ModelAdmin):
         shop_pages_changed()
 
 
-@admin.register(Item)
 class ItemAdmin(ShownOnShopPages, OfferedCurrencies):
     list_display = ["name", "price_display", "price_currency"]
     list_filter = [("price_currency", admin.AllValuesFieldListFilter)]
@@ -256,7 +255,6 @@ class ReadOnlyLinesInline(admin.TabularInline):
         return False
 
 
-@admin.register(Order)
 class OrderAdmin(OfferedCurrencies):
     list_display = [
         "number",
@@ -515,7 +513,6 @@ def _provider_objects_html(local_key: str) -> str:
     return format_html("<table><tbody>{}</tbody></table>", body)
 
 
-@admin.register(Discount)
 class DiscountAdmin(PricingLockedOncePaid):
     list_display = ["name", "code", "percent_off", "amount_off", "duration", "active"]
     list_filter = ["active", "duration"]
@@ -528,7 +525,6 @@ class DiscountAdmin(PricingLockedOncePaid):
         return _provider_objects_html(f"discount:{obj.pk}") if obj.pk else "-"
 
 
-@admin.register(Tax)
 class TaxAdmin(ShownOnShopPages, PricingLockedOncePaid):
     list_display = ["display_name", "percentage", "inclusive", "jurisdiction", "currency"]
     list_filter = ["inclusive", "currency", "applies_to_new_orders"]
@@ -539,3 +535,12 @@ class TaxAdmin(ShownOnShopPages, PricingLockedOncePaid):
     @admin.display(description="Stripe tax rates")
     def stripe_objects(self, obj: Tax) -> str:
         return _provider_objects_html(f"tax:{obj.pk}") if obj.pk else "-"
+
+
+def register(site: admin.AdminSite) -> None:
+    """Put the shop's models on `site`: called once by storefront.apps when the apps are ready
+    (Django's autodiscovery looks for storefront/admin.py, which the back office is not)."""
+    site.register(Item, ItemAdmin)
+    site.register(Order, OrderAdmin)
+    site.register(Discount, DiscountAdmin)
+    site.register(Tax, TaxAdmin)
