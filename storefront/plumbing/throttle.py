@@ -14,7 +14,11 @@ client is its /64, the block one connection is usually handed.
 The count slides: a window is counted in `SLOTS` slots, and a call is let through only while
 the calls let through in the current slot and the `SLOTS` before it (a span at least a window
 long) stay within the limit, so no window-length span ever holds more than the limit, however
-the calls fall about a slot's edge. Refused calls are not counted. Counts live in Django's
+the calls fall about a slot's edge. Refused calls are not counted (a refused call's count is
+taken back at once). A call counts itself first and reads the other slots after, the slot
+after its own included: of any calls let through, the last to count itself has then seen all
+the others, even those of processes whose clocks have already moved to the next slot, so
+concurrent calls never let more than the limit through. Counts live in Django's
 cache (Redis in production, shared by every process; per process with the local-memory
 default) and use only its atomic `add`, `incr` and `decr`. When the cache cannot be reached,
 the shop keeps selling: calls go through, the cache is asked again only after a few seconds,
@@ -100,13 +104,11 @@ class CacheOutage(shared_cache.CacheOutage):
 cache_outage = CacheOutage()
 
 
-def _count_one_more(key: str, *, timeout: int, present: bool) -> int:
-    """Add one to the counter `key` (made if missing); the count after it. `present`: the
-    caller has just read it, so it is incremented at once (on Redis one call fewer than
-    trying to add it first), unless it has expired since."""
-    if present:
-        with contextlib.suppress(ValueError):  # expired since it was read
-            return cache.incr(key)
+def _count_one_more(key: str, *, timeout: int) -> int:
+    """Add one to the counter `key` (made if missing); the count after it. It is incremented
+    first: on Redis a counter present (the usual case) then costs no failed `add`."""
+    with contextlib.suppress(ValueError):  # not there yet, or expired
+        return cache.incr(key)
     if cache.add(key, 1, timeout=timeout):
         return 1
     try:
@@ -134,20 +136,18 @@ def wait_needed(request: HttpRequest, *, scope: str) -> int:
     prefix = f"throttle:{scope}:{client_bucket(request)}:"
     slots = range(current - SLOTS, current + 1)
     try:
-        # The current slot read with the earlier ones: one cache call, and it is then known
-        # whether the count is there to increment.
-        earlier = cache.get_many([f"{prefix}{slot}" for slot in slots])
-        present = earlier.pop(f"{prefix}{current}", None) is not None
-        counted = _count_one_more(
-            f"{prefix}{current}", timeout=math.ceil(window) + 2, present=present
-        )
-        if counted + sum(earlier.values()) <= limit:
+        counted = _count_one_more(f"{prefix}{current}", timeout=math.ceil(window) + 2)
+        # Read after counting, the next slot included (see the module's docstring).
+        others = cache.get_many([f"{prefix}{slot}" for slot in (*slots[:-1], current + 1)])
+        if counted + sum(others.values()) <= limit:
             return 0
         _uncount(f"{prefix}{current}")
     except Exception as exc:  # the cache is down: keep selling
         cache_outage.happened(exc)
         return 0
-    counts = [earlier.get(f"{prefix}{slot}", 0) for slot in slots[:-1]] + [counted - 1]
+    counts = [others.get(f"{prefix}{slot}", 0) for slot in slots[:-1]] + [
+        counted - 1 + others.get(f"{prefix}{current + 1}", 0)
+    ]
     # One more call fits once the oldest slots holding this many calls have slid out.
     must_leave = sum(counts) + 1 - limit
     for slot, count in zip(slots, counts, strict=True):

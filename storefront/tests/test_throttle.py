@@ -68,6 +68,39 @@ def test_a_window_boundary_never_lets_more_than_the_limit_through(client, settin
     assert spans_over(admitted, 5, WINDOW) == []
 
 
+def test_two_processes_a_slot_apart_never_let_more_than_the_limit_through(settings, monkeypatch):
+    """Two gunicorn workers whose calls straddle a slot's edge: one already in the next slot
+    reads the counts, and the other, still in the slot before, counts itself before the first
+    has counted. Together they must not let more than the limit through."""
+    settings.SHOP_START_LIMIT = 3
+    settings.SHOP_START_WINDOW_SECONDS = WINDOW
+    request = RequestFactory().get("/buy/1")
+    slot_seconds = WINDOW / throttle.SLOTS
+    edge = 1_000_000 * WINDOW
+    clock = Clock(monkeypatch, edge - 0.01)
+    for _ in range(2):  # two of three let through, just before the edge
+        assert throttle.wait_needed(request, scope="payment-start") == 0
+
+    cache = throttle.cache
+    real_get_many = cache.get_many
+    behind, other_ran = [], []
+
+    def get_many_then_the_other_process(keys):
+        found = real_get_many(keys)
+        if not other_ran:  # the other worker, its clock still before the edge, runs here
+            other_ran.append(True)
+            clock.now = edge - 0.01
+            behind.append(throttle.wait_needed(request, scope="payment-start"))
+            clock.now = edge + slot_seconds / 2
+        return found
+
+    monkeypatch.setattr(cache, "get_many", get_many_then_the_other_process)
+    clock.now = edge + slot_seconds / 2
+    ahead = throttle.wait_needed(request, scope="payment-start")
+
+    assert [ahead, *behind].count(0) == 1
+
+
 def test_a_client_told_to_wait_is_let_in_after_that_wait(client, settings, monkeypatch):
     settings.SHOP_START_LIMIT = 2
     item = make_item()
