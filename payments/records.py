@@ -19,7 +19,7 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -42,6 +42,9 @@ REJECTED_PAYLOAD_LIMIT = 10_000
 REJECTION_WINDOW = timedelta(hours=1)
 REJECTED_SAMPLE_BYTES = 500
 REJECTED_REASON_CHARS = 500
+# How often a delivery is received afresh when the database chose it as a deadlock's victim
+# (InnoDB does, among deliveries of one event racing its first delivery's transaction).
+DEADLOCK_ATTEMPTS = 3
 
 
 def payment_record(
@@ -300,11 +303,58 @@ def notification_receive(
     conflicting one, an older event) goes the transactional way below, where the unique key
     decides. `ask_cache=False`: the database decides even a redelivery the cache knows (the
     caller asked the cache already, or must not trust it).
+
+    Deliveries of one event racing each other can deadlock on InnoDB (the first delivery's
+    INSERT against the others' UPDATE of its count); the database rolls the victim back whole,
+    and it is received again from the start, up to DEADLOCK_ATTEMPTS times, rather than
+    answered 500.
     """
     if ask_cache and redeliveries.counted(notification):
         return None, True
-    if _counted_as_duplicate(notification):
-        return None, True
+    # Inside a caller's transaction a deadlock has rolled the caller's work back too: only
+    # the caller can start again, so there this receives once.
+    attempts = 1 if transaction.get_connection().in_atomic_block else DEADLOCK_ATTEMPTS
+    for attempt in range(1, attempts + 1):
+        try:
+            return _receive(notification, payload=payload, last=attempt == attempts)
+        except _Deadlocked as exc:
+            logger.info(
+                "%s notification %s: a deadlock's victim (attempt %d), received again: %s",
+                notification.rail,
+                notification.event_id,
+                attempt,
+                exc.__cause__,
+            )
+    raise AssertionError("unreachable: the last attempt raises")  # pragma: no cover
+
+
+class _Deadlocked(Exception):
+    """The database broke a deadlock by rolling this delivery's statement or transaction back:
+    nothing of it was kept, so it is received again from the start."""
+
+
+def _deadlock(exc: Exception) -> bool:
+    """`exc` is a deadlock the database resolved by rolling back (InnoDB's 1213, PostgreSQL's
+    40P01), which the caller should retry; not a lock wait timeout or any other error."""
+    if not isinstance(exc, OperationalError):
+        return False
+    cause = exc.__cause__
+    code = getattr(cause, "args", (None,))[0] if getattr(cause, "args", None) else None
+    return code == 1213 or getattr(cause, "sqlstate", None) == "40P01"
+
+
+def _receive(
+    notification: Notification, *, payload: str, last: bool
+) -> tuple[ReceivedNotification | None, bool]:
+    """One attempt of notification_receive; a deadlock's victim raises _Deadlocked unless it is
+    the `last` attempt, which records the failure as any other."""
+    try:
+        if _counted_as_duplicate(notification):
+            return None, True
+    except OperationalError as exc:  # autocommit: the refused UPDATE changed nothing
+        if _deadlock(exc) and not last:
+            raise _Deadlocked from exc
+        raise
     fields = {
         "rail": notification.rail,
         "account": notification.account,
@@ -336,9 +386,16 @@ def notification_receive(
             # no entry, so its retry is processed afresh.
             transaction.on_commit(lambda: redeliveries.remember(notification), robust=True)
     except _Duplicate:
-        _count_duplicate(notification, payload)
+        try:
+            _count_duplicate(notification, payload)
+        except OperationalError as exc:
+            if _deadlock(exc) and not last:
+                raise _Deadlocked from exc
+            raise
         return None, True
     except Exception as exc:
+        if _deadlock(exc) and not last:  # rolled back whole: nothing of it was kept
+            raise _Deadlocked from exc
         ReceivedNotification.objects.create(
             **fields,
             status=ReceivedNotification.Status.FAILED,
