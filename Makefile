@@ -11,7 +11,7 @@ TEST_MYSQL_URL ?= mysql://root@127.0.0.1:3306/test
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # Where `make run` serves, as a browser reaches it (0.0.0.0 listens everywhere, 127.0.0.1 is one
-# of them): the shop's address for links in e-mails while SHOP_URL is not set (settings.py).
+# of them): the shop's address for links in e-mails while SHOP_URL is not set (storefront/settings/mail.py).
 MAKE_RUN_URL := http://$(if $(filter 0.0.0.0 ::,$(HOST)),127.0.0.1,$(HOST)):$(PORT)
 
 .PHONY: run test install browser mysql-headers lint lint-migrations test-sqlite test-postgres test-mysql clean

@@ -2,8 +2,8 @@
 bank's transfer, the Stripe sandbox's disputes): one answer for every rail, `SHOP_URL`.
 
 `SHOP_URL` is the address of the links in buyers' e-mails too; under `make run` it follows the
-port the server runs on (settings.py), and a command in another terminal of a shop served
-elsewhere is given the same address (`SHOP_URL=http://127.0.0.1:8801`).
+port the server runs on (storefront/settings/mail.py), and a command in another terminal of a
+shop served elsewhere is given the same address (`SHOP_URL=http://127.0.0.1:8801`).
 """
 
 from urllib.parse import urlsplit

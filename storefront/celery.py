@@ -1,11 +1,11 @@
 """The Celery app: `celery -A storefront worker` runs the background work, `celery -A storefront
 beat` queues the periodic jobs (see docs/operations.md, Processes).
 
-Configured from Django's settings (`CELERY_*`, read from the environment in settings.py):
-`REDIS_URL` is the broker; without it tasks run eagerly, in the process that queued them, so a
-laptop needs no broker. Tasks live in the `tasks.py` of the app that owns the work
-(`storefront.tasks`, `payments.tasks`), found by `autodiscover_tasks`, and are queued once the
-transaction that made them necessary commits.
+Configured from Django's settings (`CELERY_*`, read from the environment in
+storefront/settings/background.py): `REDIS_URL` is the broker; without it tasks run eagerly, in
+the process that queued them, so a laptop needs no broker. Tasks live in the `tasks.py` of the
+app that owns the work (`storefront.tasks`, `payments.tasks`), found by `autodiscover_tasks`,
+and are queued once the transaction that made them necessary commits.
 
 Two things are wired here for every task:
 - logging stays Django's (`settings.LOGGING`: one line per record, JSON in production), in the

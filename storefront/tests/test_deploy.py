@@ -509,7 +509,9 @@ NOT_FOR_PLATFORMS = {
 
 
 def variables_the_settings_read() -> set[str]:
-    source = (BASE_DIR / "storefront" / "settings.py").read_text()
+    source = "\n".join(
+        path.read_text() for path in sorted((BASE_DIR / "storefront" / "settings").glob("*.py"))
+    )
     names = set(re.findall(r"""env\.\w+\(\s*f?["']([A-Z][A-Z0-9_]*)["']""", source))
     for suffix in re.findall(r"""env\.\w+\(\s*f["']STRIPE_\{code\}_([A-Z_]+)["']""", source):
         names |= {f"STRIPE_{code}_{suffix}" for code in ("USD", "EUR")}
