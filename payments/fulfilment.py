@@ -1,7 +1,7 @@
 """How the payment layer tells the shop that something was paid, without knowing the shop.
 
 `settings.PAYMENT_FULFILMENT` maps the kind of a reference to the dotted path of the function
-that fulfils it: `{"order": "storefront.shop.services.order_mark_paid"}` makes a payment for
+that fulfils it: `{"order": "storefront.shop.order_fulfilment.order_mark_paid"}` makes a payment for
 `"order-5"` call `order_mark_paid(ident="5", amount=..., currency=..., payment=...)`. The core
 calls it inside the transaction that records the payment as succeeded, exactly once per
 payment, and writes down what it answered.

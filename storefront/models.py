@@ -228,7 +228,7 @@ class Order(models.Model):
         help_text="The buyer's e-mail address, for receipts.",
     )
     # What the order costs (minor units of its currency) as the shop last priced it, when a
-    # payment of it started (`storefront.shop.services.order_priced`): a paying notification is
+    # payment of it started (`storefront.shop.order_payment.order_priced`): a paying notification is
     # compared with it, not priced again. NULL when never priced, and as soon as anything it
     # is priced from changes, by whatever writes the change (the shop's services, the admin,
     # a previous release, SQL by hand): the database clears it (storefront 0006's triggers on

@@ -25,7 +25,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from storefront.documents.mail import MAX_ATTEMPTS, Delivery, mail_attempt, mails_stranded
-from storefront.shop.services import orders_expire
+from storefront.shop.orders import orders_expire
 
 logger = logging.getLogger(__name__)
 

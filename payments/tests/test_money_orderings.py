@@ -59,7 +59,7 @@ from payments.stripe.sandbox.objects import ApiError
 from payments.stripe.tests.checkout_tools import order_paid
 from payments.stripe.tests.webhook_tools import post_event
 from storefront.models import Order, OrderMail
-from storefront.shop.services import OrderError, order_add_item, orders_expire
+from storefront.shop.orders import OrderError, order_add_item, orders_expire
 from storefront.tests.factories import make_item, make_order
 
 pytestmark = pytest.mark.django_db(transaction=False)

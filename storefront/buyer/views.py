@@ -41,7 +41,7 @@ from storefront.plumbing.throttle import (
     limit_return_pages,
     refusal,
 )
-from storefront.shop import services
+from storefront.shop import orders
 from storefront.shop.access import accessible_order, buy_now_order, buy_now_remember, remember
 from storefront.shop.catalogue import catalogue_page
 from storefront.shop.forms import (
@@ -51,20 +51,22 @@ from storefront.shop.forms import (
     ReceiptEmailForm,
     first_error,
 )
-from storefront.shop.pricing import order_totals
-from storefront.shop.services import (
-    OrderError,
+from storefront.shop.order_payment import (
     item_payment_prepare,
     item_payment_start,
+    order_payment_start,
+)
+from storefront.shop.orders import (
+    OrderError,
     order_add_item,
     order_apply_discount_code,
-    order_payment_start,
     order_remove_discount,
     order_remove_line,
     order_set_email,
     order_set_quantity,
     taxes_for_new_orders,
 )
+from storefront.shop.pricing import order_totals
 
 # Session key: the order being filled (what else a browser remembers of its orders is in
 # storefront.shop.access's signed cookies).
@@ -445,7 +447,7 @@ def order_empty(request: HttpRequest, order_id: int) -> HttpResponse:
     if order is None:
         return _no_such_order(request)
     try:
-        services.order_empty(order=order)
+        orders.order_empty(order=order)
         messages.success(request, "Your order is empty now.")
     except OrderError as exc:
         messages.error(request, exc.message)

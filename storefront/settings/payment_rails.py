@@ -104,9 +104,9 @@ SHOP_CURRENCIES = [
     if code not in {RAIL_CURRENCIES[path] for path in PAYMENT_RAILS if path in RAIL_CURRENCIES}
 ]
 # What a succeeded payment fulfils, by the kind of its reference ("order-5" → "order").
-PAYMENT_FULFILMENT = {"order": "storefront.shop.services.order_mark_paid"}
-PAYMENT_FULFILMENT_FACTS = {"order": "storefront.shop.services.order_payment_facts"}
-PAYMENT_REFUNDED = {"order": "storefront.shop.services.order_refunded"}
+PAYMENT_FULFILMENT = {"order": "storefront.shop.order_fulfilment.order_mark_paid"}
+PAYMENT_FULFILMENT_FACTS = {"order": "storefront.shop.order_fulfilment.order_payment_facts"}
+PAYMENT_REFUNDED = {"order": "storefront.shop.order_fulfilment.order_refunded"}
 
 # --- Stripe ---------------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from django.test import Client
 
 from storefront.documents.mail import mails_stranded
 from storefront.models import Item
-from storefront.shop.services import orders_expire
+from storefront.shop.orders import orders_expire
 from storefront.tests.explain_tools import POSTGRES_ONLY, Captured, assert_indexed, fill
 
 pytestmark = [POSTGRES_ONLY, pytest.mark.django_db]

@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 
 from storefront.models import Order
-from storefront.shop.services import orders_expire
+from storefront.shop.orders import orders_expire
 
 pytestmark = pytest.mark.django_db
 

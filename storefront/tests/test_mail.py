@@ -20,7 +20,7 @@ from storefront.documents.mail import MAX_ATTEMPTS
 from storefront.management.commands.order_mail_send import duration
 from storefront.models import Order, OrderMail
 from storefront.plumbing.checks import check_email
-from storefront.shop.services import order_set_email
+from storefront.shop.orders import order_set_email
 from storefront.tasks import order_mail_send_task
 from storefront.tests.backoffice_tools import pdf_text
 from storefront.tests.factories import make_discount, make_item, make_order, make_tax

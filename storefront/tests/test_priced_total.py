@@ -14,8 +14,8 @@ from payments.services import payment_confirm
 from payments.stripe.sandbox.hosted_checkout import checkout_session_pay
 from payments.stripe.tests.checkout_tools import CARD, checkout_opened, order_paid
 from storefront.models import Discount, Order, OrderLine, Tax
+from storefront.shop.order_payment import order_priced
 from storefront.shop.pricing import order_totals
-from storefront.shop.services import order_priced
 from storefront.tests.factories import make_discount, make_item, make_order, make_tax
 
 pytestmark = pytest.mark.django_db

@@ -29,7 +29,7 @@ from storefront.plumbing.logging import (
     task_request_id_bind,
     task_request_id_unbind,
 )
-from storefront.shop.services import order_set_email
+from storefront.shop.orders import order_set_email
 from storefront.tasks import (
     mail_claim_lease,
     order_mail_send_task,

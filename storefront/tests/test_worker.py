@@ -10,7 +10,7 @@ from django.test import Client
 from payments.stripe.tests.checkout_tools import checkout_paid
 from payments.tests.concurrency import POSTGRES_ONLY
 from storefront.models import Order, OrderMail
-from storefront.shop.services import order_set_email
+from storefront.shop.orders import order_set_email
 from storefront.tests.factories import make_item, make_order
 from storefront.tests.worker_tools import (
     app_env,

@@ -176,7 +176,7 @@ class _Answer:
 def test_a_transfer_racing_the_expiry_of_its_order_pays_it_or_leaves_the_money(client):
     from datetime import timedelta
 
-    from storefront.shop.services import orders_expire
+    from storefront.shop.orders import orders_expire
 
     rounds = [order_shown() for _ in range(10)]
     bodies = [

@@ -253,7 +253,7 @@ def test_a_transfer_quoting_a_cancelled_orders_reference_only_credits(client):
     reference was shown; a transfer quoting it later debits nothing and asks for no refund."""
     from datetime import timedelta
 
-    from storefront.shop.services import orders_expire
+    from storefront.shop.orders import orders_expire
 
     order = shop_order(client, make_item(price="1450.00", currency="RUB"))
     reference = shown_reference(client.get(f"/order/{order.pk}/pay/?rail=bank_transfer"))

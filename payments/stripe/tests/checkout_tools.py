@@ -6,7 +6,7 @@ from payments.services import payment_confirm
 from payments.stripe.sandbox.cards import Card
 from payments.stripe.sandbox.hosted_checkout import checkout_session_pay
 from payments.values import Method
-from storefront.shop.services import order_payment_start
+from storefront.shop.order_payment import order_payment_start
 
 CARD = Card(number="4242424242424242", exp_month=12, exp_year=2040, cvc="123")
 # The test client's made-up host: the sandbox records the session's events but sends none.

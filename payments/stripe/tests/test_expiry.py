@@ -17,7 +17,7 @@ from payments.stripe.sandbox.tests.sandbox_tools import requests_of, session_obj
 from payments.stripe.tests.reconcile_tools import order_started
 from payments.stripe.tests.webhook_tools import post_event
 from storefront.models import Order
-from storefront.shop.services import orders_expire
+from storefront.shop.orders import orders_expire
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from django.core.management.base import BaseCommand
 
-from storefront.shop.services import orders_expire
+from storefront.shop.orders import orders_expire
 
 
 class Command(BaseCommand):

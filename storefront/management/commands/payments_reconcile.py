@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from payments.services import payments_reconcile
-from storefront.shop.services import orders_expire
+from storefront.shop.orders import orders_expire
 
 _DURATION = re.compile(r"(\d+)([mhd])")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days"}

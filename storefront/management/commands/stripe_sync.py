@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from payments.errors import PaymentError
 from storefront.models import Discount, Tax
-from storefront.shop.services import payment_rails_prepare
+from storefront.shop.order_payment import payment_rails_prepare
 
 
 class Command(BaseCommand):

@@ -383,7 +383,7 @@ def test_editing_a_known_tax_makes_its_new_tax_rate_on_the_next_checkout(
 def test_a_tax_rate_row_rolled_back_is_not_remembered(django_capture_on_commit_callbacks):
     from payments.stripe.accounts import account_for
     from payments.stripe.references import tax_rates_ensure
-    from storefront.shop.services import tax_terms
+    from storefront.shop.order_payment import tax_terms
 
     terms = [tax_terms(make_tax(percentage="8"))]
     account = account_for("USD")
