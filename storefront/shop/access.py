@@ -11,8 +11,8 @@ given for:
   share link is only a read, its key checked on each request; the page's response carries the
   proof, so the next request (Pay, a change of quantity) needs no key in the URL.
 `OrderCookiesMiddleware` writes them on the response of a request that changed them. The
-session keeps the admin's login and the basket being filled (storefront.buyer.views); the orders an
-earlier release listed in a session (`order_ids`) are still its browser's.
+session keeps the admin's login and the basket being filled (storefront.buyer.order_pages); the
+orders an earlier release listed in a session (`order_ids`) are still its browser's.
 """
 
 import secrets
