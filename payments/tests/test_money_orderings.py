@@ -51,7 +51,7 @@ from payments.errors import PaymentError
 from payments.models import Dispute, Payment, Refund
 from payments.refunds import refund_request, refunded
 from payments.services import payments_reconcile
-from payments.stripe.sandbox import disputes as sandbox_disputes
+from payments.stripe.sandbox import dispute_bank as sandbox_disputes
 from payments.stripe.sandbox import refunds as sandbox_refunds
 from payments.stripe.sandbox.cards import CARD_REFUND_FAILS, CARD_SUCCEEDS, Card
 from payments.stripe.sandbox.models import SandboxObject

@@ -30,7 +30,7 @@ def order_paid_then_dispute_lost(order) -> Payment:
     from django.test import Client
 
     from payments.stripe.sandbox.cards import Card
-    from payments.stripe.sandbox.disputes import dispute_decide
+    from payments.stripe.sandbox.dispute_bank import dispute_decide
     from payments.stripe.sandbox.models import SandboxObject
     from payments.stripe.tests.checkout_tools import order_paid
     from payments.stripe.tests.webhook_tools import post_event

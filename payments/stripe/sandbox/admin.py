@@ -8,7 +8,7 @@ from django.contrib import admin, messages
 from django.utils.html import format_html
 
 from payments.admin import ReadOnlyAdmin
-from payments.stripe.sandbox.disputes import DisputeError, dispute_decide, dispute_open
+from payments.stripe.sandbox.dispute_bank import DisputeError, dispute_decide, dispute_open
 from payments.stripe.sandbox.models import SandboxObject, SandboxRequest
 
 

@@ -15,7 +15,7 @@
   `refund.failed` event); one of the second begins `pending` and later turns `succeeded`. Every
   other paying card's refunds succeed at once.
 - 4000 0000 0000 0259 (`CARD_DISPUTED`) pays, and then, as Stripe's testing docs say, the
-  payment is disputed as fraudulent (`disputes.dispute_open`, right after its own events).
+  payment is disputed as fraudulent (`dispute_bank.dispute_open`, right after its own events).
 - Any other valid number is a "live" card in test mode, declined with `LIVE_CARD_MESSAGE`.
 
 `Card.from_form` reads what the buyer typed (spaces and dashes allowed; a number that passes

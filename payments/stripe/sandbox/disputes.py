@@ -1,5 +1,7 @@
 """Disputes (chargebacks) in the sandbox: opened by a test card or by hand, answered through the
-API, decided as Stripe's test mode decides them.
+API, decided as Stripe's test mode decides them. This module is the Dispute object and its API
+(`/v1/disputes/...`); what the buyer's bank and the card network do (open, escalate, appeal,
+rule) is `dispute_bank`, and where a dispute's events go is `dispute_events`.
 
 Like Stripe's:
 - The test card 4000 0000 0000 0259 (`cards.CARD_DISPUTED`) pays, and then the buyer's bank
@@ -43,21 +45,16 @@ or else the PaymentIntent's own (the Payment Element's return URL) or its Checko
 the dispute keeps them in its `private` data.
 """
 
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
-from django.db import transaction
-
-from payments.stripe.sandbox import events
+from payments.stripe.sandbox.dispute_events import emit
 from payments.stripe.sandbox.models import SandboxObject
 from payments.stripe.sandbox.objects import (
     RETRIEVE,
     ApiError,
     Response,
     get_object,
-    new_id,
     parse_params,
 )
 from payments.stripe.sandbox.params import Bool, ListOf, Metadata, Obj, ParamError, Str
@@ -104,10 +101,6 @@ FILE_EVIDENCE = (
 EVIDENCE_TOTAL_CHARACTERS = 150_000
 
 
-class DisputeError(Exception):
-    """A dispute the sandbox cannot open or decide (said to the developer asking for it)."""
-
-
 def _check_evidence(evidence: dict[str, Any], path: str) -> None:
     for name in FILE_EVIDENCE:
         if name in evidence:
@@ -148,7 +141,7 @@ def _end_of_day(moment: datetime) -> int:
     return int(moment.replace(hour=23, minute=59, second=59, microsecond=0).timestamp())
 
 
-def _due_by(moment: int) -> int:
+def due_by(moment: int) -> int:
     """The evidence deadline of something that starts at `moment`: a week later, end of day."""
     return _end_of_day(datetime.fromtimestamp(moment, tz=UTC) + timedelta(days=EVIDENCE_DAYS))
 
@@ -177,7 +170,7 @@ def dispute_object(
             "enhanced_evidence": {},
         },
         "evidence_details": {
-            "due_by": _due_by(created),
+            "due_by": due_by(created),
             "enhanced_eligibility": {},
             "has_evidence": False,
             "past_due": False,
@@ -202,203 +195,12 @@ def dispute_object(
     }
 
 
-def _endpoint_data(endpoint: events.Endpoint | None) -> dict | None:
-    return {"origin": endpoint.origin, "currency": endpoint.currency} if endpoint else None
-
-
-def _destination(intent: SandboxObject) -> tuple[str | None, events.Endpoint | None]:
-    """Where the payment's events went: its Charge's endpoint, its own, or its session's."""
-    charge_id = intent.data.get("latest_charge")
-    charge = SandboxObject.objects.filter(
-        id=charge_id or "", account=intent.account, object="charge"
-    ).first()
-    if charge is not None and charge.private.get("endpoint"):
-        return charge.private.get("webhook_secret"), events.Endpoint(**charge.private["endpoint"])
-    return_url = intent.private.get("return_url")
-    if return_url:
-        parts = urlsplit(return_url)
-        return intent.private.get("webhook_secret"), events.endpoint_for(
-            f"{parts.scheme}://{parts.netloc}", intent.data["currency"]
-        )
-    session = SandboxObject.objects.filter(
-        object="checkout.session", account=intent.account, data__payment_intent=intent.id
-    ).first()
-    if session is not None:
-        return session.private.get("webhook_secret"), events.session_endpoint(session)
-    return None, None
-
-
-def _sent_to(endpoint: events.Endpoint | None, origin: str | None) -> events.Endpoint | None:
-    """The same account's endpoint on `origin` (the shop a command names), else `endpoint`.
-
-    A payment made through Django's test client keeps its made-up endpoint, where nothing
-    listens: its events are only recorded, as its payment's were.
-    """
-    if origin is None or endpoint is None or endpoint.on_test_client:
-        return endpoint
-    return events.endpoint_for(origin, endpoint.currency) or endpoint
-
-
-def _send_to(dispute: SandboxObject, origin: str | None) -> None:
-    """Send this dispute's events from now on to `origin`'s endpoint (see `_sent_to`)."""
-    endpoint = dispute.private.get("endpoint")
-    moved = _sent_to(events.Endpoint(**endpoint) if endpoint else None, origin)
-    if moved is not None and _endpoint_data(moved) != endpoint:
-        dispute.private["endpoint"] = _endpoint_data(moved)
-        dispute.save(update_fields=["private"])
-
-
-def _emit(
-    dispute: SandboxObject, type: str, previous: dict[str, Any] | None = None
-) -> SandboxObject:
-    endpoint = dispute.private.get("endpoint")
-    event = events.event_create(
-        account=dispute.account,
-        type=type,
-        obj=dispute.data,
-        secret=dispute.private.get("webhook_secret"),
-        endpoint=events.Endpoint(**endpoint) if endpoint else None,
-    )
-    if previous:
-        # Stripe's `*.updated` events say what changed; delivery reads the row after commit.
-        event.data["data"]["previous_attributes"] = previous
-        event.save(update_fields=["data"])
-    dispute.private.setdefault("events", []).append(event.id)
-    return event
-
-
-def dispute_open(
-    intent_id: str, *, reason: str = "fraudulent", inquiry: bool = False, origin: str | None = None
-) -> SandboxObject:
-    """Open a dispute (a chargeback, or with `inquiry` an inquiry) on a paid sandbox
-    PaymentIntent, as its buyer's bank would. Its events go where the payment's went, or with
-    `origin` (`manage.py sandbox_dispute`: the shop at SHOP_URL) to that shop's endpoint.
-
-    Call it inside the transaction that paid (the events follow the payment's), or alone.
-    Raises DisputeError for an unknown or unpaid PaymentIntent, or one already disputed (a
-    charge is disputed once).
-    """
-    with transaction.atomic():
-        intent = (
-            SandboxObject.objects.select_for_update()
-            .filter(id=intent_id, object="payment_intent")
-            .first()
-        )
-        if intent is None:
-            raise DisputeError(f"No such sandbox PaymentIntent: '{intent_id}'.")
-        if intent.data["status"] != "succeeded" or not intent.data.get("latest_charge"):
-            raise DisputeError(
-                f"PaymentIntent {intent_id} is {intent.data['status']}: only a paid one can be "
-                "disputed."
-            )
-        if SandboxObject.objects.filter(
-            object="dispute", account=intent.account, data__payment_intent=intent_id
-        ).exists():
-            raise DisputeError(f"PaymentIntent {intent_id} is already disputed.")
-        charge_id = intent.data["latest_charge"]
-        secret, endpoint = _destination(intent)
-        endpoint = _sent_to(endpoint, origin)
-        dispute_id = new_id("dp_")
-        dispute = SandboxObject(
-            id=dispute_id,
-            account=intent.account,
-            object="dispute",
-            data=dispute_object(
-                dispute_id=dispute_id,
-                intent=intent.data,
-                charge_id=charge_id,
-                reason=reason,
-                created=int(time.time()),
-                inquiry=inquiry,
-            ),
-            private={"webhook_secret": secret, "endpoint": _endpoint_data(endpoint)},
-        )
-        _emit(dispute, "charge.dispute.created")
-        if not inquiry:
-            _withdraw(dispute)
-        dispute.save()
-        return dispute
-
-
-def _withdraw(dispute: SandboxObject) -> None:
-    """A chargeback takes the money back: the Charge is disputed (and can no longer be
-    refunded), and `charge.dispute.funds_withdrawn` says so."""
-    charge = (
-        SandboxObject.objects.select_for_update()
-        .filter(id=dispute.data["charge"], account=dispute.account, object="charge")
-        .first()
-    )
-    if charge is not None:
-        charge.data["disputed"] = True
-        charge.save(update_fields=["data"])
-    _emit(dispute, "charge.dispute.funds_withdrawn")
-
-
-def _locked_by_id(dispute_id: str) -> SandboxObject:
-    dispute = (
-        SandboxObject.objects.select_for_update().filter(id=dispute_id, object="dispute").first()
-    )
-    if dispute is None:
-        raise DisputeError(f"No such sandbox dispute: '{dispute_id}'.")
-    return dispute
-
-
-def _restart(dispute: SandboxObject, status: str) -> dict[str, Any]:
-    """A new stage that waits for the merchant: `status`, a fresh deadline, no evidence staged
-    for it yet. Returns what changed (for the event's `previous_attributes`)."""
-    data = dispute.data
-    previous = {"status": data["status"], "evidence_details": dict(data["evidence_details"])}
-    data["status"] = status
-    data["evidence_details"].update(
-        due_by=_due_by(int(time.time())), has_evidence=False, past_due=False
-    )
-    return previous
-
-
-def dispute_escalate(dispute_id: str, *, origin: str | None = None) -> SandboxObject:
-    """The buyer's bank turns an inquiry into a chargeback (`manage.py sandbox_dispute escalate
-    dp_...`): the same dispute needs a response again, and the money is withdrawn. Raises
-    DisputeError for an unknown dispute or one that is no open inquiry."""
-    with transaction.atomic():
-        dispute = _locked_by_id(dispute_id)
-        _send_to(dispute, origin)
-        if dispute.data["status"] not in INQUIRY:
-            raise DisputeError(
-                f"Dispute {dispute_id} is {dispute.data['status']}: only an open inquiry escalates."
-            )
-        previous = _restart(dispute, "needs_response")
-        dispute.data["is_charge_refundable"] = False
-        dispute.data["payment_method_details"]["card"]["case_type"] = "chargeback"
-        previous["is_charge_refundable"] = True
-        _emit(dispute, "charge.dispute.updated", previous)
-        _withdraw(dispute)
-        dispute.save(update_fields=["data", "private"])
-        return dispute
-
-
-def dispute_appeal_open(dispute_id: str, *, origin: str | None = None) -> SandboxObject:
-    """The ruling against the merchant can be appealed (`manage.py sandbox_dispute appeal
-    dp_...`): a lost dispute needs the appeal's response, by a fresh deadline. Raises
-    DisputeError for an unknown dispute or one not lost."""
-    with transaction.atomic():
-        dispute = _locked_by_id(dispute_id)
-        _send_to(dispute, origin)
-        if dispute.data["status"] != "lost":
-            raise DisputeError(
-                f"Dispute {dispute_id} is {dispute.data['status']}: only a lost one is appealed."
-            )
-        previous = _restart(dispute, "appeal_needs_response")
-        _emit(dispute, "charge.dispute.updated", previous)
-        dispute.save(update_fields=["data", "private"])
-        return dispute
-
-
 def _locked(account: str, dispute_id: str) -> SandboxObject:
     get_object(account, "dispute", dispute_id)  # Stripe's 404 for another account's
     return SandboxObject.objects.select_for_update().get(id=dispute_id, object="dispute")
 
 
-def _decide(dispute: SandboxObject, *, won: bool) -> None:
+def decide(dispute: SandboxObject, *, won: bool) -> None:
     """The bank rules: the dispute closes as won or lost (an inquiry just closes)."""
     data = dispute.data
     previous = data["status"]
@@ -406,12 +208,12 @@ def _decide(dispute: SandboxObject, *, won: bool) -> None:
         data["status"] = "warning_closed"
     else:
         data["status"] = "won" if won else "lost"
-    _emit(dispute, "charge.dispute.closed")
+    emit(dispute, "charge.dispute.closed")
     if won and not previous.startswith("warning_"):
-        _emit(dispute, "charge.dispute.funds_reinstated")
+        emit(dispute, "charge.dispute.funds_reinstated")
 
 
-def _submit_appeal(dispute: SandboxObject, reason_for_filing: str) -> dict[str, Any]:
+def appeal_submit(dispute: SandboxObject, reason_for_filing: str) -> dict[str, Any]:
     """Appeal evidence goes to the card network: the dispute is under appeal until it rules.
     Returns what changed."""
     data = dispute.data
@@ -480,11 +282,11 @@ def update_dispute(account: str, params: dict[str, Any], dispute_id: str) -> Res
         _submit(dispute)
     previous = {key: value for key, value in before.items() if data[key] != value}
     if previous:
-        _emit(dispute, "charge.dispute.updated", previous)
+        emit(dispute, "charge.dispute.updated", previous)
     answer = _snapshot(data)
     verdict = data["evidence"].get("uncategorized_text")
     if submitted and verdict in (WINNING_EVIDENCE, LOSING_EVIDENCE):
-        _decide(dispute, won=verdict == WINNING_EVIDENCE)
+        decide(dispute, won=verdict == WINNING_EVIDENCE)
     dispute.save(update_fields=["data", "private"])
     return Response(200, answer)
 
@@ -507,7 +309,7 @@ def _update_appeal(dispute: SandboxObject, params: dict[str, Any]) -> Response:
         )
     reason = (evidence.get("appeal") or {}).get("card", {}).get("reason_for_filing", "")
     if reason and params.get("submit", True):
-        _emit(dispute, "charge.dispute.updated", _submit_appeal(dispute, reason))
+        emit(dispute, "charge.dispute.updated", appeal_submit(dispute, reason))
     elif reason:
         data["evidence"]["appeal"] = {"card": {"reason_for_filing": reason, "supporting_files": []}}
         data["evidence_details"]["has_evidence"] = True
@@ -523,47 +325,9 @@ def close_dispute(account: str, params: dict[str, Any], dispute_id: str) -> Resp
         raise ApiError(
             400, f"This dispute is {dispute.data['status']} and cannot be closed.", param="dispute"
         )
-    _decide(dispute, won=False)
+    decide(dispute, won=False)
     dispute.save(update_fields=["data", "private"])
     return Response(200, dispute.data)
-
-
-def dispute_decide(dispute_id: str, *, won: bool, origin: str | None = None) -> SandboxObject:
-    """Rule on a dispute as its bank would (`manage.py sandbox_dispute win|lose dp_...`), or
-    on its appeal as the card network would.
-
-    One still needing a response gets the test-mode evidence first (winning or losing; for an
-    appeal, appeal evidence), so it passes through `under_review` (`appeal_under_review`) with
-    its events, as at Stripe. Raises DisputeError for an unknown or closed dispute.
-    """
-    with transaction.atomic():
-        dispute = (
-            SandboxObject.objects.select_for_update()
-            .filter(id=dispute_id, object="dispute")
-            .first()
-        )
-        if dispute is None:
-            raise DisputeError(f"No such sandbox dispute: '{dispute_id}'.")
-        _send_to(dispute, origin)
-        status = dispute.data["status"]
-        if status == "appeal_needs_response":
-            _emit(dispute, "charge.dispute.updated", _submit_appeal(dispute, "Test-mode appeal."))
-            _decide(dispute, won=won)
-            dispute.save(update_fields=["data", "private"])
-        elif status == "appeal_under_review":
-            _decide(dispute, won=won)
-            dispute.save(update_fields=["data", "private"])
-        elif status in OPEN:
-            verdict = WINNING_EVIDENCE if won else LOSING_EVIDENCE
-            update_dispute(
-                dispute.account, {"evidence": {"uncategorized_text": verdict}}, dispute_id
-            )
-        elif status in REVIEW:
-            _decide(dispute, won=won)
-            dispute.save(update_fields=["data", "private"])
-        else:
-            raise DisputeError(f"Dispute {dispute_id} is already {status}.")
-        return SandboxObject.objects.get(id=dispute_id, object="dispute")
 
 
 def _snapshot(data: dict[str, Any]) -> dict[str, Any]:

@@ -37,7 +37,7 @@ from payments.stripe.sandbox.cards import (
 from payments.stripe.sandbox.charges import charge_create
 from payments.stripe.sandbox.checkout_sessions import expire_if_due, sessions_expire_due
 from payments.stripe.sandbox.coupons import coupon_redeem
-from payments.stripe.sandbox.disputes import dispute_open
+from payments.stripe.sandbox.dispute_bank import dispute_open
 from payments.stripe.sandbox.events import (
     checkout_payment_intent_event,
     checkout_session_event,

@@ -42,7 +42,7 @@ from payments.stripe.sandbox.cards import (
     CardError,
 )
 from payments.stripe.sandbox.charges import charge_create
-from payments.stripe.sandbox.disputes import dispute_open
+from payments.stripe.sandbox.dispute_bank import dispute_open
 from payments.stripe.sandbox.models import SandboxObject
 from payments.stripe.sandbox.objects import ApiError, account_id_for_key, new_id
 

@@ -11,7 +11,7 @@ import pytest
 
 from payments.models import Dispute, Payment, ReceivedNotification
 from payments.stripe.sandbox.cards import Card
-from payments.stripe.sandbox.disputes import (
+from payments.stripe.sandbox.dispute_bank import (
     dispute_appeal_open,
     dispute_decide,
     dispute_escalate,

@@ -11,7 +11,7 @@ import pytest
 
 from payments.models import Dispute, ReceivedNotification, Refund
 from payments.stripe.sandbox import refunds as sandbox_refunds
-from payments.stripe.sandbox.disputes import dispute_open
+from payments.stripe.sandbox.dispute_bank import dispute_open
 from payments.stripe.sandbox.models import SandboxObject
 from payments.stripe.tests.checkout_tools import order_paid
 from payments.stripe.tests.webhook_tools import post_event

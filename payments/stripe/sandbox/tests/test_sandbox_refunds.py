@@ -6,7 +6,7 @@ from django.core.management import call_command
 
 from payments.stripe.sandbox import refunds as sandbox_refunds
 from payments.stripe.sandbox.cards import CARD_REFUND_FAILS, CARD_REFUND_PENDING, Card
-from payments.stripe.sandbox.disputes import dispute_open
+from payments.stripe.sandbox.dispute_bank import dispute_open
 from payments.stripe.sandbox.hosted_checkout import checkout_session_pay
 from payments.stripe.sandbox.models import SandboxObject, SandboxRequest
 from payments.stripe.sandbox.tests.sandbox_tools import stripe_example

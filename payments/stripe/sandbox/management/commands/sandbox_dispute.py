@@ -23,7 +23,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from payments.shop_address import shop_origin
 from payments.stripe.sandbox import events
-from payments.stripe.sandbox.disputes import (
+from payments.stripe.sandbox.dispute_bank import (
     DisputeError,
     dispute_appeal_open,
     dispute_decide,
