@@ -167,8 +167,8 @@ def payments_close(
 ) -> list[Payment]:
     """Close the payments still pending for `references` (on `rail`, or on every rail): what
     they were started for is no longer what is to be paid (the order changed, or was
-    cancelled). Each is marked expired, its flag says why, and `payment_failed` is sent after
-    commit. Returns the payments closed.
+    cancelled). Each is marked expired, its attention note says why, and `payment_failed` is
+    sent after commit. Returns the payments closed.
 
     Run it inside the caller's transaction, before locking what they pay for: a paying
     notification locks its payment first and then the order (fulfilment), so closing takes

@@ -202,13 +202,13 @@ def _money(amount: int, currency: str) -> str:
 
 def _flag(refund: Refund, note: str) -> None:
     """Say `note` to the merchant on `refund` (kept with what was said before)."""
-    flag = (
+    said = (
         f"{refund.attention_note}\n{note}".strip()
         if note not in refund.attention_note
         else refund.attention_note
     )
-    Refund.objects.filter(pk=refund.pk).update(attention_note=flag[:4000], updated=timezone.now())
-    refund.attention_note = flag[:4000]
+    Refund.objects.filter(pk=refund.pk).update(attention_note=said[:4000], updated=timezone.now())
+    refund.attention_note = said[:4000]
     logger.warning("refund %s flagged: %s", refund.pk, note)
 
 

@@ -10,7 +10,7 @@ settled payment commit together with the notification's record, or not at all.
 A balance is debited only in the savepoint that pays the order: the debit, the payment's move
 to succeeded and the order marked paid (fulfilment, which checks under the order's lock that
 the order is open and costs what the payment stands for) stand or fall together. Money that
-cannot pay what it quotes stays on the balance, and the operation's flag says why.
+cannot pay what it quotes stays on the balance, and the operation's attention note says why.
 """
 
 import logging
@@ -44,8 +44,9 @@ def reference_for(ident: str, number: int = 1) -> str:
     return f"INV-{ident}" if number == 1 else f"INV-{ident}-{number}"
 
 
-def _flag_add(flag: str, note: str) -> str:
-    return note if not flag else flag if note in flag else f"{flag}\n{note}"
+def _note_added(notes: str, note: str) -> str:
+    """An attention note with `note` said too (once)."""
+    return note if not notes else notes if note in notes else f"{notes}\n{note}"
 
 
 def organisation_locked(*, inn: str, currency: str) -> Organisation:
@@ -115,11 +116,11 @@ def transfer_credit(transfer: Transfer) -> tuple[BankOperation, Organisation]:
             f"{organisation.inn} past {MAX_BALANCE} {transfer.currency} (minor units), the "
             "most it holds. Book it by hand."
         )
-    flag = organisation.attention_note
+    said = organisation.attention_note
     for note in notes:
-        flag = _flag_add(flag, note)
-    if flag != organisation.attention_note:
-        organisation.attention_note = flag
+        said = _note_added(said, note)
+    if said != organisation.attention_note:
+        organisation.attention_note = said
         organisation.save(update_fields=["attention_note"])
     operation = BankOperation.objects.create(
         operation_id=transfer.operation_id,
@@ -268,9 +269,9 @@ def balance_settle(
         else:
             settled.append(paid)
     if notes:
-        flag = operation.attention_note
+        said = operation.attention_note
         for note in notes:
-            flag = _flag_add(flag, note)
-        operation.attention_note = flag
+            said = _note_added(said, note)
+        operation.attention_note = said
         operation.save(update_fields=["attention_note"])
     return settled
