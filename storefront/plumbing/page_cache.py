@@ -120,6 +120,25 @@ def shop_page(
     return _spliced(request, response)
 
 
+def shop_value(key: tuple, computed: Callable[[], object]) -> object:
+    """A value read from what the pages show (a currency's taxes for new orders), kept beside
+    the pages and out of date with them: the same version decides, so a buyer is charged what
+    the page they bought from showed. A copy each time (the cache pickles it). Computed every
+    time where pages are not kept or the shared cache does not answer."""
+    if not settings.SHOP_PAGE_CACHE:
+        return computed()
+    version = _version()
+    if version is None:
+        return computed()
+    kept_key = _kept_key(("value", *key))
+    kept = _kept.get(kept_key)
+    if kept is not None and kept[0] == version:
+        return kept[1]
+    value = computed()
+    _kept.set(kept_key, (version, value))
+    return value
+
+
 def shop_pages_changed() -> None:
     """Every kept page is out of date, in every process, once the current transaction commits
     (at once outside one): call it wherever what the catalogue or an item page shows changes."""

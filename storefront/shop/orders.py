@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from payments.services import payments_close, references_being_paid
 from storefront.models import MAX_QUANTITY, Discount, Item, Order, OrderLine, Tax
+from storefront.plumbing.page_cache import shop_value
 from storefront.plumbing.row_locks import locked
 
 
@@ -59,9 +60,14 @@ def _changing(order: Order) -> Order:
     return locked_open(order)
 
 
-def taxes_for_new_orders(*, currency: str):
-    """The taxes the merchant applies to every new order in `currency`."""
-    return Tax.objects.filter(applies_to_new_orders=True, currency=currency)
+def taxes_for_new_orders(*, currency: str) -> list[Tax]:
+    """The taxes the merchant applies to every new order in `currency`: kept with the pages
+    that show them (a /buy then reads no tax; page_cache.shop_value), so an admin's change
+    applies to new orders as it shows on the pages."""
+    return shop_value(
+        ("taxes-for-new-orders", currency),
+        lambda: list(Tax.objects.filter(applies_to_new_orders=True, currency=currency)),
+    )
 
 
 def order_create(*, currency: str) -> Order:
@@ -70,10 +76,10 @@ def order_create(*, currency: str) -> Order:
 
 
 def order_new(*, currency: str) -> tuple[Order, list[Tax]]:
-    """A new order and its taxes: an INSERT, a SELECT and one INSERT of the links (a new
-    order has none to compare with, as `taxes.set` would)."""
+    """A new order and its taxes: an INSERT, the taxes (kept with the pages) and one INSERT of
+    the links (a new order has none to compare with, as `taxes.set` would)."""
     order = Order.objects.create(currency=currency)
-    taxes = list(taxes_for_new_orders(currency=currency))
+    taxes = taxes_for_new_orders(currency=currency)
     order.taxes.add(*taxes)
     return order, taxes
 

@@ -149,6 +149,57 @@ def test_a_changed_added_or_deleted_tax_shows_on_the_item_page(admin_client):
     assert "VAT" not in page and "plus Eco fee 2%" in page
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_buy_now_order_gets_the_taxes_its_page_shows_after_each_admin_change(admin_client):
+    """The taxes for new orders are kept with the pages (a /buy reads none): an admin's change
+    applies to the next order as it shows on the next page, never an order behind its page."""
+    tax = make_tax(display_name="VAT", percentage="19", inclusive=True, currency="EUR")
+    item = make_item(price="24.00", currency="EUR")
+
+    def bought() -> list[tuple[str, str]]:
+        buyer = Client()
+        assert buyer.get(f"/buy/{item.pk}").status_code == 200
+        order = Order.objects.latest("pk")
+        return sorted((t.display_name, str(t.percentage.normalize())) for t in order.taxes.all())
+
+    assert bought() == []  # the tax is not applied to new orders yet
+    assert bought() == []  # and kept so
+
+    change = reverse("admin:storefront_tax_change", args=[tax.pk])
+    saved(admin_client.post(change, tax_form(tax, applies_to_new_orders=True)))
+    assert bought() == [("VAT", "19")]
+
+    tax.applies_to_new_orders = True
+    add = reverse("admin:storefront_tax_add")
+    extra = {"display_name": "Eco fee", "percentage": "2", "currency": "EUR"}
+    saved(admin_client.post(add, extra | {"applies_to_new_orders": "on"}))
+    assert bought() == [("Eco fee", "2"), ("VAT", "19")]
+
+    delete = reverse("admin:storefront_tax_delete", args=[tax.pk])
+    saved(admin_client.post(delete, {"post": "yes"}))
+    assert bought() == [("Eco fee", "2")]
+    assert "plus Eco fee 2%" in Client().get(item.get_absolute_url()).content.decode()
+
+
+def test_a_tax_change_made_in_another_process_applies_to_the_next_buy_now(settings):
+    """Another process's admin save replaces the page version in the shared cache: this
+    process's kept taxes are out of date with it, as its kept pages are."""
+    from django.core.cache import cache
+
+    settings.SHOP_PAGE_VERSION_SECONDS = 0  # read the version at every request
+    tax = make_tax(display_name="VAT", percentage="19", inclusive=True, currency="EUR")
+    item = make_item(price="24.00", currency="EUR")
+    assert Client().get(f"/buy/{item.pk}").status_code == 200
+    assert not Order.objects.latest("pk").taxes.exists()
+
+    tax.applies_to_new_orders = True
+    tax.save()  # as the other process's admin did, which then replaced the version:
+    cache.set(page_cache.VERSION_KEY, "changed-elsewhere", timeout=None)
+
+    assert Client().get(f"/buy/{item.pk}").status_code == 200
+    assert list(Order.objects.latest("pk").taxes.all()) == [tax]
+
+
 def test_a_currency_offered_or_withdrawn_shows_on_the_next_view(client, settings, offer_currency):
     settings.SHOP_CURRENCIES = [*settings.SHOP_CURRENCIES, "JPY"]  # sold, no account yet
     item = make_item(price="500", currency="JPY")
