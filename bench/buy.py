@@ -3,7 +3,7 @@ to the database.
 
     .venv/bin/python -m bench.buy [--app-dir [LABEL=]PATH ...] [--requests 200] [--rounds 3]
         [--trivial-requests 1000] [--concurrency 1] [--workers 2] [--threads 4] [--port 8250]
-        [--no-record]
+        [--redis-url URL] [--no-record]
 
 gunicorn runs with SERVER_TIMING=1 (`Server-Timing: app;dur=..., provider;dur=...`, the provider
 part timed around the Stripe client's calls) and BENCH_STATEMENTS=1 (bench.middleware counts
@@ -18,7 +18,9 @@ PostgreSQL), and the server's CPU per /buy outside the Stripe call (the figure F
 like: the server's CPU per request, less what the request's thread spent inside Stripe calls,
 BENCH_PROVIDER_CPU=1). The kernel counts a process's CPU in 10 ms ticks, so the trivial phase is
 long enough (`--trivial-requests`, 1000 by default: over a second of server CPU) for F to be
-steady to a few per cent.
+steady to a few per cent. `--redis-url` (or `$BENCH_REDIS_URL`) gives every checkout the shared
+cache a deployed shop has: the taxes for new orders are then kept with the pages
+(storefront.plumbing.page_cache) rather than read by every /buy.
 """
 
 import argparse
@@ -29,7 +31,14 @@ import time
 from bench.load import Request, phase, spread, statuses_line
 from bench.record import percentiles
 from bench.server import servers_start, terminate_on_sigterm
-from bench.target import add_arguments, report_for, targets, targets_drop
+from bench.target import (
+    add_arguments,
+    add_redis_argument,
+    redis_apply,
+    report_for,
+    targets,
+    targets_drop,
+)
 
 MAX_SECONDS = 1200
 MEASURE_ENV = {"SERVER_TIMING": "1", "BENCH_STATEMENTS": "1", "BENCH_PROVIDER_CPU": "1"}
@@ -61,9 +70,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--warmup", type=int, default=5)
+    add_redis_argument(parser)
     args = parser.parse_args(argv)
     terminate_on_sigterm()
     found = targets(args)
+    redis = redis_apply(args, found)
     shops = {}
     for target in found:
         target.prepare()
@@ -73,7 +84,8 @@ def main(argv: list[str] | None = None) -> None:
         f"gunicorn {args.workers} workers × {args.threads} threads, SERVER_TIMING=1, "
         f"BENCH_STATEMENTS=1; {args.requests} requests × {args.rounds} rounds "
         f"({args.trivial_requests} of the trivial view before each) from "
-        f"{args.concurrency} client thread(s), interleaved, after {args.warmup} warm-up requests"
+        f"{args.concurrency} client thread(s), interleaved, after {args.warmup} warm-up requests; "
+        f"{redis}"
     )
     deadline = time.monotonic() + MAX_SECONDS
     try:

@@ -21,7 +21,6 @@ without Redis.
 """
 
 import argparse
-import os
 import statistics
 import time
 
@@ -29,7 +28,14 @@ import psycopg
 
 from bench.load import Request, phase, spread, statuses_line
 from bench.server import servers_start, terminate_on_sigterm
-from bench.target import add_arguments, report_for, targets, targets_drop
+from bench.target import (
+    add_arguments,
+    add_redis_argument,
+    redis_apply,
+    report_for,
+    targets,
+    targets_drop,
+)
 
 MAX_SECONDS = 1800
 
@@ -51,17 +57,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--lines", type=int, default=3, help="lines on the order page")
     parser.add_argument("--connection", choices=["keepalive", "fresh"], default="keepalive")
     parser.add_argument("--phase-seconds", type=float, default=60, help="time limit per phase")
-    parser.add_argument(
-        "--redis-url",
-        default=os.environ.get("BENCH_REDIS_URL", ""),
-        help="REDIS_URL for every checkout (default: $BENCH_REDIS_URL): the shared cache "
-        "production has, which the page cache needs; without it pages are rendered every time",
-    )
+    add_redis_argument(parser)
     args = parser.parse_args(argv)
     terminate_on_sigterm()
     found = targets(args)
-    for target in found:
-        target.extra_env["REDIS_URL"] = args.redis_url
+    redis = redis_apply(args, found)
     shops = {}
     for target in found:
         target.prepare()
@@ -71,8 +71,7 @@ def main(argv: list[str] | None = None) -> None:
         f"gunicorn {args.workers} workers × {args.threads} threads per checkout; "
         f"{args.requests} requests per phase from {args.concurrency} client threads "
         f"({args.connection} HTTP connections), {args.rounds} rounds, interleaved; "
-        f"{args.items} catalogue items, {args.lines} order lines; "
-        + (f"REDIS_URL {args.redis_url}" if args.redis_url else "no REDIS_URL")
+        f"{args.items} catalogue items, {args.lines} order lines; {redis}"
     )
     keepalive = args.connection == "keepalive"
     deadline = time.monotonic() + MAX_SECONDS

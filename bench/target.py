@@ -152,6 +152,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--keep-db", action="store_true", help="leave the databases afterwards")
 
 
+def add_redis_argument(parser: argparse.ArgumentParser) -> None:
+    """`--redis-url`, for the scripts whose paths a deployed shop's shared cache changes (the
+    pages it keeps, the taxes kept with them): not for the webhooks, whose receipts would then
+    wait for a Celery worker the bench does not run."""
+    parser.add_argument(
+        "--redis-url",
+        default=os.environ.get("BENCH_REDIS_URL", ""),
+        help="REDIS_URL for every checkout (default: $BENCH_REDIS_URL): the shared cache "
+        "production has, which the page cache needs; without it pages are rendered every time",
+    )
+
+
+def redis_apply(args: argparse.Namespace, found: list["Target"]) -> str:
+    """Give every checkout `--redis-url`; the report's words for it."""
+    for target in found:
+        target.extra_env["REDIS_URL"] = args.redis_url
+    return f"REDIS_URL {args.redis_url}" if args.redis_url else "no REDIS_URL"
+
+
 def targets(args: argparse.Namespace) -> list[Target]:
     found = []
     for spec in args.app_dir or [str(REPO)]:
