@@ -317,6 +317,37 @@ def test_on_redis_concurrent_calls_let_exactly_the_limit_through(redis_cache, se
     assert len(results) == 600
 
 
+def test_the_shop_redis_cache_counts_in_one_round_trip_and_never_makes_a_missing_key(
+    redis_cache,
+):
+    """incr is one script: a count keeps its expiry, and a missing (or expired) key is a
+    ValueError, as Django's, with nothing made: no count left without an expiry."""
+    cache = caches["default"]
+    backend = cache._cache
+    client = backend.get_client(write=True)
+    cache.set("count", 0, timeout=60)
+    cache.incr("count")  # the script loaded once (SCRIPT LOAD, should Redis not know it yet)
+    sent = []
+    real_execute = client.execute_command
+
+    def execute_command(*args, **kwargs):
+        sent.append(args[0])
+        return real_execute(*args, **kwargs)
+
+    client.execute_command = execute_command
+    try:
+        assert cache.incr("count") == 2
+        assert cache.decr("count") == 1
+        assert sent == ["EVALSHA", "EVALSHA"]  # one round trip each
+    finally:
+        del client.execute_command
+    assert 0 < client.ttl(cache.make_and_validate_key("count")) <= 60
+
+    with pytest.raises(ValueError):
+        cache.incr("never-set")
+    assert client.exists(cache.make_and_validate_key("never-set")) == 0
+
+
 def test_the_shop_redis_cache_keeps_one_client_per_pool(redis_cache):
     """Django's builds a redis client for every call; the shop's keeps the first (the counts
     above go through it, from many threads at once)."""
