@@ -315,46 +315,38 @@ def notification_receive(
     # the caller can start again, so there this receives once.
     attempts = 1 if transaction.get_connection().in_atomic_block else DEADLOCK_ATTEMPTS
     for attempt in range(1, attempts + 1):
+        last = attempt == attempts
         try:
-            return _receive(notification, payload=payload, last=attempt == attempts)
-        except _Deadlocked as exc:
+            return _receive(notification, payload=payload, last=last)
+        except OperationalError as exc:
+            if last or not _deadlock(exc):
+                raise
             logger.info(
                 "%s notification %s: a deadlock's victim (attempt %d), received again: %s",
                 notification.rail,
                 notification.event_id,
                 attempt,
-                exc.__cause__,
+                exc,
             )
     raise AssertionError("unreachable: the last attempt raises")  # pragma: no cover
 
 
-class _Deadlocked(Exception):
-    """The database broke a deadlock by rolling this delivery's statement or transaction back:
-    nothing of it was kept, so it is received again from the start."""
-
-
-def _deadlock(exc: Exception) -> bool:
-    """`exc` is a deadlock the database resolved by rolling back (InnoDB's 1213, PostgreSQL's
-    40P01), which the caller should retry; not a lock wait timeout or any other error."""
-    if not isinstance(exc, OperationalError):
-        return False
+def _deadlock(exc: OperationalError) -> bool:
+    """`exc` is a deadlock the database resolved by rolling its statement or transaction back
+    whole (InnoDB's 1213, PostgreSQL's 40P01), so that nothing of the attempt was kept; not a
+    lock wait timeout or any other error."""
     cause = exc.__cause__
-    code = getattr(cause, "args", (None,))[0] if getattr(cause, "args", None) else None
-    return code == 1213 or getattr(cause, "sqlstate", None) == "40P01"
+    args = getattr(cause, "args", ())
+    return (bool(args) and args[0] == 1213) or getattr(cause, "sqlstate", None) == "40P01"
 
 
 def _receive(
     notification: Notification, *, payload: str, last: bool
 ) -> tuple[ReceivedNotification | None, bool]:
-    """One attempt of notification_receive; a deadlock's victim raises _Deadlocked unless it is
-    the `last` attempt, which records the failure as any other."""
-    try:
-        if _counted_as_duplicate(notification):
-            return None, True
-    except OperationalError as exc:  # autocommit: the refused UPDATE changed nothing
-        if _deadlock(exc) and not last:
-            raise _Deadlocked from exc
-        raise
+    """One attempt of notification_receive. A deadlock's victim propagates unrecorded unless
+    it is the `last` attempt, whose failure is recorded as any other."""
+    if _counted_as_duplicate(notification):
+        return None, True
     fields = {
         "rail": notification.rail,
         "account": notification.account,
@@ -386,16 +378,11 @@ def _receive(
             # no entry, so its retry is processed afresh.
             transaction.on_commit(lambda: redeliveries.remember(notification), robust=True)
     except _Duplicate:
-        try:
-            _count_duplicate(notification, payload)
-        except OperationalError as exc:
-            if _deadlock(exc) and not last:
-                raise _Deadlocked from exc
-            raise
+        _count_duplicate(notification, payload)
         return None, True
     except Exception as exc:
-        if _deadlock(exc) and not last:  # rolled back whole: nothing of it was kept
-            raise _Deadlocked from exc
+        if not last and isinstance(exc, OperationalError) and _deadlock(exc):
+            raise  # rolled back whole: received again (notification_receive)
         ReceivedNotification.objects.create(
             **fields,
             status=ReceivedNotification.Status.FAILED,

@@ -107,16 +107,14 @@ def shop_page(
     200), with this request's CSRF token and address in it."""
     if not settings.SHOP_PAGE_CACHE or len(get_messages(request)):
         return _spliced(request, rendered())
-    version = _version()
-    if version is None:
-        return _spliced(request, rendered())
-    kept_key = _kept_key(key)
-    kept = _kept.get(kept_key)
-    if kept is not None and kept[0] == version:
-        return HttpResponse(_splice(request, kept[1]), content_type=kept[2])
+    version, kept = _kept_current(key)
+    if kept is not None:
+        content, content_type = kept
+        return HttpResponse(_splice(request, content), content_type=content_type)
     response = rendered()
-    if getattr(response, "keepable", False) and response.status_code == 200:
-        _kept.set(kept_key, (version, response.content, response["Content-Type"]))
+    keepable = getattr(response, "keepable", False) and response.status_code == 200
+    if version is not None and keepable:
+        _kept.set(_kept_key(key), (version, (response.content, response["Content-Type"])))
     return _spliced(request, response)
 
 
@@ -125,18 +123,24 @@ def shop_value(key: tuple, computed: Callable[[], object]) -> object:
     the pages and out of date with them: the same version decides, so a buyer is charged what
     the page they bought from showed. A copy each time (the cache pickles it). Computed every
     time where pages are not kept or the shared cache does not answer."""
-    if not settings.SHOP_PAGE_CACHE:
-        return computed()
+    key = ("value", *key)
+    version, kept = _kept_current(key) if settings.SHOP_PAGE_CACHE else (None, None)
+    if kept is not None:
+        return kept
+    value = computed()
+    if version is not None:
+        _kept.set(_kept_key(key), (version, value))
+    return value
+
+
+def _kept_current(key: tuple) -> tuple[str | None, object | None]:
+    """(the current version, what is kept under `key` at it, else None); (None, None) while
+    the shared cache does not answer, when nothing may be kept."""
     version = _version()
     if version is None:
-        return computed()
-    kept_key = _kept_key(("value", *key))
-    kept = _kept.get(kept_key)
-    if kept is not None and kept[0] == version:
-        return kept[1]
-    value = computed()
-    _kept.set(kept_key, (version, value))
-    return value
+        return None, None
+    kept = _kept.get(_kept_key(key))
+    return version, kept[1] if kept is not None and kept[0] == version else None
 
 
 def shop_pages_changed() -> None:
