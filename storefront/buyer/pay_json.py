@@ -16,9 +16,9 @@ from payments.values import Method, PaymentStart
 from sitewide.api import error_responses
 from sitewide.api_errors import error_body
 from storefront.buyer.paying import chosen_options, chosen_rail, return_urls
-from storefront.models import Item
 from storefront.plumbing.throttle import PaymentStartThrottle, ShopApiView
 from storefront.shop.access import accessible_order, buy_now_order, buy_now_remember
+from storefront.shop.catalogue import item_for_sale
 from storefront.shop.order_payment import item_payment_start, order_payment_start
 from storefront.shop.orders import OrderError
 
@@ -135,8 +135,9 @@ class ItemPayJsonView(_PayJsonView):
         },
     )
     def get(self, request, item_id: str) -> Response:
-        BuyQuerySerializer(data=request.query_params).is_valid(raise_exception=True)
-        item = Item.objects.filter(pk=int(item_id)).first() if item_id.isdecimal() else None
+        if request.query_params:  # no query (the Buy button's call): nothing to validate
+            BuyQuerySerializer(data=request.query_params).is_valid(raise_exception=True)
+        item = item_for_sale(int(item_id)) if item_id.isdecimal() else None
         if item is None:
             return Response(error_body("There is no such item."), status=404)
         earlier = buy_now_order(request, item.pk)

@@ -3,8 +3,8 @@ redirects to `order_pay_form`, which renders the chosen rail's form (Stripe: the
 Element)."""
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -13,9 +13,9 @@ from payments.errors import PaymentError
 from payments.values import Method
 from storefront.buyer.order_pages import no_such_order, order_lines_context
 from storefront.buyer.paying import chosen_rail, return_urls
-from storefront.models import Item
 from storefront.plumbing.throttle import limit_payment_starts
 from storefront.shop.access import accessible_order, buy_now_order, buy_now_remember
+from storefront.shop.catalogue import item_for_sale
 from storefront.shop.order_payment import item_payment_prepare, order_payment_start
 from storefront.shop.orders import OrderError
 
@@ -30,7 +30,9 @@ def item_pay_redirect(request: HttpRequest, item_id: int) -> HttpResponse:
     this item (reloading makes no order and no payment); a new one has its payment started
     here, so a provider that refuses leaves no order behind.
     """
-    item = get_object_or_404(Item, pk=item_id)
+    item = item_for_sale(item_id)
+    if item is None:
+        raise Http404("There is no such item.")
     try:
         rail = chosen_rail(request, item.currency, Method.ON_PAGE)
         order = item_payment_prepare(

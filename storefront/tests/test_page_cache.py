@@ -19,7 +19,7 @@ from django.middleware.csrf import _unmask_cipher_token
 from django.test import Client
 from django.urls import reverse
 
-from storefront.models import Item, Order
+from storefront.models import Item, Order, Tax
 from storefront.plumbing import page_cache
 from storefront.tests.factories import make_item, make_tax
 from storefront.tests.worker_tools import (
@@ -179,6 +179,65 @@ def test_a_buy_now_order_gets_the_taxes_its_page_shows_after_each_admin_change(a
     saved(admin_client.post(delete, {"post": "yes"}))
     assert bought() == [("Eco fee", "2")]
     assert "plus Eco fee 2%" in Client().get(item.get_absolute_url()).content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_buy_now_order_is_charged_the_price_its_page_shows_after_an_admin_change(admin_client):
+    """The item a /buy sells is kept with the pages too: the price saved in the admin is the
+    next order's, as it is the next page's."""
+    item = make_item(price="24.00", currency="EUR")
+
+    def bought() -> tuple[str, int]:
+        assert Client().get(f"/buy/{item.pk}").status_code == 200
+        order = Order.objects.latest("pk")
+        return str(order.lines.get().unit_price.amount), order.priced_total
+
+    assert bought() == ("24.00", 2400)
+    assert bought() == ("24.00", 2400)  # kept
+
+    change = reverse("admin:storefront_item_change", args=[item.pk])
+    saved(admin_client.post(change, item_form(item, price_0="26.50")))
+    assert bought() == ("26.50", 2650)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_item_deleted_behind_the_pages_back_is_refused_not_a_500(client):
+    """A kept item deleted from a shell (the pages not told): the database refuses the new
+    order's line, nothing is left of it, and from then on nothing kept is trusted."""
+    item = make_item(price="24.00", currency="EUR", name="Linen tote")
+    assert Client().get(f"/buy/{item.pk}").status_code == 200  # the item is kept now
+    Order.objects.all().delete()
+    Item.objects.filter(pk=item.pk).delete()  # a shell: no admin, no shop_pages_changed
+
+    refused = Client().get(f"/buy/{item.pk}")
+    assert refused.status_code == 409
+    assert refused.json()["error"] == "Linen tote is no longer sold."
+    assert not Order.objects.exists()
+    assert Client().get(f"/buy/{item.pk}").status_code == 404
+    assert client.get(f"/item/{item.pk}/").status_code == 404  # its kept page dropped too
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_tax_deleted_behind_the_pages_back_leaves_the_next_order_without_it():
+    """The kept taxes for new orders name a tax deleted from a shell: the order is made again
+    with the taxes as they are now, not refused."""
+    tax = make_tax(
+        display_name="VAT",
+        percentage="19",
+        inclusive=True,
+        currency="EUR",
+        applies_to_new_orders=True,
+    )
+    item = make_item(price="24.00", currency="EUR")
+    assert Client().get(f"/buy/{item.pk}").status_code == 200
+    assert list(Order.objects.latest("pk").taxes.all()) == [tax]
+    Tax.objects.filter(pk=tax.pk).delete()  # a shell
+
+    assert Client().get(f"/buy/{item.pk}").status_code == 200
+    order = Order.objects.latest("pk")
+    assert not order.taxes.exists()
+    assert order.lines.count() == 1 and order.priced_total == 2400
+    assert Order.objects.count() == 2  # nothing half-made left by the refused try
 
 
 def test_a_tax_change_made_in_another_process_applies_to_the_next_buy_now(settings):
