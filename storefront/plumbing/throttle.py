@@ -20,7 +20,8 @@ after its own included: of any calls let through, the last to count itself has t
 the others, even those of processes whose clocks have already moved to the next slot, so
 concurrent calls never let more than the limit through. Counts live in Django's
 cache (Redis in production, shared by every process; per process with the local-memory
-default) and use only its atomic `add`, `incr` and `decr`. When the cache cannot be reached,
+default) and use only its atomic `add`, `incr` and `decr`, or on the shop's Redis cache one
+script that counts and reads at once (one round trip). When the cache cannot be reached,
 the shop keeps selling: calls go through, the cache is asked again only after a few seconds,
 and a warning is logged at most once a minute.
 """
@@ -118,6 +119,16 @@ def _count_one_more(key: str, *, timeout: int) -> int:
         return 1
 
 
+def _count_and_read(key: str, others: list[str], *, timeout: int) -> tuple[int, dict]:
+    """Count one more call in `key`, then read the counts `others`: in one round trip where the
+    cache can (the shop's Redis cache, storefront.plumbing.redis_cache), else two."""
+    one_trip = getattr(cache, "count_and_read", None)
+    if one_trip is not None:
+        return one_trip(key, others, timeout=timeout)
+    counted = _count_one_more(key, timeout=timeout)
+    return counted, cache.get_many(others)
+
+
 def _uncount(key: str) -> None:
     with contextlib.suppress(ValueError):  # already expired: nothing to take back
         cache.decr(key)
@@ -136,9 +147,12 @@ def wait_needed(request: HttpRequest, *, scope: str) -> int:
     prefix = f"throttle:{scope}:{client_bucket(request)}:"
     slots = range(current - SLOTS, current + 1)
     try:
-        counted = _count_one_more(f"{prefix}{current}", timeout=math.ceil(window) + 2)
         # Read after counting, the next slot included (see the module's docstring).
-        others = cache.get_many([f"{prefix}{slot}" for slot in (*slots[:-1], current + 1)])
+        counted, others = _count_and_read(
+            f"{prefix}{current}",
+            [f"{prefix}{slot}" for slot in (*slots[:-1], current + 1)],
+            timeout=math.ceil(window) + 2,
+        )
         if counted + sum(others.values()) <= limit:
             return 0
         _uncount(f"{prefix}{current}")

@@ -348,6 +348,37 @@ def test_the_shop_redis_cache_counts_in_one_round_trip_and_never_makes_a_missing
     assert client.exists(cache.make_and_validate_key("never-set")) == 0
 
 
+def test_on_redis_a_call_is_counted_and_judged_in_one_round_trip(redis_cache, settings):
+    """The throttle's count and its read of the other slots are one script on the shop's Redis
+    cache: one round trip a call, the count made with its expiry, the others read after it."""
+    settings.SHOP_START_LIMIT = 3
+    cache = caches["default"]
+    client = cache._cache.get_client(write=True)
+    request = RequestFactory().get("/buy/1")
+    assert throttle.wait_needed(request, scope="payment-start") == 0  # the script loaded once
+    sent = []
+    real_execute = client.execute_command
+
+    def execute_command(*args, **kwargs):
+        sent.append(args[0])
+        return real_execute(*args, **kwargs)
+
+    client.execute_command = execute_command
+    try:
+        waits = [throttle.wait_needed(request, scope="payment-start") for _ in range(3)]
+    finally:
+        del client.execute_command
+
+    assert waits[:2] == [0, 0] and waits[2] > 0  # the limit, 3, then refused
+    # One round trip each; the refused one also takes its count back (a DECR script).
+    assert sent == ["EVALSHA", "EVALSHA", "EVALSHA", "EVALSHA"]
+    keys = list(client.scan_iter(match=cache.make_and_validate_key("throttle:*")))
+    assert keys and all(
+        0 < client.ttl(key) <= settings.SHOP_START_WINDOW_SECONDS + 2 for key in keys
+    )
+    assert sum(int(client.get(key)) for key in keys) == 3  # the refused call not counted
+
+
 def test_the_shop_redis_cache_keeps_one_client_per_pool(redis_cache):
     """Django's builds a redis client for every call; the shop's keeps the first (the counts
     above go through it, from many threads at once)."""
