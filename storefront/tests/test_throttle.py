@@ -7,6 +7,7 @@ import math
 import os
 import threading
 import uuid
+from contextlib import contextmanager
 
 import pytest
 from django.contrib.sessions.models import Session
@@ -317,6 +318,23 @@ def test_on_redis_concurrent_calls_let_exactly_the_limit_through(redis_cache, se
     assert len(results) == 600
 
 
+@contextmanager
+def commands_sent(client):
+    """The names of the Redis commands `client` sends inside the block, in order."""
+    sent = []
+    real_execute = client.execute_command
+
+    def execute_command(*args, **kwargs):
+        sent.append(args[0])
+        return real_execute(*args, **kwargs)
+
+    client.execute_command = execute_command
+    try:
+        yield sent
+    finally:
+        del client.execute_command
+
+
 def test_the_shop_redis_cache_counts_in_one_round_trip_and_never_makes_a_missing_key(
     redis_cache,
 ):
@@ -327,20 +345,10 @@ def test_the_shop_redis_cache_counts_in_one_round_trip_and_never_makes_a_missing
     client = backend.get_client(write=True)
     cache.set("count", 0, timeout=60)
     cache.incr("count")  # the script loaded once (SCRIPT LOAD, should Redis not know it yet)
-    sent = []
-    real_execute = client.execute_command
-
-    def execute_command(*args, **kwargs):
-        sent.append(args[0])
-        return real_execute(*args, **kwargs)
-
-    client.execute_command = execute_command
-    try:
+    with commands_sent(client) as sent:
         assert cache.incr("count") == 2
         assert cache.decr("count") == 1
-        assert sent == ["EVALSHA", "EVALSHA"]  # one round trip each
-    finally:
-        del client.execute_command
+    assert sent == ["EVALSHA", "EVALSHA"]  # one round trip each
     assert 0 < client.ttl(cache.make_and_validate_key("count")) <= 60
 
     with pytest.raises(ValueError):
@@ -356,18 +364,8 @@ def test_on_redis_a_call_is_counted_and_judged_in_one_round_trip(redis_cache, se
     client = cache._cache.get_client(write=True)
     request = RequestFactory().get("/buy/1")
     assert throttle.wait_needed(request, scope="payment-start") == 0  # the script loaded once
-    sent = []
-    real_execute = client.execute_command
-
-    def execute_command(*args, **kwargs):
-        sent.append(args[0])
-        return real_execute(*args, **kwargs)
-
-    client.execute_command = execute_command
-    try:
+    with commands_sent(client) as sent:
         waits = [throttle.wait_needed(request, scope="payment-start") for _ in range(3)]
-    finally:
-        del client.execute_command
 
     assert waits[:2] == [0, 0] and waits[2] > 0  # the limit, 3, then refused
     # One round trip each; the refused one also takes its count back (a DECR script).
