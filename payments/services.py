@@ -13,7 +13,7 @@ errors (`payments.errors`); it also hands the shop what it implements for fulfil
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from django.db.models import F, OuterRef, Q, Subquery, Sum
+from django.db.models import Exists, F, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
 from payments.errors import PaymentError
@@ -186,6 +186,11 @@ def payment_statuses() -> list[tuple[str, str]]:
     return list(Payment.Status.choices)
 
 
+# Payments in the order that puts the one that paid a reference last: one that fulfilled what
+# it paid for after one that did not (say, a second payment, noted for the merchant to refund).
+_PAYING_LAST = (F("fulfilled_at").asc(nulls_first=True), "pk")
+
+
 def paying_payments(references: Sequence[str]) -> dict[str, Payment]:
     """The succeeded payment that paid each of `references`, by reference (one query for all
     of them): one that fulfilled what it paid for wins over one that was not (say, a second
@@ -193,10 +198,28 @@ def paying_payments(references: Sequence[str]) -> dict[str, Payment]:
     found: dict[str, Payment] = {}
     payments = Payment.objects.filter(
         reference__in=list(references), status=Payment.Status.SUCCEEDED
-    ).order_by(F("fulfilled_at").asc(nulls_first=True), "pk")  # the fulfilling one comes last
+    ).order_by(*_PAYING_LAST)
     for payment in payments:
         found[payment.reference] = payment
     return found
+
+
+def paying_payment_refunded(reference: str) -> tuple[Payment | None, bool]:
+    """The payment that paid `reference` (as `paying_payments` picks it, or None), and whether
+    any of its payments has a succeeded refund, in one query: what an invoice needs to know
+    before it lists refunds (`refunds_for`), which there rarely are."""
+    refunded = Refund.objects.filter(payment=OuterRef("pk"), status=Refund.Status.SUCCEEDED)
+    paying, any_refunded = None, False
+    payments = (
+        Payment.objects.filter(reference=reference)
+        .annotate(refunded=Exists(refunded))
+        .order_by(*_PAYING_LAST)
+    )
+    for payment in payments:
+        any_refunded = any_refunded or payment.refunded
+        if payment.status == Payment.Status.SUCCEEDED:
+            paying = payment
+    return paying, any_refunded
 
 
 def payment_links(payment: Payment) -> list[Link]:

@@ -25,7 +25,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 
 from currencies.formatting import currency_symbol, format_money
 from currencies.minor_units import from_minor_units, to_minor_units
-from payments.services import paying_payments, payment_instructions, refunds_for
+from payments.services import paying_payment_refunded, payment_instructions, refunds_for
 from storefront.documents.pdf_pages import (
     FONT,
     FONT_BOLD,
@@ -202,10 +202,8 @@ def order_invoice_pdf(
         taxes = list(order.taxes.all())
     totals = totals or order_totals(order, lines=lines, taxes=taxes)
     paid = order.status == Order.Status.PAID
-    payment = (
-        paying_payments([order.payment_reference]).get(order.payment_reference) if paid else None
-    )
-    refunds, remaining = _refunds(order) if paid else ([], 0)
+    payment, refunded = paying_payment_refunded(order.payment_reference) if paid else (None, False)
+    refunds, remaining = _refunds(order) if refunded else ([], 0)
     currency = order.currency
 
     def money(minor: int) -> str:
