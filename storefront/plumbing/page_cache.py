@@ -39,13 +39,14 @@ import math
 import secrets
 import time
 from collections.abc import Callable
+from typing import TypeVar
 
 from django.conf import settings
 from django.contrib.messages import get_messages
 from django.core.cache import cache
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.signals import setting_changed
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import render
@@ -55,6 +56,7 @@ from django.utils.translation import get_language
 from storefront.plumbing.shared_cache import CacheOutage
 
 logger = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 #: Pages one process keeps at most (the least recently used go first): about 5 KB an item
 #: page, 20 KB a catalogue page.
@@ -131,6 +133,20 @@ def shop_value(key: tuple, computed: Callable[[], object]) -> object:
     if version is not None:
         _kept.set(_kept_key(key), (version, value))
     return value
+
+
+def kept_values_written(write: Callable[[], _T], *, again: Callable[[], _T] | None = None) -> _T:
+    """`write()`, a transaction (the caller in none) writing rows that name what `shop_value`
+    keeps: an item, the taxes for new orders. One deleted in a way the pages were not told of
+    (a shell, SQL) is still kept for up to KEPT_SECONDS, and the database refuses what names it
+    (IntegrityError: nothing written). Then every kept page and value is out of date
+    (`shop_pages_changed`, in every process), and `again` (by default `write`) runs once more,
+    reading afresh."""
+    try:
+        return write()
+    except IntegrityError:
+        shop_pages_changed()
+        return (again or write)()
 
 
 def _kept_current(key: tuple) -> tuple[str | None, object | None]:

@@ -45,7 +45,7 @@ def item_for_sale(item_id: int) -> Item | None:
     """Item `item_id` as its page shows it, or None: kept beside the pages and out of date with
     them (page_cache.shop_value), so a buy-now click reads no item and is charged what the page
     showed. A row deleted since in a way the pages were not told of (a shell) is caught where
-    the order is made (order_payment._buy_now_order)."""
+    the order is made (page_cache.kept_values_written)."""
     return shop_value(("item-for-sale", item_id), lambda: Item.objects.filter(pk=item_id).first())
 
 

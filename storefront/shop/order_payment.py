@@ -5,13 +5,13 @@ database at the catalogue's current prices), starting its payment on a rail, buy
 
 from collections.abc import Mapping, Sequence
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from payments.services import payment_start, rails_prepare
 from payments.values import DiscountTerms, Method, Payable, PayableLine, PaymentStart, TaxTerms
 from storefront.models import PAYMENT_KIND, Discount, Item, Order, OrderLine, Tax
-from storefront.plumbing.page_cache import shop_pages_changed
-from storefront.shop.orders import OrderError, locked_open, order_new
+from storefront.plumbing.page_cache import kept_values_written
+from storefront.shop.orders import OrderError, item_still_sold, locked_open, order_new
 from storefront.shop.pricing import order_totals
 
 
@@ -147,22 +147,13 @@ def order_payment_start(
 
 def _buy_now_order(*, item: Item) -> tuple[Order, list[Tax], OrderLine]:
     """A new one-line order of `item`, with its taxes and its line: priced as it is made
-    (order_priced), so neither read again nor re-priced before it is paid.
-
-    `item` and the taxes may be what the pages keep (catalogue.item_for_sale,
-    orders.taxes_for_new_orders). Where one of them was deleted in a way the pages were not
-    told of (a shell, SQL), the database refuses the order's links to it (IntegrityError):
-    then every kept page and value is out of date, and the order is made once more from rows
-    read afresh, or refused (OrderError) if the item is gone.
-    """
-    try:
-        return _buy_now_order_made(item=item)
-    except IntegrityError:
-        shop_pages_changed()
-        fresh = Item.objects.filter(pk=item.pk).first()
-        if fresh is None:
-            raise OrderError(f"{item.name} is no longer sold.") from None
-        return _buy_now_order_made(item=fresh)
+    (order_priced), so neither read again nor re-priced before it is paid. `item` and the
+    taxes may be what the pages keep: made again from fresh rows where one was deleted since
+    (page_cache.kept_values_written), refused (OrderError) where the item is gone."""
+    return kept_values_written(
+        lambda: _buy_now_order_made(item=item),
+        again=lambda: _buy_now_order_made(item=item_still_sold(item)),
+    )
 
 
 @transaction.atomic

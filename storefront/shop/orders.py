@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from payments.services import payments_close, references_being_paid
 from storefront.models import MAX_QUANTITY, Discount, Item, Order, OrderLine, Tax
-from storefront.plumbing.page_cache import shop_value
+from storefront.plumbing.page_cache import kept_values_written, shop_value
 from storefront.plumbing.row_locks import locked
 
 
@@ -88,13 +88,29 @@ def order_new(*, currency: str) -> tuple[Order, list[Tax]]:
     return order, taxes
 
 
-@transaction.atomic
+def item_still_sold(item: Item) -> Item:
+    """`item` as its row is now; OrderError if it is gone."""
+    fresh = Item.objects.filter(pk=item.pk).first()
+    if fresh is None:
+        raise OrderError(f"{item.name} is no longer sold.")
+    return fresh
+
+
 def order_add_item(*, order: Order | None, item: Item, quantity: int) -> Order:
     """Add `quantity` of `item` to `order` (a new order when None, or when it is paid).
 
     An order has one currency, because one Stripe payment has one: an item in another currency
-    is refused while the order has lines, and nothing changes.
+    is refused while the order has lines, and nothing changes. Made again from fresh rows where
+    the kept taxes for new orders name one deleted since (page_cache.kept_values_written).
     """
+    return kept_values_written(
+        lambda: _order_add_item(order=order, item=item, quantity=quantity),
+        again=lambda: _order_add_item(order=order, item=item_still_sold(item), quantity=quantity),
+    )
+
+
+@transaction.atomic
+def _order_add_item(*, order: Order | None, item: Item, quantity: int) -> Order:
     _check_quantity(quantity)
     if order is not None:
         _payments_close(order)

@@ -240,6 +240,28 @@ def test_a_tax_deleted_behind_the_pages_back_leaves_the_next_order_without_it():
     assert Order.objects.count() == 2  # nothing half-made left by the refused try
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_tax_deleted_behind_the_pages_back_leaves_the_next_added_order_without_it():
+    """Adding to a new order applies the same kept taxes: made again without the deleted one,
+    not a 500."""
+    tax = make_tax(
+        display_name="VAT",
+        percentage="19",
+        inclusive=True,
+        currency="EUR",
+        applies_to_new_orders=True,
+    )
+    item = make_item(price="24.00", currency="EUR")
+    assert Client().post("/order/add/", {"item": item.pk, "quantity": 2}).status_code == 302
+    Tax.objects.filter(pk=tax.pk).delete()  # a shell
+
+    assert Client().post("/order/add/", {"item": item.pk, "quantity": 2}).status_code == 302
+    order = Order.objects.latest("pk")
+    assert not order.taxes.exists()
+    assert order.lines.get().quantity == 2
+    assert Order.objects.count() == 2
+
+
 def test_a_tax_change_made_in_another_process_applies_to_the_next_buy_now(settings):
     """Another process's admin save replaces the page version in the shared cache: this
     process's kept taxes are out of date with it, as its kept pages are."""
