@@ -176,12 +176,21 @@ def payments_close(
     that succeeds meanwhile is not closed; money a provider takes later for a closed one is
     still recorded, and fulfilment flags what it cannot pay for.
     """
-    pending = Payment.objects.select_for_update().filter(
-        reference__in=list(references), status=Payment.Status.PENDING
-    )
+    pending = Payment.objects.filter(reference__in=list(references), status=Payment.Status.PENDING)
     if rail is not None:
         pending = pending.filter(rail=rail)
-    closing = list(pending.order_by("pk"))
+    found = list(pending.values_list("pk", flat=True))
+    if not found:
+        return []
+    # Locked by primary key alone, and kept where still pending as locked. A locking read
+    # through a secondary index (InnoDB may pick `status`'s, or merge it with `reference`'s)
+    # locks that index's records too, which a paying notification's UPDATE of its own payment's
+    # status must change: each then waits for the other, and one request fails as a deadlock.
+    closing = [
+        payment
+        for payment in Payment.objects.select_for_update().filter(pk__in=found).order_by("pk")
+        if payment.status == Payment.Status.PENDING
+    ]
     if not closing:
         return []
     note = f"Closed unpaid: {reason}"

@@ -1,11 +1,14 @@
 """Exactly-once crediting under real concurrency: 50 threads against PostgreSQL (see
 payments.tests.concurrency)."""
 
+import re
 import time
 from collections import Counter
 from itertools import pairwise
 
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from payments.bank_transfer.models import BankOperation, LedgerEntry, Organisation
 from payments.bank_transfer.tests.bank_tools import INN, post, transfer
@@ -167,6 +170,30 @@ def test_a_transfer_racing_a_change_of_its_order_pays_it_at_the_old_total_or_not
             assert payment.status == Payment.Status.EXPIRED
             assert organisation.balance == 145000
     invariants_hold()
+
+
+def test_a_change_of_the_order_locks_its_pending_payment_by_primary_key_alone(client):
+    """InnoDB also locks the records of the index a locking read goes through. Were a change
+    of the order to lock its payment through the `status` index (the optimiser may choose it,
+    or merge it with `reference`'s), it would hold records that a paying notification's UPDATE
+    of another payment's status must change, while that notification holds the payment this
+    change waits for: a deadlock, the change its victim (as CI once saw in the test above)."""
+    order, reference = order_shown()
+    extra = make_item(price="10.00", currency="RUB")
+
+    with CaptureQueriesContext(connection) as queries:
+        response = cart_client(client, order).post("/order/add/", {"item": extra.pk, "quantity": 1})
+
+    assert response.status_code == 302
+    assert Payment.objects.get(provider_ref=reference).status == Payment.Status.EXPIRED
+    locking = [
+        query["sql"]
+        for query in queries.captured_queries
+        if "FOR UPDATE" in query["sql"] and "payments_payment" in query["sql"].split(" WHERE ")[0]
+    ]
+    assert len(locking) == 1, locking
+    condition = locking[0].split(" WHERE ", 1)[1].split(" ORDER BY ")[0]
+    assert re.findall(r"""[`"]payments_payment[`"]\.[`"](\w+)[`"]""", condition) == ["id"]
 
 
 class _Answer:
