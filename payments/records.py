@@ -32,6 +32,7 @@ from payments.rails import rail_named
 from payments.refunds import refund_apply
 from payments.signals import notification_rejected, payment_failed, payment_succeeded
 from payments.values import Notification, ProviderState, ProviderStatus
+from sitewide.transactions import DEADLOCK_ATTEMPTS, deadlock_victim
 
 logger = logging.getLogger(__name__)
 
@@ -42,9 +43,6 @@ REJECTED_PAYLOAD_LIMIT = 10_000
 REJECTION_WINDOW = timedelta(hours=1)
 REJECTED_SAMPLE_BYTES = 500
 REJECTED_REASON_CHARS = 500
-# How often a delivery is received afresh when the database chose it as a deadlock's victim
-# (InnoDB does, among deliveries of one event racing its first delivery's transaction).
-DEADLOCK_ATTEMPTS = 3
 
 
 def payment_record(
@@ -328,7 +326,7 @@ def notification_receive(
         try:
             return _receive(notification, payload=payload, last=last)
         except OperationalError as exc:
-            if last or not _deadlock(exc):
+            if last or not deadlock_victim(exc):
                 raise
             logger.info(
                 "%s notification %s: a deadlock's victim (attempt %d), received again: %s",
@@ -338,15 +336,6 @@ def notification_receive(
                 exc,
             )
     raise AssertionError("unreachable: the last attempt raises")  # pragma: no cover
-
-
-def _deadlock(exc: OperationalError) -> bool:
-    """`exc` is a deadlock the database resolved by rolling its statement or transaction back
-    whole (InnoDB's 1213, PostgreSQL's 40P01), so that nothing of the attempt was kept; not a
-    lock wait timeout or any other error."""
-    cause = exc.__cause__
-    args = getattr(cause, "args", ())
-    return (bool(args) and args[0] == 1213) or getattr(cause, "sqlstate", None) == "40P01"
 
 
 def _receive(
@@ -390,7 +379,7 @@ def _receive(
         _count_duplicate(notification, payload)
         return None, True
     except Exception as exc:
-        if not last and isinstance(exc, OperationalError) and _deadlock(exc):
+        if not last and isinstance(exc, OperationalError) and deadlock_victim(exc):
             raise  # rolled back whole: received again (notification_receive)
         ReceivedNotification.objects.create(
             **fields,

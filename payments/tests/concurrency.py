@@ -4,13 +4,16 @@ SQLite serialises every writer, so it proves nothing here; such tests run in the
 and the MySQL/MariaDB passes of `make test` (DATABASE_URL=postgres://... or mysql://...) and
 skip, saying so, on SQLite. The two servers lock differently (PostgreSQL's unique-index waits
 and `FOR UPDATE OF`; InnoDB's record and gap locks, and MariaDB's plain `FOR UPDATE`), which
-is why both run them.
+is why both run them. It also makes the errors the database drivers raise for a deadlock and
+a lock wait timeout, for tests that have code meet one where a real one arises.
 """
 
 import threading
 
+import MySQLdb
+import psycopg
 import pytest
-from django.db import connection, connections
+from django.db import OperationalError, connection, connections
 from django.test import Client
 
 SERVER_VENDORS = ("postgresql", "mysql")
@@ -49,3 +52,24 @@ def run_at_once(calls, *, timeout: float = 120) -> list:
     for thread in threads:
         thread.join(timeout=timeout)
     return statuses
+
+
+def innodb_deadlock() -> OperationalError:
+    cause = MySQLdb.OperationalError(1213, "Deadlock found when trying to get lock")
+    error = OperationalError(*cause.args)
+    error.__cause__ = cause
+    return error
+
+
+def postgres_deadlock() -> OperationalError:
+    cause = psycopg.errors.DeadlockDetected("deadlock detected")
+    error = OperationalError(*cause.args)
+    error.__cause__ = cause
+    return error
+
+
+def lock_wait_timeout() -> OperationalError:
+    cause = MySQLdb.OperationalError(1205, "Lock wait timeout exceeded")
+    error = OperationalError(*cause.args)
+    error.__cause__ = cause
+    return error

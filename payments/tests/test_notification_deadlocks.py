@@ -4,8 +4,6 @@ provider is told once, the order is paid once, and no failure is recorded for a 
 went through. Other database errors still fail as before. The deadlocks are the drivers' own
 errors, raised where the real ones arise."""
 
-import MySQLdb
-import psycopg
 import pytest
 from django.core.cache import cache
 from django.db import OperationalError
@@ -15,31 +13,11 @@ from payments import records
 from payments.models import Payment, ReceivedNotification
 from payments.redeliveries import duplicates_counted
 from payments.stripe.tests.webhook_tools import event_for, paid_session, post_event
+from payments.tests.concurrency import innodb_deadlock, lock_wait_timeout, postgres_deadlock
 from storefront.models import Order
 from storefront.tests.factories import make_item
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def innodb_deadlock() -> OperationalError:
-    cause = MySQLdb.OperationalError(1213, "Deadlock found when trying to get lock")
-    error = OperationalError(*cause.args)
-    error.__cause__ = cause
-    return error
-
-
-def postgres_deadlock() -> OperationalError:
-    cause = psycopg.errors.DeadlockDetected("deadlock detected")
-    error = OperationalError(*cause.args)
-    error.__cause__ = cause
-    return error
-
-
-def lock_wait_timeout() -> OperationalError:
-    cause = MySQLdb.OperationalError(1205, "Lock wait timeout exceeded")
-    error = OperationalError(*cause.args)
-    error.__cause__ = cause
-    return error
 
 
 def failing_first(monkeypatch, name: str, errors: list[OperationalError]) -> list[int]:

@@ -5,10 +5,9 @@ database at the catalogue's current prices), starting its payment on a rail, buy
 
 from collections.abc import Mapping, Sequence
 
-from django.db import transaction
-
 from payments.services import payment_start, rails_prepare
 from payments.values import DiscountTerms, Method, Payable, PayableLine, PaymentStart, TaxTerms
+from sitewide.transactions import atomic_retried
 from storefront.models import PAYMENT_KIND, Discount, Item, Order, OrderLine, Tax
 from storefront.plumbing.page_cache import kept_values_written
 from storefront.shop.orders import OrderError, item_still_sold, locked_open, order_new
@@ -61,30 +60,38 @@ def _reprice(order: Order) -> tuple[Order, list[OrderLine], list[Tax]]:
     a discount the merchant has since withdrawn (telling the buyer, who sees the new total
     before paying it), and remember the total (order_priced). Returns the order, its lines,
     each with its item, and its taxes."""
-    with transaction.atomic():
-        order = locked_open(order)
-        lines = list(order.lines.select_related("item"))
-        if not lines:
-            raise OrderError("Your order is empty.")
-        for line in lines:
-            if line.item.currency != order.currency:
-                raise OrderError(f"{line.item.name} is no longer sold in {order.currency}.")
-            if line.unit_price != line.item.price:
-                line.unit_price = line.item.price
-                line.save(update_fields=["unit_price"])
-        withdrawn = order.discount if order.discount and not order.discount.active else None
-        if withdrawn is not None:
-            order.discount = None
-            order.save(update_fields=["discount", "updated"])
-        else:
-            taxes = list(order.taxes.all())
-            order_priced(order, total=order_totals(order, lines=lines, taxes=taxes).total)
+    order, lines, taxes, withdrawn = _repriced(order)
     if withdrawn is not None:
         raise OrderError(
             f"The discount “{withdrawn.name}” no longer applies, so it was taken off your "
             "order. Please check the new total and pay again."
         )
     return order, lines, taxes
+
+
+@atomic_retried
+def _repriced(order: Order) -> tuple[Order, list[OrderLine], list[Tax], Discount | None]:
+    """_reprice's transaction: what it returns, and the discount it dropped, if any (the
+    change committed before the buyer is told)."""
+    order = locked_open(order)
+    lines = list(order.lines.select_related("item"))
+    if not lines:
+        raise OrderError("Your order is empty.")
+    for line in lines:
+        if line.item.currency != order.currency:
+            raise OrderError(f"{line.item.name} is no longer sold in {order.currency}.")
+        if line.unit_price != line.item.price:
+            line.unit_price = line.item.price
+            line.save(update_fields=["unit_price"])
+    taxes: list[Tax] = []
+    withdrawn = order.discount if order.discount and not order.discount.active else None
+    if withdrawn is not None:
+        order.discount = None
+        order.save(update_fields=["discount", "updated"])
+    else:
+        taxes = list(order.taxes.all())
+        order_priced(order, total=order_totals(order, lines=lines, taxes=taxes).total)
+    return order, lines, taxes, withdrawn
 
 
 def order_payable(
@@ -156,7 +163,7 @@ def _buy_now_order(*, item: Item) -> tuple[Order, list[Tax], OrderLine]:
     )
 
 
-@transaction.atomic
+@atomic_retried
 def _buy_now_order_made(*, item: Item) -> tuple[Order, list[Tax], OrderLine]:
     order, taxes = order_new(currency=item.currency)
     line = OrderLine.objects.create(order=order, item=item, quantity=1, unit_price=item.price)

@@ -7,14 +7,14 @@ storefront.shop.order_payment; what a succeeded payment does to it,
 storefront.shop.order_fulfilment.
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
 from django.utils import timezone
 
 from payments.services import payments_close, references_being_paid
+from sitewide.transactions import atomic_retried
 from storefront.models import MAX_QUANTITY, Discount, Item, Order, OrderLine, Tax
 from storefront.plumbing.page_cache import kept_values_written, shop_value
 from storefront.plumbing.row_locks import locked
@@ -109,7 +109,7 @@ def order_add_item(*, order: Order | None, item: Item, quantity: int) -> Order:
     )
 
 
-@transaction.atomic
+@atomic_retried
 def _order_add_item(*, order: Order | None, item: Item, quantity: int) -> Order:
     _check_quantity(quantity)
     if order is not None:
@@ -151,7 +151,7 @@ def _order_add_item(*, order: Order | None, item: Item, quantity: int) -> Order:
     return order
 
 
-@transaction.atomic
+@atomic_retried
 def order_set_quantity(*, order: Order, line_id: int, quantity: int) -> None:
     _check_quantity(quantity)
     order = _changing(order)
@@ -163,7 +163,7 @@ def order_set_quantity(*, order: Order, line_id: int, quantity: int) -> None:
     line.save(update_fields=["quantity", "unit_price"])
 
 
-@transaction.atomic
+@atomic_retried
 def order_remove_line(*, order: Order, line_id: int) -> None:
     order = _changing(order)
     deleted, _ = order.lines.filter(pk=line_id).delete()
@@ -171,7 +171,7 @@ def order_remove_line(*, order: Order, line_id: int) -> None:
         raise OrderError("That line is not in this order.")
 
 
-@transaction.atomic
+@atomic_retried
 def order_apply_discount_code(*, order: Order, code: str) -> Discount:
     order = _changing(order)
     discount = Discount.objects.filter(code__iexact=code.strip(), active=True).first()
@@ -187,7 +187,7 @@ def order_apply_discount_code(*, order: Order, code: str) -> Discount:
     return discount
 
 
-@transaction.atomic
+@atomic_retried
 def order_remove_discount(*, order: Order) -> Discount:
     """Take the discount off an open order (to use another code, or none)."""
     order = _changing(order)
@@ -199,7 +199,7 @@ def order_remove_discount(*, order: Order) -> Discount:
     return discount
 
 
-@transaction.atomic
+@atomic_retried
 def order_empty(*, order: Order) -> int:
     """Remove every line of an open order (say, to start again in another currency)."""
     order = _changing(order)
@@ -207,7 +207,7 @@ def order_empty(*, order: Order) -> int:
     return deleted
 
 
-@transaction.atomic
+@atomic_retried
 def order_set_email(*, order: Order, email: str) -> Order:
     """Say where the receipt of an open order goes ("" for nowhere); the address is also
     given to the payment provider, which may prefill its page with it."""
@@ -245,11 +245,17 @@ def orders_expire(*, untouched_for: timedelta) -> int:
     }
     if not expiring:
         return 0
-    with transaction.atomic():
-        payments_close(
-            references=list(expiring),
-            reason="the order was cancelled: nobody had touched it for a while",
-        )
-        return Order.objects.filter(pk__in=expiring.values(), status=Order.Status.OPEN).update(
-            status=Order.Status.CANCELLED, updated=now
-        )
+    return _orders_cancel(expiring, now=now)
+
+
+@atomic_retried
+def _orders_cancel(expiring: dict[str, int], *, now: datetime) -> int:
+    """orders_expire's transaction: the orders `expiring` ({payment reference: pk}) cancelled
+    where still open, their pending payments closed first."""
+    payments_close(
+        references=list(expiring),
+        reason="the order was cancelled: nobody had touched it for a while",
+    )
+    return Order.objects.filter(pk__in=expiring.values(), status=Order.Status.OPEN).update(
+        status=Order.Status.CANCELLED, updated=now
+    )
