@@ -54,22 +54,22 @@ def run_at_once(calls, *, timeout: float = 120) -> list:
     return statuses
 
 
-def innodb_deadlock() -> OperationalError:
-    cause = MySQLdb.OperationalError(1213, "Deadlock found when trying to get lock")
+def _raised_by_django(cause: Exception) -> OperationalError:
+    """`cause`, a driver's error, as Django raises it: its OperationalError caused by it."""
     error = OperationalError(*cause.args)
     error.__cause__ = cause
     return error
+
+
+def innodb_deadlock() -> OperationalError:
+    return _raised_by_django(
+        MySQLdb.OperationalError(1213, "Deadlock found when trying to get lock")
+    )
 
 
 def postgres_deadlock() -> OperationalError:
-    cause = psycopg.errors.DeadlockDetected("deadlock detected")
-    error = OperationalError(*cause.args)
-    error.__cause__ = cause
-    return error
+    return _raised_by_django(psycopg.errors.DeadlockDetected("deadlock detected"))
 
 
 def lock_wait_timeout() -> OperationalError:
-    cause = MySQLdb.OperationalError(1205, "Lock wait timeout exceeded")
-    error = OperationalError(*cause.args)
-    error.__cause__ = cause
-    return error
+    return _raised_by_django(MySQLdb.OperationalError(1205, "Lock wait timeout exceeded"))
