@@ -7,6 +7,7 @@ an older checkout and today's.
 """
 
 import json
+import os
 import sys
 from decimal import Decimal
 
@@ -250,7 +251,8 @@ def _profiled(label: str, calls: list, call, *, top: int, unit: str) -> str:
             text = text.replace(prefix.rstrip("/") + "/", "")
     head = (
         f"{label}: {len(calls)} {unit} through storefront.wsgi's WSGI handler, PostgreSQL, "
-        f"DEBUG=0, {per_call:.1f} ms per call under cProfile; statuses {sorted(set(statuses))}\n"
+        f"{'REDIS_URL' if os.environ.get('REDIS_URL') else 'no REDIS_URL'}, DEBUG=0, "
+        f"{per_call:.1f} ms per call under cProfile; statuses {sorted(set(statuses))}\n"
     )
     return head + text
 

@@ -3,7 +3,7 @@ production-like settings the other scripts serve (DEBUG=0, the bench's middlewar
 it spends its time on.
 
     .venv/bin/python -m bench.profile buy [--requests 40] [--app-dir [LABEL=]PATH ...]
-        [--top 25] [--no-record]
+        [--top 25] [--redis-url URL] [--no-record]
     .venv/bin/python -m bench.profile webhooks [--events 30] [--duplicates 200] ...
 
 - `buy`: `GET /buy/{id}` from a new browser each time (a new one-line order and Checkout
@@ -14,6 +14,11 @@ it spends its time on.
   in the sandbox by a buyer with an address): distinct ones (a receipt owed), then duplicates
   of the last. Written to `bench/profiles/webhook_<label>_<distinct|duplicate>.txt`.
 
+`buy --redis-url URL` (or `$BENCH_REDIS_URL`) gives every checkout the shared cache a deployed
+shop has (REDIS_URL): the item and taxes kept with the pages and the throttle's counts then
+take part, as in production; the head line says which. The webhooks are profiled without it,
+as bench.webhooks measures them: with it, their receipts would wait for a Celery worker.
+
 Each request is one call of `storefront.wsgi.application` with a WSGI environ, as gunicorn
 makes one. The profiles are printed, and written unless `--no-record`.
 """
@@ -21,7 +26,7 @@ makes one. The profiles are printed, and written unless `--no-record`.
 import argparse
 from pathlib import Path
 
-from bench.target import add_arguments, targets, targets_drop
+from bench.target import add_arguments, add_redis_argument, redis_apply, targets, targets_drop
 
 PROFILES = Path(__file__).resolve().parent / "profiles"
 
@@ -49,8 +54,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--events", type=int, default=30, help="webhooks: distinct deliveries")
     parser.add_argument("--duplicates", type=int, default=200, help="webhooks: duplicates")
     parser.add_argument("--top", type=int, default=25, help="functions listed per profile")
+    add_redis_argument(parser)
     args = parser.parse_args(argv)
     found = targets(args)
+    if args.path == "buy":
+        redis_apply(args, found)
     try:
         for target in found:
             target.prepare(statics=False)
