@@ -2,6 +2,9 @@
 `pytest_plugins`: a cache emptied for each test, and the real-browser fixtures `browser` and
 `page` (Debian's Chromium driven by Playwright; helpers in `storefront/tests/browser.py`)."""
 
+import threading
+import time
+
 import pytest
 from playwright.sync_api import sync_playwright
 
@@ -51,6 +54,7 @@ def page(browser, live_server, monkeypatch):
     or a Content-Security-Policy violation on any page fails the test.
     """
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    running_before = set(threading.enumerate())
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1024, "height": 768})
     context.set_default_timeout(TIMEOUT_MS)
     context.set_default_navigation_timeout(TIMEOUT_MS)
@@ -73,5 +77,25 @@ def page(browser, live_server, monkeypatch):
         # A route handler still running (a test failed half-way) must not fail the next test.
         tab.unroute_all(behavior="ignoreErrors")
         context.close()
+        _calls_to_the_server_finished(running_before)
     if js_errors:
         pytest.fail("JavaScript errors in the page:\n" + "\n".join(js_errors), pytrace=False)
+
+
+#: How long a browser test's end waits for the calls still made to the live server.
+SETTLE_SECONDS = 15.0
+
+
+def _calls_to_the_server_finished(running_before: set[threading.Thread]) -> None:
+    """Wait (up to SETTLE_SECONDS) for the daemon threads the test started to end: the
+    sandboxes' webhook deliveries and callbacks (a decline shown in the page is also an event
+    the Stripe sandbox is still delivering) and the live server's threads answering them. One
+    still in a query when the database is emptied for the next test holds a lock the TRUNCATE
+    waits for, while the TRUNCATE holds one it waits for: a deadlock on PostgreSQL. Idle pool
+    workers (asyncio's, not daemons) and a refund's delayed settlement (a Timer, seconds
+    away) are not waited for."""
+    deadline = time.monotonic() + SETTLE_SECONDS
+    for thread in threading.enumerate():
+        if thread in running_before or not thread.daemon or isinstance(thread, threading.Timer):
+            continue
+        thread.join(timeout=max(0.0, deadline - time.monotonic()))
