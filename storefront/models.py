@@ -233,7 +233,9 @@ class Order(models.Model):
     # is priced from changes, by whatever writes the change (the shop's services, the admin,
     # a previous release, SQL by hand): the database clears it (storefront 0006's triggers on
     # the lines, the order's taxes, its discount and currency, and the definitions of its
-    # taxes and discount). Written only by `order_priced`: a full save never writes it back.
+    # taxes and discount; an order's first line, and tax links made before it, leave it: 0009).
+    # Written by `order_priced`, and by the INSERT of a buy-now order, which is priced with its
+    # line as it is made; a full save never writes it back.
     priced_total = models.BigIntegerField(null=True, blank=True, editable=False)
 
     class Meta:

@@ -154,7 +154,7 @@ def order_payment_start(
 
 def _buy_now_order(*, item: Item) -> tuple[Order, list[Tax], OrderLine]:
     """A new one-line order of `item`, with its taxes and its line: priced as it is made
-    (order_priced), so neither read again nor re-priced before it is paid. `item` and the
+    (orders.order_new), so neither read again nor re-priced before it is paid. `item` and the
     taxes may be what the pages keep: made again from fresh rows where one was deleted since
     (page_cache.kept_values_written), refused (OrderError) where the item is gone."""
     return kept_values_written(
@@ -165,9 +165,8 @@ def _buy_now_order(*, item: Item) -> tuple[Order, list[Tax], OrderLine]:
 
 @atomic_retried
 def _buy_now_order_made(*, item: Item) -> tuple[Order, list[Tax], OrderLine]:
-    order, taxes = order_new(currency=item.currency)
-    line = OrderLine.objects.create(order=order, item=item, quantity=1, unit_price=item.price)
-    order_priced(order, total=order_totals(order, lines=[line], taxes=taxes).total)
+    line = OrderLine(item=item, quantity=1, unit_price=item.price)
+    order, taxes = order_new(currency=item.currency, line=line)
     return order, taxes, line
 
 

@@ -18,6 +18,7 @@ from sitewide.transactions import atomic_retried
 from storefront.models import MAX_QUANTITY, Discount, Item, Order, OrderLine, Tax
 from storefront.plumbing.page_cache import kept_values_written, shop_value
 from storefront.plumbing.row_locks import locked
+from storefront.shop.pricing import order_totals
 
 
 class OrderError(Exception):
@@ -75,16 +76,27 @@ def order_create(*, currency: str) -> Order:
     return order_new(currency=currency)[0]
 
 
-def order_new(*, currency: str) -> tuple[Order, list[Tax]]:
+def order_new(*, currency: str, line: OrderLine | None = None) -> tuple[Order, list[Tax]]:
     """A new order and its taxes: an INSERT, the taxes (kept with the pages) and one INSERT of
     the links, straight into the link table: a new order has none to compare with, as
     `taxes.set` would, nor any to keep from twice, as `taxes.add` prepares for (half the CPU
-    of its INSERT here)."""
-    order = Order.objects.create(currency=currency)
+    of its INSERT here).
+
+    `line` (unsaved, of an item in `currency`) is then saved as its first line, and the order
+    is priced as it is made: its total goes in with its INSERT (Order.priced_total), and
+    neither its tax links nor its first line clear it (storefront 0009), so no UPDATE
+    follows (buying one item now)."""
     taxes = taxes_for_new_orders(currency=currency)
+    order = Order(currency=currency)
+    if line is not None:
+        order.priced_total = order_totals(order, lines=[line], taxes=taxes).total
+    order.save(force_insert=True)
     if taxes:
         link = Order.taxes.through
         link.objects.bulk_create([link(order_id=order.pk, tax_id=tax.pk) for tax in taxes])
+    if line is not None:
+        line.order = order
+        line.save(force_insert=True)
     return order, taxes
 
 

@@ -21,6 +21,7 @@ from payments.stripe.sandbox.hosted_checkout import checkout_session_pay
 from payments.stripe.sandbox.tests.sandbox_tools import session_object
 from payments.stripe.tests.webhook_tools import CARD, event_for, post_event
 from storefront.models import Order, OrderMail
+from storefront.shop.pricing import order_totals
 from storefront.tests.factories import make_item, make_tax
 
 pytestmark = pytest.mark.django_db
@@ -108,14 +109,15 @@ def test_buy_now_takes_at_most_ten_queries_however_many_taxes(client, taxes):
 
 
 @pytest.mark.parametrize("taxes", [1, 4])
-def test_buy_now_from_a_new_browser_takes_six_queries_and_five_once_the_item_is_kept(
+def test_buy_now_from_a_new_browser_takes_five_queries_and_four_once_the_item_is_kept(
     client, taxes, django_capture_on_commit_callbacks
 ):
     """Once the account's tax rates are made and known (their ids remembered as their rows
     commit) and the taxes for new orders are kept with the pages: the item (the first /buy of
-    it; then it is kept with the pages too); the order, its taxes' links and its line; the
-    total it was priced at, stored for the paying notification (Order.priced_total); the
-    payment. No session row, no tax or tax-rate row read, no payment to reuse looked for."""
+    it; then it is kept with the pages too); the order, with the total it was priced at for
+    the paying notification (Order.priced_total) in its INSERT; its taxes' links and its
+    line, which leave that total as it is; the payment. No session row, no tax or tax-rate row
+    read, no payment to reuse looked for, no UPDATE of the order."""
     taxes_for_usd(taxes)
     item = make_item(price="19.99", currency="USD")
     with django_capture_on_commit_callbacks(execute=True):
@@ -124,7 +126,6 @@ def test_buy_now_from_a_new_browser_takes_six_queries_and_five_once_the_item_is_
         "storefront_order",
         "storefront_order_taxes",
         "storefront_orderitem",
-        "storefront_order",
         "payments_payment",
     ]
 
@@ -136,6 +137,11 @@ def test_buy_now_from_a_new_browser_takes_six_queries_and_five_once_the_item_is_
             for sql in queries
         ]
         assert tables == [*item_read, *made], "\n".join(queries)
+        # Priced with its taxes and its line, as the payment was started for.
+        order = Order.objects.latest("pk")
+        payment = Payment.objects.get(reference=order.payment_reference)
+        assert order.priced_total == order_totals(order).total == payment.amount_expected
+        assert order.priced_total > 1999
 
 
 def test_buy_now_from_a_new_browser_looks_for_no_payment_to_reuse(client):
