@@ -14,7 +14,7 @@ only where it equals the payment's amount, and only through a conditional UPDATE
 racing the payment waits on the order's row lock (which the trigger's UPDATE takes) and is
 seen. Each backend gets the same triggers in its own dialect; creating them takes each table's
 lock for a moment, never a rewrite. On MySQL or MariaDB with binary logging, creating triggers
-needs the TRIGGER privilege and `log_bin_trust_function_creators=1` (docs/deploy.md).
+needs the TRIGGER privilege and `log_bin_trust_function_creators=1` (docs/databases.md).
 
 SQLite drops a table's triggers when Django rebuilds the table (an AlterField on it): a later
 migration that rebuilds storefront_order, storefront_orderitem, storefront_order_taxes,
