@@ -26,6 +26,7 @@ from datetime import datetime
 from django.db.models import Q
 from django.utils import timezone
 
+from payments import redeliveries
 from payments.errors import NotificationConflict, PaymentError
 from payments.models import Payment, ReconcileRun
 from payments.rails import Rail, all_rails
@@ -98,7 +99,9 @@ def _receive_missed(rail: Rail, report: AccountReport, since: datetime) -> None:
             # The database decides, never the cache: this is how events missed are found
             # again (after an outage, or a database restored from a backup, which the cache
             # may remember past).
-            record, duplicate = notification_receive(notification, payload=payload, ask_cache=False)
+            record, duplicate = notification_receive(
+                notification, payload=payload, cached=redeliveries.Counted.NO_ANSWER
+            )
         except NotificationConflict as exc:
             report.failed += 1
             report.actions.append(f"{what}: conflict: {exc.message}")

@@ -288,7 +288,7 @@ class _Duplicate(Exception):
 
 
 def notification_receive(
-    notification: Notification, *, payload: str, ask_cache: bool = True
+    notification: Notification, *, payload: str, cached: redeliveries.Counted | None = None
 ) -> tuple[ReceivedNotification | None, bool]:
     """Record an authentic notification and act on it, once per rail, account and event id.
 
@@ -305,26 +305,31 @@ def notification_receive(
     Stripe retrying, reconcile replaying) takes a fast path first: counted in the cache when
     it knows the row has committed (`payments.redeliveries`: no query at all), else, for an
     event of the last day, one UPDATE of its count, found by the once-only key's index, in
-    autocommit: no transaction, and no INSERT of the payload for the database to refuse.
+    autocommit: no transaction, and no INSERT of the payload for the database to refuse. That
+    UPDATE is not tried where a cache every process shares knows no such event (Redis in
+    production: a first delivery, all but surely), so a first delivery does not pay for it.
     Anything else (a first delivery, one racing the first delivery's transaction, a
-    conflicting one, an older event) goes the transactional way below, where the unique key
-    decides. `ask_cache=False`: the database decides even a redelivery the cache knows (the
-    caller asked the cache already, or must not trust it).
+    conflicting one, an older event, one an emptied cache forgot) goes the transactional way
+    below, where the unique key decides. `cached` is what `redeliveries.counted` said already
+    (the caller asked it; None: ask it here); `Counted.NO_ANSWER` from a caller that must not
+    trust the cache (reconcile) has the database decide everything.
 
     Deliveries of one event racing each other can deadlock on InnoDB (the first delivery's
     INSERT against the others' UPDATE of its count); the database rolls the victim back whole,
     and it is received again from the start, up to DEADLOCK_ATTEMPTS times, rather than
     answered 500.
     """
-    if ask_cache and redeliveries.counted(notification):
+    cached = redeliveries.counted(notification) if cached is None else cached
+    if cached is redeliveries.Counted.YES:
         return None, True
+    look_for_row = cached is not redeliveries.Counted.UNKNOWN
     # Inside a caller's transaction a deadlock has rolled the caller's work back too: only
     # the caller can start again, so there this receives once.
     attempts = 1 if transaction.get_connection().in_atomic_block else DEADLOCK_ATTEMPTS
     for attempt in range(1, attempts + 1):
         last = attempt == attempts
         try:
-            return _receive(notification, payload=payload, last=last)
+            return _receive(notification, payload=payload, last=last, look_for_row=look_for_row)
         except OperationalError as exc:
             if last or not deadlock_victim(exc):
                 raise
@@ -339,11 +344,12 @@ def notification_receive(
 
 
 def _receive(
-    notification: Notification, *, payload: str, last: bool
+    notification: Notification, *, payload: str, last: bool, look_for_row: bool
 ) -> tuple[ReceivedNotification | None, bool]:
     """One attempt of notification_receive. A deadlock's victim propagates unrecorded unless
-    it is the `last` attempt, whose failure is recorded as any other."""
-    if _counted_as_duplicate(notification):
+    it is the `last` attempt, whose failure is recorded as any other. `look_for_row`: count it
+    on a committed row if there is one, before the transaction (_counted_as_duplicate)."""
+    if look_for_row and _counted_as_duplicate(notification):
         return None, True
     fields = {
         "rail": notification.rail,
@@ -376,7 +382,10 @@ def _receive(
             # no entry, so its retry is processed afresh.
             transaction.on_commit(lambda: redeliveries.remember(notification), robust=True)
     except _Duplicate:
-        _count_duplicate(notification, payload)
+        # Counted on its row, and the cache taught it again, as the fast path would have; else
+        # (an older event, other content) the database's longer way.
+        if not _counted_as_duplicate(notification):
+            _count_duplicate(notification, payload)
         return None, True
     except Exception as exc:
         if not last and isinstance(exc, OperationalError) and deadlock_victim(exc):

@@ -14,9 +14,12 @@ once-only key (`payments.records`); a redelivery is acknowledged and counted, no
   redelivery's row committed, and only while that row is younger than REMEMBERED_FOR.
   A redelivery that finds its entry is counted by one atomic increment of it (`counted`).
   No entry (other content, an older event, an emptied cache, a cache that does not answer) is
-  not an answer: the database's way decides, as it always did. Reconcile never asks the cache:
-  it is how events missed are found again, even those a database restored from a backup lost
-  and the cache still remembers.
+  not an answer: the database's way decides, as it always did. Where every process shares the
+  cache (Redis), no entry does say one thing: the event is all but surely new, so the database
+  is not first asked for a committed row to count it on (one UPDATE less on every first
+  delivery); should the cache have been emptied, the row's unique key still finds it.
+  Reconcile never asks the cache: it is how events missed are found again, even those a
+  database restored from a backup lost and the cache still remembers.
 - **Folded.** celery beat runs `redeliveries_fold` every few minutes
   (`payments.tasks.notification_redeliveries_fold_task`): it moves each entry's count into its
   row's `duplicates` and retires the entries of events older than REMEMBERED_FOR. Until then
@@ -24,6 +27,7 @@ once-only key (`payments.records`); a redelivery is acknowledged and counted, no
   shows every delivery as soon as it is counted.
 """
 
+import enum
 import hashlib
 import logging
 import threading
@@ -31,7 +35,9 @@ import time
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.dummy import DummyCache
+from django.core.cache.backends.locmem import LocMemCache
 from django.db import connection
 from django.db.models import F
 from django.utils import timezone
@@ -107,17 +113,36 @@ def remember(notification: Notification) -> None:
         _cache_failed(exc)
 
 
-def counted(notification: Notification | NotificationKey) -> bool:
-    """Count a redelivery of `notification` if its row is known to have committed: True when
-    counted (nothing else is to be done), False when the database must decide."""
+class Counted(enum.Enum):
+    """What the cache said of a delivery (`counted`)."""
+
+    # A redelivery of a row known to have committed, counted: nothing else is to be done.
+    YES = "yes"
+    # No entry, in a cache every process shares: all but surely a first delivery (the
+    # database's unique key still decides, should the cache have been emptied).
+    UNKNOWN = "unknown"
+    # No answer worth having (a cache that does not answer, or each process's own memory,
+    # where another process may have received the first delivery): the database decides.
+    NO_ANSWER = "no answer"
+
+
+def _shared() -> bool:
+    """Whether every process of the shop asks the same cache (Redis in production), so that an
+    entry missing there is missing for all of them."""
+    return not isinstance(caches["default"], (LocMemCache, DummyCache))
+
+
+def counted(notification: Notification | NotificationKey) -> Counted:
+    """Count a redelivery of `notification` if its row is known to have committed (YES);
+    otherwise say whether the cache's silence means anything (Counted)."""
     try:
         cache.incr(_notification_key(notification))
     except ValueError:  # no entry
-        return False
+        return Counted.UNKNOWN if _shared() else Counted.NO_ANSWER
     except Exception as exc:  # the cache is down
         _cache_failed(exc)
-        return False
-    return True
+        return Counted.NO_ANSWER
+    return Counted.YES
 
 
 def duplicates_counted(record: ReceivedNotification) -> int:

@@ -23,7 +23,8 @@ def notification(request: HttpRequest, rail: str, account: str) -> JsonResponse:
         # A redelivery of a notification recorded before is counted on what identifies it,
         # once authenticated (no query; payments.redeliveries); only others are read in full.
         known = found.notification_identify(request=request, account=account)
-        if known is not None and redeliveries.counted(known):
+        cached = None if known is None else redeliveries.counted(known)
+        if cached is redeliveries.Counted.YES:
             return _answer(known.event_id, "duplicate")
         read = found.notification_read(request=request, account=account)
     except NotificationRejected as exc:
@@ -38,7 +39,7 @@ def notification(request: HttpRequest, rail: str, account: str) -> JsonResponse:
         return JsonResponse({"error": exc.message}, status=exc.status)
     try:
         record, duplicate = notification_receive(
-            read, payload=request.body.decode("utf-8"), ask_cache=known is None
+            read, payload=request.body.decode("utf-8"), cached=cached
         )
     except PaymentError as exc:  # a conflicting redelivery: recorded, nothing changed
         return JsonResponse({"error": exc.message}, status=exc.status)

@@ -23,6 +23,7 @@ from payments.stripe.tests.webhook_tools import CARD, event_for, post_event
 from storefront.models import Order, OrderMail
 from storefront.shop.pricing import order_totals
 from storefront.tests.factories import make_item, make_tax
+from storefront.tests.worker_tools import TEST_REDIS_URL, redis_or_skip
 
 pytestmark = pytest.mark.django_db
 
@@ -269,10 +270,10 @@ def test_a_duplicate_delivery_of_a_committed_event_sends_no_statement(
 def test_a_duplicate_the_cache_does_not_know_costs_one_update_and_no_transaction(
     client, django_capture_on_commit_callbacks
 ):
-    """A cache that does not know the event (another process's memory without Redis, an
-    emptied Redis): the redelivery is counted in one UPDATE found by the unique key, outside
-    any transaction (no BEGIN, no savepoint), without sending its payload again; from then on
-    the cache knows it."""
+    """A cache that does not know the event and may not (each process's own memory, without
+    Redis: another process took the first delivery): the redelivery is counted in one UPDATE
+    found by the unique key, outside any transaction (no BEGIN, no savepoint), without sending
+    its payload again; from then on the cache knows it."""
     event = paid_event(client, make_item(price="19.99", currency="USD"))
     with django_capture_on_commit_callbacks(execute=True):
         post_event(client, event)
@@ -291,3 +292,65 @@ def test_a_duplicate_the_cache_does_not_know_costs_one_update_and_no_transaction
     record = ReceivedNotification.objects.get()
     assert (record.status, record.duplicates, duplicates_counted(record)) == ("processed", 1, 2)
     assert Order.objects.get().status == Order.Status.PAID
+
+
+@pytest.fixture
+def redis_cache(settings):
+    """The cache as production has it: Redis, which every process shares."""
+    redis_or_skip()
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": TEST_REDIS_URL,
+        }
+    }
+
+
+def test_with_a_shared_cache_a_first_delivery_looks_for_no_earlier_row(
+    client, redis_cache, django_capture_on_commit_callbacks
+):
+    """Every process asks the same Redis, so an event it does not know is new: the delivery's
+    first statement is its event row's INSERT, with no UPDATE looking for a committed row to
+    count it on before (the fast path for redeliveries the cache forgot)."""
+    event = paid_event(client, make_item(price="19.99", currency="USD"))
+
+    with django_capture_on_commit_callbacks(execute=False), statements_sent() as sent:
+        response = post_event(client, event)
+
+    assert response.json()["outcome"] == "processed"
+    queries = [
+        sql
+        for sql in sent
+        if SANDBOX_TABLES not in sql and not sql.startswith((*TRANSACTION_CONTROL, "SELECT JSON("))
+    ]
+    events = [sql for sql in queries if table("payments_webhookevent") in sql]
+    assert len(events) == 1 and events[0].startswith("INSERT"), "\n".join(queries)
+    # The event row, the payment read with its order's facts, the payment moved, the order
+    # paid, the receipt owed.
+    assert len(queries) == 5, "\n".join(queries)
+    assert Order.objects.get().status == Order.Status.PAID
+
+
+def test_a_redelivery_an_emptied_shared_cache_forgot_is_counted_once_and_known_again(
+    client, redis_cache, django_capture_on_commit_callbacks
+):
+    """Redis emptied (restarted, flushed) after the first delivery: the redelivery takes the
+    transactional way, where the row's unique key refuses it; it is counted on that row, pays
+    nothing twice, and the cache knows the event again, so the next one sends nothing."""
+    event = paid_event(client, make_item(price="19.99", currency="USD"))
+    with django_capture_on_commit_callbacks(execute=True):
+        post_event(client, event)
+    cache.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_event(client, event)
+    with statements_sent() as sent_next:
+        again = post_event(client, event)
+
+    assert (response.status_code, response.json()["outcome"]) == (200, "duplicate")
+    assert (again.json()["outcome"], sent_next) == ("duplicate", [])
+    record = ReceivedNotification.objects.get()
+    assert (record.status, record.duplicates, duplicates_counted(record)) == ("processed", 1, 2)
+    assert Payment.objects.get().fulfilled_at is not None
+    assert Order.objects.get().status == Order.Status.PAID
+    assert OrderMail.objects.count() == 1
