@@ -154,8 +154,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def add_redis_argument(parser: argparse.ArgumentParser) -> None:
     """`--redis-url`, for the scripts whose paths a deployed shop's shared cache changes (the
-    pages it keeps, the taxes kept with them): not for the webhooks, whose receipts would then
-    wait for a Celery worker the bench does not run."""
+    pages it keeps, the taxes kept with them, the redeliveries it counts); bench.webhooks'
+    receipts then wait for a Celery worker the bench does not run, and are not counted."""
     parser.add_argument(
         "--redis-url",
         default=os.environ.get("BENCH_REDIS_URL", ""),

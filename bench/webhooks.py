@@ -5,7 +5,7 @@ operations.
 
     .venv/bin/python -m bench.webhooks [--app-dir [LABEL=]PATH ...] [--events 200]
         [--duplicates 400] [--rounds 3] [--concurrency 8] [--workers 2] [--threads 4]
-        [--port 8250] [--no-record]
+        [--port 8250] [--redis-url URL] [--no-record]
     .venv/bin/python -m bench.webhooks --bank [--operations 400] ...
 
 Stripe: the pending payments are made beforehand inside the app (a /buy each from a new
@@ -18,6 +18,12 @@ Every round also measures the trivial view (`/bench/ok`) on the same server firs
 delivery's server CPU is also given as a multiple of it (F), and its req/s as a ratio to it.
 Bank: operations from 20 organisations (valid INNs), signed `X-Bank-Signature` with the sandbox
 bank's secret. Rounds interleave the checkouts; each round uses events of its own.
+
+`--redis-url URL` (or `$BENCH_REDIS_URL`) runs the shop as production does, with Redis as its
+shared cache and Celery broker: a redelivery is counted in the cache, and a paying delivery
+queues its receipt for a worker, which the bench does not run. The figures are then the
+paying part alone, what the web process spends; the receipts' cost is not in them (the head
+says so). The receipts left queued are taken off the broker's queue after the run.
 """
 
 import argparse
@@ -29,7 +35,14 @@ import uuid
 
 from bench.load import Request, phase, spread, statuses_line, stripe_signature
 from bench.server import servers_start, terminate_on_sigterm
-from bench.target import add_arguments, report_for, targets, targets_drop
+from bench.target import (
+    add_arguments,
+    add_redis_argument,
+    redis_apply,
+    report_for,
+    targets,
+    targets_drop,
+)
 
 MAX_SECONDS = 1800
 MEASURE_ENV = {"BENCH_STATEMENTS": "1"}
@@ -86,9 +99,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--concurrency", type=int, default=8, help="client threads")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
+    add_redis_argument(parser)
     args = parser.parse_args(argv)
     terminate_on_sigterm()
     found = targets(args)
+    redis = redis_apply(args, found)
+    if args.redis_url:
+        redis += " (cache and broker: receipts queued for a worker not run here, not counted)"
     events = {}
     for target in found:
         target.prepare()
@@ -105,7 +122,7 @@ def main(argv: list[str] | None = None) -> None:
     report.setting(
         f"gunicorn {args.workers} workers × {args.threads} threads, BENCH_STATEMENTS=1; "
         f"per round {per_round}, {args.concurrency} client threads (keep-alive), "
-        f"{args.rounds} rounds, interleaved"
+        f"{args.rounds} rounds, interleaved; {redis}"
     )
     deadline = time.monotonic() + MAX_SECONDS
     try:
@@ -184,6 +201,16 @@ def main(argv: list[str] | None = None) -> None:
         report.write()
     finally:
         targets_drop(found, args)
+        if args.redis_url:
+            _queued_receipts_drop(args.redis_url)
+
+
+def _queued_receipts_drop(redis_url: str) -> None:
+    """Take the receipts the run queued off Celery's default queue (a list of that name in the
+    broker's database): no worker will take them."""
+    import redis
+
+    redis.Redis.from_url(redis_url).delete("celery")
 
 
 if __name__ == "__main__":

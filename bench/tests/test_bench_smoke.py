@@ -14,6 +14,8 @@ import dj_database_url
 import pytest
 from django.conf import settings
 
+from storefront.tests.worker_tools import TEST_REDIS_URL, redis_or_skip
+
 REPO = Path(__file__).resolve().parents[2]
 SMALL_SERVER = ["--workers", "1", "--threads", "2", "--rounds", "1"]
 
@@ -67,6 +69,22 @@ def postgres_server_url() -> str:
 @pytest.mark.parametrize("script", SCRIPTS)
 def test_script_runs_at_a_tiny_size(script):
     options, expected = SCRIPTS[script]
+    run_at_a_tiny_size(script, options, expected)
+
+
+def test_the_webhooks_bench_runs_as_production_does_with_redis():
+    """`--redis-url`: redeliveries counted in the shared cache, receipts queued (and then taken
+    off the queue, which no worker reads)."""
+    client = redis_or_skip()
+    run_at_a_tiny_size(
+        "webhooks",
+        [*SCRIPTS["webhooks"][0], "--redis-url", TEST_REDIS_URL],
+        "receipts queued for a worker not run here, not counted",
+    )
+    assert client.llen("celery") == 0
+
+
+def run_at_a_tiny_size(script: str, options: list[str], expected: str) -> None:
     result = subprocess.run(
         [
             sys.executable,
