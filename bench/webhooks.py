@@ -33,6 +33,8 @@ import statistics
 import time
 import uuid
 
+import redis
+
 from bench.load import Request, phase, spread, statuses_line, stripe_signature
 from bench.server import servers_start, terminate_on_sigterm
 from bench.target import (
@@ -103,9 +105,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     terminate_on_sigterm()
     found = targets(args)
-    redis = redis_apply(args, found)
+    redis_words = redis_apply(args, found)
     if args.redis_url:
-        redis += " (cache and broker: receipts queued for a worker not run here, not counted)"
+        redis_words += " (cache and broker: receipts queued for a worker not run here, not counted)"
     events = {}
     for target in found:
         target.prepare()
@@ -122,7 +124,7 @@ def main(argv: list[str] | None = None) -> None:
     report.setting(
         f"gunicorn {args.workers} workers × {args.threads} threads, BENCH_STATEMENTS=1; "
         f"per round {per_round}, {args.concurrency} client threads (keep-alive), "
-        f"{args.rounds} rounds, interleaved; {redis}"
+        f"{args.rounds} rounds, interleaved; {redis_words}"
     )
     deadline = time.monotonic() + MAX_SECONDS
     try:
@@ -208,8 +210,6 @@ def main(argv: list[str] | None = None) -> None:
 def _queued_receipts_drop(redis_url: str) -> None:
     """Take the receipts the run queued off Celery's default queue (a list of that name in the
     broker's database): no worker will take them."""
-    import redis
-
     redis.Redis.from_url(redis_url).delete("celery")
 
 

@@ -382,9 +382,10 @@ def _receive(
             # no entry, so its retry is processed afresh.
             transaction.on_commit(lambda: redeliveries.remember(notification), robust=True)
     except _Duplicate:
-        # Counted on its row, and the cache taught it again, as the fast path would have; else
-        # (an older event, other content) the database's longer way.
-        if not _counted_as_duplicate(notification):
+        # Counted on its row, and the cache taught it again, as the fast path would have had
+        # it been tried (it was not: the shared cache did not know the event); else (an older
+        # event, other content) the database's longer way.
+        if look_for_row or not _counted_as_duplicate(notification):
             _count_duplicate(notification, payload)
         return None, True
     except Exception as exc:

@@ -9,11 +9,13 @@ MySQL and MariaDB).
 """
 
 from contextlib import contextmanager
+from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from payments.models import Payment, ReceivedNotification
 from payments.redeliveries import duplicates_counted
@@ -354,3 +356,29 @@ def test_a_redelivery_an_emptied_shared_cache_forgot_is_counted_once_and_known_a
     assert Payment.objects.get().fulfilled_at is not None
     assert Order.objects.get().status == Order.Status.PAID
     assert OrderMail.objects.count() == 1
+
+
+def test_a_redelivery_of_an_older_event_looks_for_its_row_once_before_and_once_after(
+    client, django_capture_on_commit_callbacks
+):
+    """An event older than the cache remembers, redelivered where the cache may not know it
+    (each process's memory): the UPDATE for a committed row of the last day finds none, the
+    transaction's INSERT is refused, and it is counted on its row by the longer way, without
+    that first UPDATE being sent a second time."""
+    event = paid_event(client, make_item(price="19.99", currency="USD"))
+    with django_capture_on_commit_callbacks(execute=True):
+        post_event(client, event)
+    cache.clear()
+    ReceivedNotification.objects.update(received_at=timezone.now() - timedelta(days=2))
+
+    with django_capture_on_commit_callbacks(execute=True), statements_sent() as sent:
+        response = post_event(client, event)
+
+    assert (response.status_code, response.json()["outcome"]) == (200, "duplicate")
+    counts = [
+        sql
+        for sql in sent
+        if sql.startswith(f"UPDATE {table('payments_webhookevent')}") and "duplicates" in sql
+    ]
+    assert len(counts) == 2, "\n".join(sent)
+    assert ReceivedNotification.objects.get().duplicates == 1
