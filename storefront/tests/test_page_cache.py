@@ -22,6 +22,7 @@ from django.urls import reverse
 from storefront.models import Item, Order, Tax
 from storefront.plumbing import page_cache
 from storefront.tests.factories import make_item, make_tax
+from storefront.tests.page_text import page_text
 from storefront.tests.worker_tools import (
     app_env,
     free_port,
@@ -101,7 +102,7 @@ def test_an_items_new_price_and_name_show_on_its_page_and_the_catalogue(admin_cl
 def test_a_new_or_deleted_item_shows_on_the_next_view(admin_client):
     kept = make_item(name="Apron")
     buyer = Client()
-    assert "Mug" not in buyer.get("/").content.decode()
+    assert "Mug" not in page_text(buyer.get("/"))
 
     add = reverse("admin:storefront_item_add")
     form = {"name": "Mug", "description": "", "price_0": "9.00", "price_1": "USD"}
@@ -112,7 +113,7 @@ def test_a_new_or_deleted_item_shows_on_the_next_view(admin_client):
 
     delete = reverse("admin:storefront_item_delete", args=[mug.pk])
     saved(admin_client.post(delete, {"post": "yes"}))
-    assert "Mug" not in buyer.get("/").content.decode()
+    assert "Mug" not in page_text(buyer.get("/"))
     assert buyer.get(mug.get_absolute_url()).status_code == 404
     # The admin list's bulk delete too.
     assert buyer.get(kept.get_absolute_url()).status_code == 200
@@ -128,7 +129,7 @@ def test_a_changed_added_or_deleted_tax_shows_on_the_item_page(admin_client):
     tax = make_tax(display_name="VAT", percentage="19", inclusive=True, currency="EUR")
     item = make_item(currency="EUR")
     buyer = Client()
-    assert "VAT" not in buyer.get(item.get_absolute_url()).content.decode()  # not applied
+    assert "VAT" not in page_text(buyer.get(item.get_absolute_url()))  # not applied
 
     change = reverse("admin:storefront_tax_change", args=[tax.pk])
     saved(admin_client.post(change, tax_form(tax, applies_to_new_orders=True)))
@@ -145,7 +146,7 @@ def test_a_changed_added_or_deleted_tax_shows_on_the_item_page(admin_client):
 
     delete = reverse("admin:storefront_tax_delete", args=[tax.pk])
     saved(admin_client.post(delete, {"post": "yes"}))
-    page = buyer.get(item.get_absolute_url()).content.decode()
+    page = page_text(buyer.get(item.get_absolute_url()))
     assert "VAT" not in page and "plus Eco fee 2%" in page
 
 
