@@ -1,6 +1,8 @@
 """Background work and the shared cache: Celery on Redis (storefront.celery), the cache every
 process shares, and celery beat's schedule."""
 
+from celery.schedules import crontab
+
 from storefront.settings.application import TIME_ZONE
 from storefront.settings.environment import TESTING, env
 
@@ -69,36 +71,40 @@ CELERY_BROKER_TRANSPORT_OPTIONS |= {
 # too.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = TIME_ZONE
-# celery beat's schedule (one beat process per site). Each run expires when the next is due, so
-# a worker back after an outage runs one, not a backlog. Without a beat (`make run`):
-# `python manage.py periodic_tasks_run` runs each once.
+# celery beat's schedule (one beat process per site). Each job runs at fixed times of the clock
+# (crontab), not "an interval after beat started": beat's schedule file lives in the instance's
+# /tmp, so every deploy and daily restart starts it empty, and an interval would start again
+# from zero each time (a shop deploying twice an hour would never reconcile, one restarted daily
+# never clear its sessions). Each run expires when the next is due, so a worker back after an
+# outage runs one, not a backlog. Without a beat (`make run`): `python manage.py
+# periodic_tasks_run` runs each once.
 CELERY_BEAT_SCHEDULE = {
     "payments-reconcile": {
         "task": "payments.tasks.payments_reconcile_task",
-        "schedule": 3600,
+        "schedule": crontab(minute=10),  # hourly
         "kwargs": {"since_hours": 24},
         "options": {"expires": 3600},
     },
     # Redeliveries counted in the cache, into their events' rows (payments.redeliveries).
     "payments-redeliveries-fold": {
         "task": "payments.tasks.notification_redeliveries_fold_task",
-        "schedule": 300,
+        "schedule": crontab(minute="*/5"),
         "options": {"expires": 300},
     },
     "orders-expire": {
         "task": "storefront.tasks.orders_expire_task",
-        "schedule": 3600,
+        "schedule": crontab(minute=40),  # hourly
         "kwargs": {"untouched_days": 2},
         "options": {"expires": 3600},
     },
     "order-mails-resend": {
         "task": "storefront.tasks.order_mails_resend_task",
-        "schedule": 300,
+        "schedule": crontab(minute="2-59/5"),  # every 5 minutes, beside the fold
         "options": {"expires": 300},
     },
     "sessions-clear": {
         "task": "storefront.tasks.sessions_clear_task",
-        "schedule": 86400,
+        "schedule": crontab(hour=3, minute=25),  # daily
         "options": {"expires": 86400},
     },
 }

@@ -3,19 +3,29 @@ on, and celery beat starting from the Procfile's line (docker-compose.yml can be
 not run: there is no Docker engine on these machines)."""
 
 import json
+import shelve
 import signal
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import yaml
+from celery.beat import PersistentScheduler
 from django.conf import settings
 
+from storefront.celery import app
 from storefront.tasks import order_mail_send_task
 from storefront.tests.worker_tools import (
     BASE_DIR,
+    START_TIMEOUT,
     TEST_REDIS_URL,
+    Process,
+    RedisReplyHold,
     app_env,
+    beat_next_run,
+    beat_period,
     procfile,
     procfile_process,
     redis_or_skip,
@@ -28,6 +38,9 @@ PERIODIC = {
     "order-mails-resend": "storefront.tasks.order_mails_resend_task",
     "sessions-clear": "storefront.tasks.sessions_clear_task",
 }
+
+
+PROCFILE_SCHEDULE = "/tmp/celerybeat-schedule"  # noqa: S108 (the Procfile's, read, not written)
 
 
 def render_services() -> dict[str, dict]:
@@ -118,11 +131,36 @@ def test_docker_compose_runs_redis_a_worker_and_beat_as_the_procfile_says():
 
 def test_beat_queues_each_periodic_job_and_none_piles_up():
     schedule = settings.CELERY_BEAT_SCHEDULE
+    now = datetime.now(UTC)
 
     assert {name: entry["task"] for name, entry in schedule.items()} == PERIODIC
     for entry in schedule.values():
         # A run not started by the time the next is due is dropped, not run late.
-        assert entry["options"]["expires"] <= entry["schedule"]
+        assert timedelta(seconds=entry["options"]["expires"]) <= beat_period(entry["schedule"], now)
+
+
+RESTART_EVERY = {  # how often each job runs
+    "payments-reconcile": timedelta(hours=1),
+    "payments-redeliveries-fold": timedelta(minutes=5),
+    "orders-expire": timedelta(hours=1),
+    "order-mails-resend": timedelta(minutes=5),
+    "sessions-clear": timedelta(days=1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(RESTART_EVERY))
+def test_a_restarted_beat_runs_each_job_when_it_was_due_not_an_interval_later(name):
+    """Every deploy and daily restart starts beat with an empty schedule file (/tmp): a job
+    still runs at its time, however often beat restarts (an hourly reconcile would never run
+    on a shop deploying every half hour if each start put it an hour off)."""
+    job = settings.CELERY_BEAT_SCHEDULE[name]["schedule"]
+    started = datetime(2026, 12, 8, 9, 30, 7, tzinfo=UTC)
+    due = beat_next_run(job, started)
+
+    assert beat_period(job, started) == RESTART_EVERY[name]
+    assert started < due <= started + RESTART_EVERY[name]
+    for restarted in (started + (due - started) / 3, due - timedelta(seconds=30)):
+        assert beat_next_run(job, restarted) == due
 
 
 # --- Settings --------------------------------------------------------------------------------
@@ -196,22 +234,60 @@ def test_the_test_suite_never_uses_a_redis_url_it_finds():
 # --- celery beat, as the Procfile starts it ----------------------------------------------------
 
 
+def beat_command(schedule: Path) -> str:
+    """The Procfile's beat line with its schedule file in the test's own directory."""
+    line = procfile()["beat"]
+    assert PROCFILE_SCHEDULE in line
+    return line.replace(PROCFILE_SCHEDULE, str(schedule))
+
+
+def overdue_schedule(path: Path) -> None:
+    """Beat's schedule file as a beat stopped two days ago leaves it: every job is due, so the
+    next beat queues them all as it starts."""
+    scheduler = PersistentScheduler(app=app, schedule_filename=str(path), lazy=False)
+    for entry in scheduler.schedule.values():
+        entry.last_run_at = entry.default_now() - timedelta(days=2)
+    scheduler.close()
+
+
+def assert_stopped_cleanly(beat: Process, schedule: Path) -> None:
+    assert beat.wait() == 0, beat.output()
+    assert "Traceback" not in beat.output()
+    assert [r for r in beat.records() if r["level"] in {"ERROR", "CRITICAL"}] == []
+    with shelve.open(str(schedule), flag="r") as kept:  # noqa: S301 (whole, for the next beat)
+        assert set(PERIODIC) <= set(kept["entries"])
+
+
 def test_beat_starts_from_the_procfile_and_stops_on_sigterm(tmp_path):
     redis_or_skip()
     env = app_env(tmp_path, DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
     assert env["REDIS_URL"] == TEST_REDIS_URL
+    schedule = tmp_path / "beat-schedule"
 
-    with procfile_process("beat", env, tmp_path) as beat:
+    with procfile_process("beat", env, tmp_path, command=beat_command(schedule)) as beat:
         beat.wait_for_line("beat: Starting")
         beat.signal(signal.SIGTERM, group=False)
-        assert beat.wait() == 0, beat.output()
+        assert_stopped_cleanly(beat, schedule)
 
-    assert "Traceback" not in beat.output()
+
+def test_beat_stopped_while_it_queues_a_job_exits_cleanly_and_keeps_its_schedule(tmp_path):
+    """A deploy's SIGTERM can land while beat waits for Redis to take a job. Celery's own
+    handler closed the connection under that send: beat logged the failed send, then a
+    CRITICAL line, and exited with status 1 (a CI run once caught it so)."""
+    redis_or_skip()
+    schedule = tmp_path / "beat-schedule"
+    overdue_schedule(schedule)
+
+    with RedisReplyHold(trigger=b"_task") as redis_hold:
+        env = app_env(tmp_path, DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
+        env["REDIS_URL"] = redis_hold.url
+        with procfile_process("beat", env, tmp_path, command=beat_command(schedule)) as beat:
+            assert redis_hold.held.wait(START_TIMEOUT), beat.output()  # sending, not sleeping
+            beat.signal(signal.SIGTERM, group=False)
+            assert_stopped_cleanly(beat, schedule)
 
 
 @pytest.mark.parametrize("name", sorted(PERIODIC))
 def test_each_periodic_task_is_registered(name):
-    from storefront.celery import app
-
     app.loader.import_default_modules()
     assert PERIODIC[name] in app.tasks

@@ -10,6 +10,7 @@ and every process a test starts is killed when it ends.
 """
 
 import asyncio
+import copy
 import json
 import logging
 import os
@@ -23,6 +24,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from email import message_from_bytes
 from email.message import Message
 from pathlib import Path
@@ -284,3 +286,79 @@ def wait_until(check, *, timeout: float, what: str, interval: float = 0.1):
             return result
         time.sleep(interval)
     pytest.fail(f"not within {timeout}s: {what}")
+
+
+class RedisReplyHold:
+    """A TCP proxy in front of the test's Redis that stops passing Redis's replies back to a
+    client once that client sends a command holding `trigger`: the client is then blocked
+    reading from its connection, in the middle of that command, for as long as the test likes.
+    `url` is the test's Redis URL through the proxy; `held` is set once a reply is held."""
+
+    def __init__(self, trigger: bytes) -> None:
+        self.trigger = trigger
+        self.held = threading.Event()
+        self._closing = threading.Event()
+        self._sockets: list[socket.socket] = []
+        target = urlsplit(TEST_REDIS_URL)
+        self._target = (target.hostname or "127.0.0.1", target.port or 6379)
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._sockets.append(self._listener)
+        port = self._listener.getsockname()[1]
+        self.url = urlunsplit(target._replace(netloc=f"127.0.0.1:{port}"))
+
+    def __enter__(self) -> "RedisReplyHold":
+        threading.Thread(target=self._accept, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._closing.set()
+        for sock in self._sockets:
+            with suppress(OSError):
+                sock.close()
+
+    def _accept(self) -> None:
+        while not self._closing.is_set():
+            try:
+                client, _ = self._listener.accept()
+                server = socket.create_connection(self._target, timeout=5)
+            except OSError:
+                return
+            server.settimeout(None)
+            self._sockets += [client, server]
+            holding = threading.Event()
+            threading.Thread(
+                target=self._requests, args=(client, server, holding), daemon=True
+            ).start()
+            threading.Thread(
+                target=self._replies, args=(server, client, holding), daemon=True
+            ).start()
+
+    def _requests(self, client: socket.socket, server: socket.socket, holding: threading.Event):
+        with suppress(OSError):
+            while data := client.recv(65536):
+                if self.trigger in data:
+                    holding.set()
+                server.sendall(data)
+
+    def _replies(self, server: socket.socket, client: socket.socket, holding: threading.Event):
+        with suppress(OSError):
+            while data := server.recv(65536):
+                if holding.is_set():
+                    self.held.set()
+                    self._closing.wait()  # the reply never comes while the test runs
+                    return
+                client.sendall(data)
+
+
+def beat_next_run(schedule, started: datetime) -> datetime:
+    """When a beat started at `started`, with an empty schedule file (a fresh instance's /tmp),
+    first sends a job of `schedule` (a celery schedule: crontab or interval)."""
+    at_start = copy.copy(schedule)
+    at_start.nowfun = lambda: started
+    return started + timedelta(seconds=at_start.is_due(started).next)
+
+
+def beat_period(schedule, around: datetime) -> timedelta:
+    """The time between two runs of `schedule` after `around`."""
+    first = beat_next_run(schedule, around)
+    return beat_next_run(schedule, first) - first
