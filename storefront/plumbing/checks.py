@@ -8,6 +8,7 @@ every gunicorn worker (storefront/wsgi.py) run them; offline commands do not nee
 from django.conf import settings
 from django.core.checks import Error, Warning
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connections
 
 INSECURE_PREFIX = "django-insecure-"
 HINT = (
@@ -156,7 +157,7 @@ def check_connection_budget(app_configs=None, **kwargs) -> list:
     """A site that can open more connections than the database allows fails at its busiest."""
     if settings.DEBUG or settings.TESTING:
         return []
-    if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    if connections["default"].vendor == "sqlite":
         return []  # a file: no connection limit
     budget = connection_budget()
     needed = sum(budget.values())

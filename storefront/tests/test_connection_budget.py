@@ -3,6 +3,8 @@ may open more database connections than the database allows (README, Deploy)."""
 
 import sys
 
+from django.db import connections
+
 from storefront.plumbing.checks import check_connection_budget, connection_budget
 from storefront.tests.test_deploy import production_env, run
 
@@ -40,9 +42,9 @@ def test_a_larger_plan_takes_them(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_threads_and_task_processes_count(settings):
+def test_threads_and_task_processes_count(settings, monkeypatch):
     settings.DEBUG = settings.TESTING = False
-    settings.DATABASES = {"default": {"ENGINE": "django.db.backends.postgresql"}}
+    monkeypatch.setattr(connections["default"], "vendor", "postgresql")
     settings.WEB_INSTANCES, settings.WEB_CONCURRENCY, settings.GUNICORN_THREADS = 1, 2, 8
     settings.WORKER_INSTANCES, settings.CELERY_WORKER_CONCURRENCY = 2, 2
     settings.DATABASE_MAX_CONNECTIONS = 20
@@ -51,5 +53,5 @@ def test_threads_and_task_processes_count(settings):
     [warning] = check_connection_budget()
     assert warning.id == "storefront.W010" and "23 database connections" in warning.msg
 
-    settings.DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3"}}
+    monkeypatch.setattr(connections["default"], "vendor", "sqlite")
     assert check_connection_budget() == []  # a file has no connection limit
