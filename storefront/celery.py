@@ -65,10 +65,11 @@ def _stop_beat_without_closing_under_a_send(sender=None, **kwargs) -> None:
     fails ("I/O operation on closed file"), beat goes on to its closed schedule file and exits
     with status 1 and a CRITICAL line, on an ordinary deploy."""
 
+    if threading.current_thread() is not threading.main_thread():
+        return  # a beat run in a thread leaves signals to its process
+
     def _leave(signum, frame) -> None:
         raise SystemExit(0)
 
-    if threading.current_thread() is not threading.main_thread():
-        return  # a beat run in a thread leaves signals to its process
     signal.signal(signal.SIGTERM, _leave)
     signal.signal(signal.SIGINT, _leave)
