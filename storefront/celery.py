@@ -12,14 +12,15 @@ Three things are wired here:
   worker as in the web process, instead of Celery's own set-up;
 - the request id of the request that queued a task travels in the message's headers and is on
   every line the task logs (`storefront.plumbing.logging.task_request_id_*`);
-- beat stops cleanly on SIGTERM (every deploy and restart) even in the middle of queueing a job.
+- beat stops cleanly on SIGTERM (every deploy and restart) whatever it is doing: opening its
+  schedule file, queueing a job or sleeping (`CleanStopBeat`).
 """
 
 import os
-import signal
-import threading
+from functools import cached_property
 
-from celery import Celery, signals
+from celery import Celery, platforms, signals
+from celery.apps.beat import Beat
 
 from storefront.plumbing.logging import (
     task_request_id_bind,
@@ -29,7 +30,37 @@ from storefront.plumbing.logging import (
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "storefront.settings")
 
-app = Celery("storefront")
+
+class CleanStopBeat(Beat):
+    """`celery beat` that a SIGTERM or SIGINT stops without doing beat's work in the handler.
+
+    Celery's handler saves the schedule and closes the broker connection inside the signal
+    handler, whatever beat was doing when the signal landed. Under a send, it closed the
+    connection the send was reading from; while beat was opening its schedule file, it opened
+    the file a second time under the first open (dbm.dumb, half imported, had no `open`).
+    Either way beat logged an ERROR and a CRITICAL line and exited with status 1, on an
+    ordinary deploy. Here the handler only ends the run; `Service.start`'s own `finally` saves
+    and closes, once nothing is half done."""
+
+    def install_sync_handler(self, service) -> None:
+        def _stop(signum, frame) -> None:
+            if "scheduler" not in vars(service):
+                # Still opening the schedule file: let it finish, then leave before the
+                # first tick (start() checks this flag, then saves and closes).
+                service.stop()
+                return
+            raise SystemExit(0)  # cuts a sleep or a send short; start()'s finally follows
+
+        platforms.signals.update(SIGTERM=_stop, SIGINT=_stop)
+
+
+class StorefrontCelery(Celery):
+    @cached_property
+    def Beat(self):
+        return self.subclass_with_self(CleanStopBeat)
+
+
+app = StorefrontCelery("storefront")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
@@ -53,23 +84,3 @@ def _take_request_id(task=None, **kwargs) -> None:
 @signals.task_postrun.connect
 def _drop_request_id(task=None, **kwargs) -> None:
     task_request_id_unbind(task.request if task is not None else None)
-
-
-@signals.beat_init.connect
-def _stop_beat_without_closing_under_a_send(sender=None, **kwargs) -> None:
-    """On SIGTERM or SIGINT, leave beat's loop; its own `finally` then saves the schedule and
-    closes the broker connection.
-
-    Celery's handler does both inside the signal handler: when the signal lands while beat is
-    queueing a job, the connection is closed under the send that is reading from it, the send
-    fails ("I/O operation on closed file"), beat goes on to its closed schedule file and exits
-    with status 1 and a CRITICAL line, on an ordinary deploy."""
-
-    if threading.current_thread() is not threading.main_thread():
-        return  # a beat run in a thread leaves signals to its process
-
-    def _leave(signum, frame) -> None:
-        raise SystemExit(0)
-
-    signal.signal(signal.SIGTERM, _leave)
-    signal.signal(signal.SIGINT, _leave)

@@ -17,6 +17,7 @@ from django.conf import settings
 
 from storefront.celery import app
 from storefront.tasks import order_mail_send_task
+from storefront.tests.beat_tools import SlowStoreScheduler
 from storefront.tests.worker_tools import (
     BASE_DIR,
     START_TIMEOUT,
@@ -268,6 +269,30 @@ def test_beat_starts_from_the_procfile_and_stops_on_sigterm(tmp_path):
         beat.wait_for_line("beat: Starting")
         beat.signal(signal.SIGTERM, group=False)
         assert_stopped_cleanly(beat, schedule)
+
+
+def test_beat_stopped_while_it_opens_its_schedule_exits_cleanly_and_opens_it_once(tmp_path):
+    """A deploy's SIGTERM can land as beat opens its schedule file, just after it logs
+    "Starting". Celery's own handler opened the file again inside the handler, under the
+    first open: dbm.dumb, half imported, had no `open`, and beat logged ERROR and CRITICAL
+    lines and exited with status 1 (a CI run once caught it so). Here the store's import
+    waits until the signal has been handled, so the signal lands there every time."""
+    redis_or_skip()
+    schedule = tmp_path / "beat-schedule"
+    release = tmp_path / "release-the-store"
+    env = app_env(tmp_path, DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    env["BEAT_STORE_RELEASE"] = str(release)
+    command = (
+        f"{beat_command(schedule)} --scheduler {SlowStoreScheduler.__module__}:SlowStoreScheduler"
+    )
+
+    with procfile_process("beat", env, tmp_path, command=command) as beat:
+        beat.wait_for_line("beat store: importing")
+        beat.signal(signal.SIGTERM, group=False)
+        beat.wait_for_line("beat: Shutting down")  # handled, while the open still waits
+        release.touch()
+        assert_stopped_cleanly(beat, schedule)
+        assert beat.output().count("beat store: importing") == 1
 
 
 def test_beat_stopped_while_it_queues_a_job_exits_cleanly_and_keeps_its_schedule(tmp_path):
