@@ -32,7 +32,7 @@ from payments.rails import rail_named
 from payments.refunds import refund_apply
 from payments.signals import notification_rejected, payment_failed, payment_succeeded
 from payments.values import Notification, ProviderState, ProviderStatus
-from sitewide.transactions import DEADLOCK_ATTEMPTS, deadlock_victim
+from sitewide.transactions import DEADLOCK_ATTEMPTS, deadlock_pause, deadlock_victim
 
 logger = logging.getLogger(__name__)
 
@@ -316,8 +316,8 @@ def notification_receive(
 
     Deliveries of one event racing each other can deadlock on InnoDB (the first delivery's
     INSERT against the others' UPDATE of its count); the database rolls the victim back whole,
-    and it is received again from the start, up to DEADLOCK_ATTEMPTS times, rather than
-    answered 500.
+    and it is received again from the start, after a short pause (`deadlock_pause`), up to
+    DEADLOCK_ATTEMPTS times, rather than answered 500.
     """
     cached = redeliveries.counted(notification) if cached is None else cached
     if cached is redeliveries.Counted.YES:
@@ -340,6 +340,7 @@ def notification_receive(
                 attempt,
                 exc,
             )
+            deadlock_pause(attempt)
     raise AssertionError("unreachable: the last attempt raises")  # pragma: no cover
 
 

@@ -16,6 +16,8 @@ import pytest
 from django.db import OperationalError, connection, connections
 from django.test import Client
 
+from sitewide import transactions
+
 SERVER_VENDORS = ("postgresql", "mysql")
 
 SERVER_DATABASE_ONLY = [
@@ -73,3 +75,11 @@ def postgres_deadlock() -> OperationalError:
 
 def lock_wait_timeout() -> OperationalError:
     return _raised_by_django(MySQLdb.OperationalError(1205, "Lock wait timeout exceeded"))
+
+
+def recorded_pauses(monkeypatch) -> list[float]:
+    """The pauses, in seconds, that deadlocks' victims take before they run again
+    (`sitewide.transactions.deadlock_pause`), recorded instead of slept."""
+    pauses: list[float] = []
+    monkeypatch.setattr(transactions, "sleep", pauses.append)
+    return pauses

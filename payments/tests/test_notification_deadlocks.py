@@ -13,7 +13,12 @@ from payments import records
 from payments.models import Payment, ReceivedNotification
 from payments.redeliveries import duplicates_counted
 from payments.stripe.tests.webhook_tools import event_for, paid_session, post_event
-from payments.tests.concurrency import innodb_deadlock, lock_wait_timeout, postgres_deadlock
+from payments.tests.concurrency import (
+    innodb_deadlock,
+    lock_wait_timeout,
+    postgres_deadlock,
+    recorded_pauses,
+)
 from storefront.models import Order
 from storefront.tests.factories import make_item
 
@@ -45,11 +50,13 @@ def test_a_first_delivery_rolled_back_by_a_deadlock_is_received_again_and_pays_o
     paid, monkeypatch, deadlock
 ):
     calls = failing_first(monkeypatch, "_act_on", [deadlock()])
+    pauses = recorded_pauses(monkeypatch)
 
     response = post_event(Client(), event_for(paid))
 
     assert response.status_code == 200 and response.json()["outcome"] == "processed"
     assert len(calls) == 2
+    assert len(pauses) == 1  # before it was received again (sitewide.transactions.deadlock_pause)
     assert Order.objects.get().status == Order.Status.PAID
     record = ReceivedNotification.objects.get()  # no row for the rolled-back attempt
     assert record.status == ReceivedNotification.Status.PROCESSED
