@@ -45,9 +45,9 @@ def deadlock_pause(attempt: int) -> None:
     The other transaction of the cycle was waiting for the victim's locks. Run again at once,
     the victim can take its first row back before the other, just woken, has locked it: on
     PostgreSQL a row whose locker rolled back is free to whoever comes first. The two then
-    deadlock again, and the other becomes the victim (a CI run saw it), up to the last attempt.
-    A short pause, longer after each attempt and random so that two victims do not keep
-    meeting, lets the other finish first."""
+    deadlock again, and the other becomes the victim (a full test pass saw it), and so on up to
+    the last attempt. A short pause, longer after each attempt and random so that two victims
+    do not keep meeting, lets the other finish first."""
     sleep(DEADLOCK_PAUSE * attempt * random.uniform(0.5, 1.5))  # noqa: S311 (not a secret)
 
 

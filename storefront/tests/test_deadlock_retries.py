@@ -149,8 +149,8 @@ def test_two_changes_locking_in_opposite_orders_both_land(caplog):
     assert list(order.lines.order_by("pk").values_list("quantity", flat=True)) == [3, 3]
     # The database rolled one back, and it was made again after its pause. As a rule the
     # other has finished by then ([1, 2]); one stalled past the pause meets the victim's new
-    # run and is a victim in its turn ([2, 2]: a loaded CI machine saw it). Either way every
-    # rolled-back run was made again, and said so in the log.
+    # run and is a victim in its turn ([2, 2], as a full test pass saw before there was a
+    # pause). Either way every rolled-back run was made again, and said so in the log.
     assert max(attempts.values()) >= 2
     retried = [r for r in caplog.records if "a deadlock's victim" in r.getMessage()]
     assert len(retried) == sum(attempts.values()) - 2
